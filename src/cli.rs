@@ -1,0 +1,316 @@
+//! The command line: parse arguments, run the command, map the outcome to an exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio::sync::mpsc;
+
+use crate::engine::{self, Engine};
+use crate::error::Error;
+use crate::journal::{self, Journal, Mode};
+use crate::runbook::{self, Runbook, format_duration};
+use crate::{headless, report};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tminus",
+    version,
+    about = "Conduct a deployment day from a runbook: steps, gates, rollback, and a journal that is the report"
+)]
+pub struct Cli {
+    /// The journal: a SQLite file path.
+    #[arg(long, global = true, env = "TMINUS_JOURNAL", default_value = journal::DEFAULT_LOCATION)]
+    journal: String,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Drive a run of RUNBOOK.
+    Run {
+        runbook: PathBuf,
+        /// Plain lines on stdout, prompts answered on stdin.
+        #[arg(long)]
+        headless: bool,
+        /// Answer every prompt yes as the operator; never rolls back, never GO past a failure.
+        #[arg(long)]
+        yes: bool,
+        /// Run `dry_run` commands and checks; never a `run` command that has no dry form.
+        #[arg(long)]
+        dry_run: bool,
+        /// Who drives; recorded on every decision (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// Validate runbooks without running anything.
+    Check {
+        #[arg(required = true)]
+        runbooks: Vec<PathBuf>,
+    },
+    /// Print a runbook's timeline.
+    Plan { runbook: PathBuf },
+    /// List the runs in the journal, newest first.
+    Runs,
+    /// Render a run's report from the journal (default: the newest run).
+    Report {
+        run_id: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Md)]
+        format: Format,
+        /// Write to FILE instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Md,
+    Json,
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tminus: cannot start: {e}");
+            return 1;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Cmd::Check { runbooks } => check(&runbooks),
+        Cmd::Plan { runbook } => {
+            let runbook = runbook::load(&runbook)?;
+            print!("{}", plan_text(&runbook));
+            Ok(0)
+        }
+        Cmd::Run {
+            runbook,
+            yes,
+            dry_run,
+            operator,
+            headless: _,
+        } => {
+            let runbook = runbook::load(&runbook)?;
+            let operator = operator
+                .or_else(|| std::env::var("USER").ok())
+                .filter(|o| !o.is_empty())
+                .unwrap_or_else(|| "operator".into());
+            let mode = if dry_run { Mode::DryRun } else { Mode::Live };
+            run(runbook, &cli.journal, mode, operator, yes).await
+        }
+        Cmd::Runs => {
+            let store = journal::open(&cli.journal).await?;
+            let runs = store.runs().await?;
+            if runs.is_empty() {
+                println!("no runs in {}", store.location());
+            }
+            for r in runs {
+                println!(
+                    "{}  {:<28}  {:<12}  {}  {}",
+                    r.id,
+                    truncate(&r.runbook, 28),
+                    truncate(&r.operator, 12),
+                    r.started_at
+                        .with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M"),
+                    r.outcome.as_deref().unwrap_or("unfinished"),
+                );
+            }
+            Ok(0)
+        }
+        Cmd::Report {
+            run_id,
+            format,
+            output,
+        } => {
+            let store = journal::open(&cli.journal).await?;
+            let run = store.run(run_id.as_deref()).await?;
+            let gathered = report::gather(store.as_ref(), &run.id).await?;
+            let text = match format {
+                Format::Md => report::markdown(&gathered),
+                Format::Json => report::json(&gathered),
+            };
+            match output {
+                Some(path) => write_file(&path, &text)?,
+                None => print!("{text}"),
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn check(paths: &[PathBuf]) -> Result<i32, Error> {
+    let mut bad = 0;
+    for path in paths {
+        match runbook::load(path) {
+            Ok(rb) => {
+                let steps = rb.steps().count();
+                println!(
+                    "{}: ok — {} phases, {steps} steps, {} rollback steps",
+                    path.display(),
+                    rb.phases.len(),
+                    rb.rollback.len()
+                );
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("{e}");
+            }
+        }
+    }
+    Ok(if bad == 0 { 0 } else { 2 })
+}
+
+async fn run(
+    runbook: Runbook,
+    location: &str,
+    mode: Mode,
+    operator: String,
+    yes: bool,
+) -> Result<i32, Error> {
+    let store = journal::open(location).await?;
+    crate::logging::init(&journal::logs_dir(location));
+    let run_id = journal::new_run_id();
+    tracing::info!(%run_id, runbook = %runbook.path.display(), "run starting");
+    let journal = Journal::new(store.clone(), run_id.clone(), runbook.redactor());
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "unknown".into());
+    let (command_tx, command_rx) = mpsc::channel(16);
+    let (event_tx, event_rx) = mpsc::channel(256);
+    let options = engine::Options {
+        mode,
+        operator: operator.clone(),
+        host,
+    };
+    let engine = Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx);
+    let engine = tokio::spawn(engine.run());
+    headless::drive(event_rx, command_tx, headless::Options { operator, yes }).await;
+    let outcome = engine
+        .await
+        .map_err(|e| Error::Internal(format!("the engine stopped: {e}")))??;
+
+    let gathered = report::gather(store.as_ref(), &run_id).await?;
+    let path = journal::reports_dir(location).join(format!("{run_id}.md"));
+    write_file(&path, &report::markdown(&gathered))?;
+    println!("report: {}", path.display());
+    Ok(outcome.exit_code())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let mut file = std::fs::File::create(path).map_err(io)?;
+    file.write_all(text.as_bytes()).map_err(io)
+}
+
+/// The timeline as `tminus plan` prints it.
+pub fn plan_text(rb: &Runbook) -> String {
+    let mut out = String::new();
+    let start = rb.start.map_or("no start time".to_string(), |s| {
+        format!("T-0 {}", s.format("%Y-%m-%d %H:%M %:z"))
+    });
+    out.push_str(&format!("{} — {start}", rb.name));
+    if let Some(owner) = &rb.owner {
+        out.push_str(&format!(" — owner {owner}"));
+    }
+    out.push('\n');
+    for phase in &rb.phases {
+        let clock = rb
+            .planned_start(phase)
+            .map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
+        let rel = phase.at.map(|a| {
+            let sign = if a < chrono::TimeDelta::zero() {
+                "-"
+            } else {
+                "+"
+            };
+            format!(
+                "T{sign}{}",
+                format_duration(a.abs().to_std().unwrap_or_default())
+            )
+        });
+        let budget = phase
+            .budget
+            .map(|b| format!("budget {}", format_duration(b)));
+        let extra: Vec<String> = [rel, budget].into_iter().flatten().collect();
+        out.push_str(&format!(
+            "\n{clock}  {} ({})  {}\n",
+            phase.title,
+            phase.id,
+            extra.join(", ")
+        ));
+        for step in &phase.steps {
+            out.push_str(&step_line(step));
+        }
+    }
+    if !rb.rollback.is_empty() {
+        out.push_str("\nrollback\n");
+        for step in &rb.rollback {
+            out.push_str(&step_line(step));
+        }
+    }
+    out
+}
+
+fn step_line(step: &runbook::Step) -> String {
+    let mut flags = Vec::new();
+    if !step.critical {
+        flags.push("recommended");
+    }
+    if step.confirm {
+        flags.push("confirm");
+    }
+    if step.undo.is_some() {
+        flags.push("undo");
+    }
+    if step.irreversible {
+        flags.push("IRREVERSIBLE");
+    }
+    if step.dry_run.is_some() {
+        flags.push("dry-run form");
+    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", flags.join(", "))
+    };
+    format!(
+        "       {:<8} {:<24} {}{flags}\n",
+        step.kind.name(),
+        step.id,
+        step.title
+    )
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}

@@ -1,0 +1,718 @@
+//! The doing: a state machine that walks the plan, takes [`Command`]s and journals [`Event`]s.
+//! It knows nothing of terminals; front-ends send commands and draw the events it emits.
+
+mod output;
+mod plan;
+mod process;
+mod rollback;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use crate::journal::{
+    Decision, Event, EventKind, Journal, Mode, Outcome, Prompt, Role, RunOutcome, RunState,
+    StoreError, Stream,
+};
+use crate::runbook::{Expect, Gate, Redactor, Runbook, Step, StepKind, format_duration};
+use output::Batcher;
+use process::{CommandSpec, EndedBy, Exit, ProcEvent, ProcessRun};
+
+pub use plan::{detail, run_info};
+
+/// What a front-end asks of the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// An answer to the prompt the engine is waiting on.
+    Answer {
+        who: String,
+        decision: Decision,
+        reason: Option<String>,
+        auto: bool,
+    },
+    /// A note for the journal, at any moment.
+    Note { who: String, text: String },
+    /// Roll back now: from a prompt, or in the middle of a running step.
+    Rollback { who: String, reason: Option<String> },
+    /// Stop safely: no answer will come (end of input), or the operator aborts the running step.
+    Abort { who: String },
+    /// Ctrl-C.
+    Interrupt,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Journal(#[from] StoreError),
+}
+
+type Result<T> = std::result::Result<T, EngineError>;
+
+pub struct Options {
+    pub mode: Mode,
+    pub operator: String,
+    pub host: String,
+}
+
+/// What the operator said, as far as the step in hand is concerned.
+enum Reply {
+    Decided(Decision, Option<String>),
+    Rollback { who: String, reason: Option<String> },
+    Abort { who: String },
+    Interrupt,
+}
+
+enum Flow {
+    Next,
+    End(RunOutcome),
+}
+
+/// How one command ended.
+struct Ran {
+    outcome: Outcome,
+    /// The operator cut in while it ran (rollback, abort, Ctrl-C).
+    cut_in: Option<Reply>,
+}
+
+pub struct Engine {
+    runbook: Arc<Runbook>,
+    journal: Journal,
+    commands: mpsc::Receiver<Command>,
+    commands_open: bool,
+    events: mpsc::Sender<Event>,
+    options: Options,
+    /// The engine's own fold of what it journaled: the gate summary and rollback read it.
+    state: RunState,
+    redactor: Redactor,
+    env: Vec<(String, String)>,
+}
+
+impl Engine {
+    pub fn new(
+        runbook: Arc<Runbook>,
+        journal: Journal,
+        options: Options,
+        commands: mpsc::Receiver<Command>,
+        events: mpsc::Sender<Event>,
+    ) -> Self {
+        let env = runbook
+            .vars
+            .iter()
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect();
+        Engine {
+            redactor: runbook.redactor(),
+            runbook,
+            journal,
+            commands,
+            commands_open: true,
+            events,
+            options,
+            state: RunState::default(),
+            env,
+        }
+    }
+
+    /// Drives the whole run and returns how it ended; the journal holds every step of the way.
+    pub async fn run(mut self) -> Result<RunOutcome> {
+        let info = run_info(
+            &self.runbook,
+            self.options.mode,
+            &self.options.operator,
+            &self.options.host,
+        );
+        self.emit(None, EventKind::RunStarted(info)).await?;
+        let outcome = self.phases().await?;
+        self.emit(None, EventKind::RunFinished { outcome }).await?;
+        Ok(outcome)
+    }
+
+    async fn phases(&mut self) -> Result<RunOutcome> {
+        let runbook = self.runbook.clone();
+        for phase in &runbook.phases {
+            self.emit(
+                None,
+                EventKind::PhaseStarted {
+                    phase: phase.id.clone(),
+                },
+            )
+            .await?;
+            for step in &phase.steps {
+                if let Flow::End(outcome) = self.step(step).await? {
+                    self.emit(
+                        None,
+                        EventKind::PhaseFinished {
+                            phase: phase.id.clone(),
+                        },
+                    )
+                    .await?;
+                    return Ok(outcome);
+                }
+            }
+            self.emit(
+                None,
+                EventKind::PhaseFinished {
+                    phase: phase.id.clone(),
+                },
+            )
+            .await?;
+        }
+        Ok(RunOutcome::Succeeded)
+    }
+
+    /// Journals an event, folds it, then hands it to the front-end: in that order, always.
+    async fn emit(&mut self, step: Option<&str>, kind: EventKind) -> Result<()> {
+        let event = self.journal.append(step, kind).await?;
+        self.publish(event).await;
+        Ok(())
+    }
+
+    async fn emit_output(&mut self, step: &str, stream: Stream, data: &[u8]) -> Result<()> {
+        let event = self.journal.append_output(step, stream, data).await?;
+        self.publish(event).await;
+        Ok(())
+    }
+
+    async fn publish(&mut self, event: Event) {
+        self.state.apply(&event);
+        // A front-end that has gone away must not stop the run from being journaled.
+        let _ = self.events.send(event).await;
+    }
+
+    async fn finish(
+        &mut self,
+        step: &str,
+        role: Role,
+        attempt: u32,
+        outcome: Outcome,
+        exit: Option<i32>,
+        elapsed: Duration,
+        message: Option<String>,
+    ) -> Result<()> {
+        let kind = EventKind::StepFinished {
+            attempt,
+            role,
+            outcome,
+            exit_code: exit,
+            duration_ms: elapsed.as_millis() as u64,
+            message,
+        };
+        self.emit(Some(step), kind).await
+    }
+
+    async fn next_command(&mut self) -> Option<Command> {
+        if !self.commands_open {
+            return None;
+        }
+        let command = self.commands.recv().await;
+        self.commands_open = command.is_some();
+        command
+    }
+
+    /// Asks the operator and waits; notes are journaled while the question stands.
+    async fn ask(&mut self, step: Option<&str>, prompt: Prompt, text: String) -> Result<Reply> {
+        self.emit(
+            step,
+            EventKind::ConfirmationRequested {
+                prompt: prompt.clone(),
+                text,
+            },
+        )
+        .await?;
+        loop {
+            let Some(command) = self.next_command().await else {
+                return Ok(Reply::Abort {
+                    who: self.options.operator.clone(),
+                });
+            };
+            match command {
+                Command::Answer {
+                    who,
+                    decision,
+                    reason,
+                    auto,
+                } if prompt.accepts(&decision) => {
+                    let kind = EventKind::Decided {
+                        who: who.clone(),
+                        decision: decision.clone(),
+                        reason: reason.clone(),
+                        auto,
+                    };
+                    self.emit(step, kind).await?;
+                    return Ok(match decision {
+                        Decision::Rollback => Reply::Rollback { who, reason },
+                        other => Reply::Decided(other, reason),
+                    });
+                }
+                Command::Answer { .. } => {
+                    tracing::warn!(?prompt, "ignored an answer this prompt does not take")
+                }
+                Command::Note { who, text } => {
+                    self.emit(step, EventKind::Note { who, text }).await?
+                }
+                Command::Rollback { who, reason } => return Ok(Reply::Rollback { who, reason }),
+                Command::Abort { who } => return Ok(Reply::Abort { who }),
+                Command::Interrupt => return Ok(Reply::Interrupt),
+            }
+        }
+    }
+
+    /// The run's end for a reply that leaves the step: roll back, stop, or interrupted.
+    async fn settle(&mut self, reply: Reply, stopped: RunOutcome) -> Result<Flow> {
+        Ok(Flow::End(match reply {
+            Reply::Rollback { who, reason } => self.rollback(who, reason).await?,
+            Reply::Interrupt => RunOutcome::Interrupted,
+            Reply::Abort { .. } | Reply::Decided(..) => stopped,
+        }))
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<Flow> {
+        let dry = self.options.mode == Mode::DryRun;
+        if dry && matches!(step.kind, StepKind::Run(_)) && step.dry_run.is_none() {
+            let why = "skipped for the dry run: no `dry_run` form".to_string();
+            self.finish(
+                &step.id,
+                Role::Main,
+                0,
+                Outcome::Skipped,
+                None,
+                Duration::ZERO,
+                Some(why),
+            )
+            .await?;
+            return Ok(Flow::Next);
+        }
+        if step.confirm {
+            match self
+                .ask(Some(&step.id), Prompt::Confirm, confirm_text(step, dry))
+                .await?
+            {
+                Reply::Decided(Decision::Go, _) => {}
+                Reply::Decided(Decision::Skip, reason) => {
+                    self.finish(
+                        &step.id,
+                        Role::Main,
+                        0,
+                        Outcome::Skipped,
+                        None,
+                        Duration::ZERO,
+                        reason,
+                    )
+                    .await?;
+                    return Ok(Flow::Next);
+                }
+                other => return self.settle(other, RunOutcome::NoGo).await,
+            }
+        }
+        loop {
+            let ran = match &step.kind {
+                StepKind::Run(command) => {
+                    let command = if dry {
+                        step.dry_run.as_deref().unwrap_or(command)
+                    } else {
+                        command
+                    };
+                    self.run_attempts(step, command).await?
+                }
+                StepKind::Manual(text) => self.manual(&step.id, Role::Main, text).await?,
+                StepKind::Gate(gate) => return self.gate(step, gate).await,
+                StepKind::Http(_) | StepKind::Sql(_) | StepKind::Monitor(_) => {
+                    let why = format!(
+                        "{} steps are checked by `tminus check` but not executed by this version",
+                        step.kind.name()
+                    );
+                    self.emit(
+                        Some(&step.id),
+                        EventKind::StepStarted {
+                            attempt: 1,
+                            role: Role::Main,
+                            command: None,
+                        },
+                    )
+                    .await?;
+                    self.finish(
+                        &step.id,
+                        Role::Main,
+                        1,
+                        Outcome::Failed,
+                        None,
+                        Duration::ZERO,
+                        Some(why),
+                    )
+                    .await?;
+                    Ran {
+                        outcome: Outcome::Failed,
+                        cut_in: None,
+                    }
+                }
+            };
+            if let Some(reply) = ran.cut_in {
+                return self.settle(reply, RunOutcome::Aborted).await;
+            }
+            if !ran.outcome.is_failure() || !step.critical {
+                return Ok(Flow::Next);
+            }
+            let text = format!(
+                "\"{}\" failed and is critical: the run cannot go on as it is",
+                step.title
+            );
+            match self.ask(Some(&step.id), Prompt::Failure, text).await? {
+                Reply::Decided(Decision::Retry, _) => continue,
+                Reply::Decided(Decision::Skip, _) => return Ok(Flow::Next),
+                other => return self.settle(other, RunOutcome::Failed).await,
+            }
+        }
+    }
+
+    /// Runs a command up to `retries + 1` times, stopping at the first pass.
+    async fn run_attempts(&mut self, step: &Step, command: &str) -> Result<Ran> {
+        let tries = step.retries + 1;
+        for n in 1..=tries {
+            if n > 1 && !step.retry_delay.is_zero() {
+                tokio::time::sleep(step.retry_delay).await;
+            }
+            let attempt = self.state.step(&step.id).map_or(0, |s| s.attempts) + 1;
+            let ran = self
+                .execute(
+                    &step.id,
+                    Role::Main,
+                    attempt,
+                    command,
+                    &step.expect,
+                    step.timeout,
+                )
+                .await?;
+            if ran.outcome == Outcome::Passed || ran.cut_in.is_some() || n == tries {
+                return Ok(ran);
+            }
+        }
+        unreachable!("the last try returns")
+    }
+
+    /// Runs one shell command, streaming its output into the journal as it comes.
+    async fn execute(
+        &mut self,
+        step: &str,
+        role: Role,
+        attempt: u32,
+        command: &str,
+        expect: &Expect,
+        timeout: Option<Duration>,
+    ) -> Result<Ran> {
+        self.emit(
+            Some(step),
+            EventKind::StepStarted {
+                attempt,
+                role,
+                command: Some(command.to_string()),
+            },
+        )
+        .await?;
+        let started = Instant::now();
+        let spec = CommandSpec {
+            script: command.to_string(),
+            dir: self.runbook.dir.clone(),
+            env: self.env.clone(),
+            timeout,
+            kill_grace: self.runbook.kill_grace,
+        };
+        let mut process = match ProcessRun::spawn(&spec) {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("cannot start bash in {}: {e}", spec.dir.display());
+                self.finish(
+                    step,
+                    role,
+                    attempt,
+                    Outcome::Failed,
+                    None,
+                    started.elapsed(),
+                    Some(why),
+                )
+                .await?;
+                return Ok(Ran {
+                    outcome: Outcome::Failed,
+                    cut_in: None,
+                });
+            }
+        };
+        let holdback = self.redactor.overlap();
+        let mut batches = [
+            Batcher::new(Stream::Stdout, holdback),
+            Batcher::new(Stream::Stderr, holdback),
+        ];
+        let mut matched = expect.stdout.is_none();
+        let mut cut_in = None;
+        let exit = loop {
+            let due = batches.iter().filter_map(Batcher::due_at).min();
+            tokio::select! {
+                event = process.next() => match event {
+                    ProcEvent::Output(stream, bytes) => {
+                        let batch = &mut batches[stream as usize];
+                        batch.push(&bytes);
+                        if let Some(data) = batch.take_ready(Instant::now()) {
+                            self.journal_output(step, stream, &data, expect, &mut matched).await?;
+                        }
+                    }
+                    ProcEvent::Exited(exit) => break exit,
+                },
+                _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                    for batch in &mut batches {
+                        if let Some(data) = batch.take_ready(Instant::now()) {
+                            let stream = batch.stream;
+                            self.journal_output(step, stream, &data, expect, &mut matched).await?;
+                        }
+                    }
+                }
+                command = self.next_command(), if cut_in.is_none() && self.commands_open => match command {
+                    Some(Command::Note { who, text }) => self.emit(Some(step), EventKind::Note { who, text }).await?,
+                    Some(Command::Rollback { who, reason }) => {
+                        process.abort();
+                        cut_in = Some(Reply::Rollback { who, reason });
+                    }
+                    Some(Command::Abort { who }) => {
+                        process.abort();
+                        cut_in = Some(Reply::Abort { who });
+                    }
+                    Some(Command::Interrupt) => {
+                        process.abort();
+                        cut_in = Some(Reply::Interrupt);
+                    }
+                    Some(Command::Answer { .. }) | None => {}
+                },
+            }
+        };
+        for batch in &mut batches {
+            if let Some(data) = batch.take_all() {
+                let stream = batch.stream;
+                self.journal_output(step, stream, &data, expect, &mut matched)
+                    .await?;
+            }
+        }
+        let (outcome, message) = judge(&exit, expect, matched, timeout, cut_in.as_ref());
+        self.finish(
+            step,
+            role,
+            attempt,
+            outcome,
+            exit.code,
+            started.elapsed(),
+            message,
+        )
+        .await?;
+        Ok(Ran { outcome, cut_in })
+    }
+
+    async fn journal_output(
+        &mut self,
+        step: &str,
+        stream: Stream,
+        data: &[u8],
+        expect: &Expect,
+        matched: &mut bool,
+    ) -> Result<()> {
+        if let (false, Some(pattern), Stream::Stdout) = (*matched, &expect.stdout, stream) {
+            *matched = data
+                .split(|b| *b == b'\n')
+                .any(|line| pattern.is_match(&String::from_utf8_lossy(line)));
+        }
+        self.emit_output(step, stream, data).await
+    }
+
+    /// A checklist item: the operator ticks it, fails it with a reason, or skips it.
+    async fn manual(&mut self, step: &str, role: Role, text: &str) -> Result<Ran> {
+        let attempt = self.state.step(step).map_or(0, |s| s.attempts) + 1;
+        self.emit(
+            Some(step),
+            EventKind::StepStarted {
+                attempt,
+                role,
+                command: None,
+            },
+        )
+        .await?;
+        let started = Instant::now();
+        let reply = self
+            .ask(Some(step), Prompt::Manual, text.to_string())
+            .await?;
+        let (outcome, message, cut_in) = match reply {
+            Reply::Decided(Decision::Go, _) => (Outcome::Passed, None, None),
+            Reply::Decided(Decision::Skip, reason) => (Outcome::Skipped, reason, None),
+            Reply::Decided(_, reason) => (Outcome::Failed, reason, None),
+            other => (Outcome::Aborted, None, Some(other)),
+        };
+        self.finish(
+            step,
+            role,
+            attempt,
+            outcome,
+            None,
+            started.elapsed(),
+            message,
+        )
+        .await?;
+        Ok(Ran { outcome, cut_in })
+    }
+
+    /// GO / NO-GO: every sign-off role named first, then the decision itself.
+    async fn gate(&mut self, step: &Step, gate: &Gate) -> Result<Flow> {
+        self.emit(
+            Some(&step.id),
+            EventKind::StepStarted {
+                attempt: 1,
+                role: Role::Main,
+                command: None,
+            },
+        )
+        .await?;
+        let started = Instant::now();
+        for role in &gate.signoff {
+            let text = format!(
+                "Sign-off for \"{}\": who approves as {role}?",
+                gate.question
+            );
+            match self
+                .ask(Some(&step.id), Prompt::Signoff { role: role.clone() }, text)
+                .await?
+            {
+                Reply::Decided(Decision::Signed { .. }, _) => {}
+                other => return self.gate_ends(step, started, other).await,
+            }
+        }
+        let text = format!("{} — {}", gate.question, self.results_so_far(&step.id));
+        match self.ask(Some(&step.id), Prompt::Gate, text).await? {
+            Reply::Decided(Decision::Go, _) => {
+                self.finish(
+                    &step.id,
+                    Role::Main,
+                    1,
+                    Outcome::Passed,
+                    None,
+                    started.elapsed(),
+                    Some("GO".into()),
+                )
+                .await?;
+                Ok(Flow::Next)
+            }
+            other => self.gate_ends(step, started, other).await,
+        }
+    }
+
+    async fn gate_ends(&mut self, step: &Step, started: Instant, reply: Reply) -> Result<Flow> {
+        let message = match &reply {
+            Reply::Decided(_, reason) => Some(format!(
+                "NO-GO: {}",
+                reason.as_deref().unwrap_or("no reason given")
+            )),
+            _ => Some("no decision".to_string()),
+        };
+        self.finish(
+            &step.id,
+            Role::Main,
+            1,
+            Outcome::Failed,
+            None,
+            started.elapsed(),
+            message,
+        )
+        .await?;
+        self.settle(reply, RunOutcome::NoGo).await
+    }
+
+    /// One line for the gate: how the steps before it went, critical failures first.
+    fn results_so_far(&self, gate: &str) -> String {
+        let before: Vec<_> = self
+            .state
+            .steps
+            .iter()
+            .take_while(|s| s.plan.id != gate)
+            .filter(|s| s.phase.is_some())
+            .collect();
+        let passed = before
+            .iter()
+            .filter(|s| s.status == crate::journal::state::StepStatus::Passed)
+            .count();
+        let unmet = self.state.unmet_before(gate);
+        let mut text = format!("{passed} of {} steps passed", before.len());
+        if !unmet.is_empty() {
+            let names: Vec<String> = unmet
+                .iter()
+                .map(|s| format!("{} ({})", s.plan.id, s.status.label()))
+                .collect();
+            text.push_str(&format!("; NOT MET (critical): {}", names.join(", ")));
+        }
+        text
+    }
+}
+
+fn confirm_text(step: &Step, dry: bool) -> String {
+    let mut text = format!("Run \"{}\"?", step.title);
+    if let StepKind::Run(command) = &step.kind {
+        let command = if dry {
+            step.dry_run.as_deref().unwrap_or(command)
+        } else {
+            command
+        };
+        text.push_str(&format!(" Command: {command}"));
+    }
+    match (&step.undo, step.irreversible) {
+        (_, true) => text.push_str(" — IRREVERSIBLE: a rollback cannot undo it"),
+        (Some(undo), false) => text.push_str(&format!(" — undo: {undo}")),
+        (None, false) => {}
+    }
+    text
+}
+
+/// Pass or fail, and why, in the words a person would use.
+fn judge(
+    exit: &Exit,
+    expect: &Expect,
+    matched: bool,
+    timeout: Option<Duration>,
+    cut_in: Option<&Reply>,
+) -> (Outcome, Option<String>) {
+    match exit.ended_by {
+        Some(EndedBy::Timeout) => {
+            let limit = timeout.map(format_duration).unwrap_or_default();
+            return (
+                Outcome::TimedOut,
+                Some(format!(
+                    "timed out after {limit}; its process group was ended"
+                )),
+            );
+        }
+        Some(EndedBy::Abort) => {
+            let why = match cut_in {
+                Some(Reply::Rollback { who, .. }) => format!("ended by {who} for a rollback"),
+                Some(Reply::Abort { who }) => format!("aborted by {who}"),
+                _ => "interrupted".to_string(),
+            };
+            return (Outcome::Aborted, Some(why));
+        }
+        None => {}
+    }
+    let lingering = exit
+        .lingering
+        .then_some("background processes kept its output open; tminus stopped reading it");
+    match (exit.code, exit.signal) {
+        (Some(code), _) if code != expect.exit => (
+            Outcome::Failed,
+            Some(format!("exit code {code} (expected {})", expect.exit)),
+        ),
+        (None, Some(signal)) => (Outcome::Failed, Some(format!("killed by signal {signal}"))),
+        _ if !matched => {
+            let pattern = expect
+                .stdout
+                .as_ref()
+                .map(|r| r.as_str())
+                .unwrap_or_default();
+            (
+                Outcome::Failed,
+                Some(format!("no output line matched `{pattern}`")),
+            )
+        }
+        _ => (Outcome::Passed, lingering.map(str::to_string)),
+    }
+}

@@ -1,0 +1,146 @@
+//! Rollback: the undo of every step that ran, newest first, then the `[rollback]` steps.
+
+use std::time::Duration;
+
+use super::{Engine, Result};
+use crate::journal::{EventKind, Mode, Outcome, Role, RunOutcome};
+use crate::runbook::{Expect, StepKind};
+
+impl Engine {
+    pub(super) async fn rollback(
+        &mut self,
+        who: String,
+        reason: Option<String>,
+    ) -> Result<RunOutcome> {
+        self.emit(None, EventKind::RollbackRequested { who, reason })
+            .await?;
+        let runbook = self.runbook.clone();
+        let dry = self.options.mode == Mode::DryRun;
+
+        // Newest first: the order steps started in, reversed.
+        let mut ran: Vec<_> = self
+            .state
+            .steps
+            .iter()
+            .filter(|s| s.phase.is_some() && s.ran())
+            .collect();
+        ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
+        let ids = |pred: &dyn Fn(&crate::journal::state::StepState) -> bool| -> Vec<String> {
+            ran.iter()
+                .filter(|s| pred(s))
+                .map(|s| s.plan.id.clone())
+                .collect()
+        };
+        let undo = ids(&|s| s.plan.undo.is_some() && !s.plan.irreversible);
+        let irreversible = ids(&|s| s.plan.irreversible);
+        let no_undo = ids(&|s| s.plan.undo.is_none() && !s.plan.irreversible);
+        self.emit(
+            None,
+            EventKind::RollbackStarted {
+                undo: undo.clone(),
+                irreversible,
+                no_undo,
+            },
+        )
+        .await?;
+
+        let mut failed = Vec::new();
+        for id in &undo {
+            let Some(step) = runbook.step(id) else {
+                continue;
+            };
+            let command = step.undo.as_deref().unwrap_or_default();
+            if dry {
+                let why = Some("dry run: the undo was not run".to_string());
+                self.finish(
+                    id,
+                    Role::Undo,
+                    1,
+                    Outcome::Skipped,
+                    None,
+                    Duration::ZERO,
+                    why,
+                )
+                .await?;
+                continue;
+            }
+            let ran = self
+                .execute(id, Role::Undo, 1, command, &Expect::default(), step.timeout)
+                .await?;
+            if ran.outcome.is_failure() {
+                failed.push(id.clone());
+            }
+        }
+
+        for step in &runbook.rollback {
+            let outcome = match &step.kind {
+                StepKind::Run(command) => match (dry, &step.dry_run) {
+                    (false, _) => {
+                        self.execute(
+                            &step.id,
+                            Role::Rollback,
+                            1,
+                            command,
+                            &step.expect,
+                            step.timeout,
+                        )
+                        .await?
+                        .outcome
+                    }
+                    (true, Some(dry_command)) => {
+                        self.execute(
+                            &step.id,
+                            Role::Rollback,
+                            1,
+                            dry_command,
+                            &step.expect,
+                            step.timeout,
+                        )
+                        .await?
+                        .outcome
+                    }
+                    (true, None) => {
+                        let why = Some("skipped for the dry run: no `dry_run` form".to_string());
+                        self.finish(
+                            &step.id,
+                            Role::Rollback,
+                            0,
+                            Outcome::Skipped,
+                            None,
+                            Duration::ZERO,
+                            why,
+                        )
+                        .await?;
+                        Outcome::Skipped
+                    }
+                },
+                StepKind::Manual(text) => {
+                    self.manual(&step.id, Role::Rollback, text).await?.outcome
+                }
+                other => {
+                    let why = Some(format!(
+                        "a {} step cannot be part of a rollback",
+                        other.name()
+                    ));
+                    self.finish(
+                        &step.id,
+                        Role::Rollback,
+                        0,
+                        Outcome::Skipped,
+                        None,
+                        Duration::ZERO,
+                        why,
+                    )
+                    .await?;
+                    Outcome::Skipped
+                }
+            };
+            if outcome.is_failure() {
+                failed.push(step.id.clone());
+            }
+        }
+        self.emit(None, EventKind::RollbackFinished { failed })
+            .await?;
+        Ok(RunOutcome::RolledBack)
+    }
+}

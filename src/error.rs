@@ -1,0 +1,40 @@
+//! The errors that reach the command line, each knowing its exit code.
+
+use std::path::PathBuf;
+
+use crate::engine::EngineError;
+use crate::journal::StoreError;
+use crate::runbook::LoadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Runbook(#[from] LoadError),
+    #[error("{0}")]
+    Journal(#[from] StoreError),
+    #[error("the run stopped: {0}")]
+    Engine(#[from] EngineError),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Bad input is 2, as the CLI contract says; anything that broke mid-way is 1.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Runbook(_) => 2,
+            Error::Journal(
+                StoreError::NoRuns { .. }
+                | StoreError::NoSuchRun { .. }
+                | StoreError::Unsupported { .. },
+            ) => 2,
+            _ => 1,
+        }
+    }
+}

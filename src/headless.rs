@@ -1,0 +1,280 @@
+//! Headless mode: one readable line per event, prompts answered one line of stdin each.
+
+use std::io::{IsTerminal, Write};
+
+use chrono::Local;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::mpsc;
+
+use crate::engine::Command;
+use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
+use crate::sanitize::clean_line;
+
+pub struct Options {
+    pub operator: String,
+    /// `--yes`: answer yes as the operator, but never roll back and never GO past a failure.
+    pub yes: bool,
+}
+
+/// Prints the run as it happens and answers the engine's prompts, until the engine is done.
+pub async fn drive(
+    mut events: mpsc::Receiver<Event>,
+    commands: mpsc::Sender<Command>,
+    options: Options,
+) {
+    let colour = std::io::stdout().is_terminal();
+    let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    let mut state = RunState::default();
+    let mut interrupted = false;
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => match event {
+                Some(event) => event,
+                None => return,
+            },
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                eprintln!("interrupted: ending the running step and stopping");
+                let _ = commands.send(Command::Interrupt).await;
+                continue;
+            }
+        };
+        state.apply(&event);
+        print_event(&event, &state, colour);
+        if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
+            let command = answer(
+                prompt,
+                event.step.as_deref(),
+                &state,
+                &options,
+                &mut stdin,
+                &commands,
+            )
+            .await;
+            let _ = commands.send(command).await;
+        }
+    }
+}
+
+async fn answer(
+    prompt: &Prompt,
+    step: Option<&str>,
+    state: &RunState,
+    options: &Options,
+    stdin: &mut tokio::io::Lines<BufReader<tokio::io::Stdin>>,
+    commands: &mpsc::Sender<Command>,
+) -> Command {
+    if options.yes {
+        match auto_answer(prompt, step, state, &options.operator) {
+            Ok(decision) => {
+                return Command::Answer {
+                    who: options.operator.clone(),
+                    decision,
+                    reason: None,
+                    auto: true,
+                };
+            }
+            Err(why) => say(&format!("--yes does not answer this one: {why}")),
+        }
+    }
+    loop {
+        let line = tokio::select! {
+            line = stdin.next_line() => line,
+            _ = tokio::signal::ctrl_c() => return Command::Interrupt,
+        };
+        let Ok(Some(line)) = line else {
+            say("end of input: stopping safely");
+            return Command::Abort {
+                who: options.operator.clone(),
+            };
+        };
+        match parse_answer(&line, prompt, &options.operator) {
+            // A note goes to the journal while the question still stands.
+            Ok(note @ Command::Note { .. }) => {
+                let _ = commands.send(note).await;
+            }
+            Ok(command) => return command,
+            Err(why) => say(&format!("{why} — answer {}", prompt.answers())),
+        }
+    }
+}
+
+/// What `--yes` says to a prompt, or why it will not answer it.
+fn auto_answer(
+    prompt: &Prompt,
+    step: Option<&str>,
+    state: &RunState,
+    operator: &str,
+) -> Result<Decision, String> {
+    match prompt {
+        Prompt::Confirm | Prompt::Manual => Ok(Decision::Go),
+        Prompt::Signoff { role } => Ok(Decision::Signed {
+            role: role.clone(),
+            name: operator.to_string(),
+        }),
+        Prompt::Gate => {
+            let unmet = state.unmet_before(step.unwrap_or_default());
+            if unmet.is_empty() {
+                Ok(Decision::Go)
+            } else {
+                let names: Vec<_> = unmet
+                    .iter()
+                    .map(|s| format!("{} {}", s.plan.id, s.status.label()))
+                    .collect();
+                Err(format!(
+                    "no GO while critical steps have not passed ({})",
+                    names.join(", ")
+                ))
+            }
+        }
+        Prompt::Failure => {
+            Err("a failed critical step needs a person: retry, skip <reason>, rollback or n".into())
+        }
+    }
+}
+
+/// One typed line as a command for the prompt in hand.
+pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Command, String> {
+    let line = line.trim();
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let rest = rest.trim();
+    let reason = (!rest.is_empty()).then(|| rest.to_string());
+    let decision = match (word.to_ascii_lowercase().as_str(), prompt) {
+        ("note", _) if reason.is_some() => {
+            return Ok(Command::Note {
+                who: operator.to_string(),
+                text: rest.to_string(),
+            });
+        }
+        ("y" | "yes" | "go" | "done", Prompt::Signoff { role }) => Decision::Signed {
+            role: role.clone(),
+            name: reason.clone().unwrap_or_else(|| operator.to_string()),
+        },
+        ("y" | "yes" | "go" | "done", _) => Decision::Go,
+        ("n" | "no" | "no-go" | "nogo", Prompt::Failure) => Decision::NoGo,
+        ("n" | "no" | "no-go" | "nogo", _) if reason.is_none() => {
+            return Err("a NO-GO needs a reason: n <reason>".into());
+        }
+        ("n" | "no" | "no-go" | "nogo", _) => Decision::NoGo,
+        ("skip", _) if reason.is_none() => {
+            return Err("a skip needs a reason: skip <reason>".into());
+        }
+        ("skip", _) => Decision::Skip,
+        ("retry", _) => Decision::Retry,
+        ("rollback", _) => Decision::Rollback,
+        _ => return Err(format!("`{line}` is not an answer here")),
+    };
+    if !prompt.accepts(&decision) {
+        return Err(format!("`{word}` does not answer this prompt"));
+    }
+    let reason = if matches!(decision, Decision::Signed { .. }) {
+        None
+    } else {
+        reason
+    };
+    Ok(Command::Answer {
+        who: operator.to_string(),
+        decision,
+        reason,
+        auto: false,
+    })
+}
+
+fn say(text: &str) {
+    println!("{}  {text}", Local::now().format("%H:%M:%S"));
+}
+
+fn print_event(event: &Event, state: &RunState, colour: bool) {
+    let mut out = std::io::stdout().lock();
+    let time = event.at.with_timezone(&Local).format("%H:%M:%S");
+    let line = match &event.kind {
+        EventKind::Output { .. } => {
+            let step = event.step.as_deref().unwrap_or_default();
+            let text = event.data.strip_suffix(b"\n").unwrap_or(&event.data);
+            for line in text.split(|b| *b == b'\n') {
+                let _ = writeln!(out, "[{step}] {}", clean_line(line, colour));
+            }
+            let _ = out.flush();
+            return;
+        }
+        _ => describe(event, state),
+    };
+    let _ = writeln!(out, "{time}  {line}");
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(line: &str, prompt: &Prompt) -> Result<(Decision, Option<String>), String> {
+        match parse_answer(line, prompt, "ops")? {
+            Command::Answer {
+                decision, reason, ..
+            } => Ok((decision, reason)),
+            other => panic!("not an answer: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn answers_are_read_as_typed() {
+        assert_eq!(decision("y", &Prompt::Gate).unwrap().0, Decision::Go);
+        assert_eq!(
+            decision("n db is down", &Prompt::Gate).unwrap(),
+            (Decision::NoGo, Some("db is down".into()))
+        );
+        assert!(
+            decision("n", &Prompt::Gate)
+                .unwrap_err()
+                .contains("needs a reason")
+        );
+        assert!(
+            decision("skip", &Prompt::Confirm)
+                .unwrap_err()
+                .contains("needs a reason")
+        );
+        assert_eq!(
+            decision("retry", &Prompt::Failure).unwrap().0,
+            Decision::Retry
+        );
+        assert!(decision("retry", &Prompt::Gate).is_err());
+        assert_eq!(decision("n", &Prompt::Failure).unwrap().0, Decision::NoGo);
+        assert_eq!(
+            decision("rollback now", &Prompt::Confirm).unwrap(),
+            (Decision::Rollback, Some("now".into()))
+        );
+        assert!(decision("maybe", &Prompt::Confirm).is_err());
+    }
+
+    #[test]
+    fn signoff_names_the_approver_or_the_operator() {
+        let prompt = Prompt::Signoff {
+            role: "QA Reviewer".into(),
+        };
+        assert_eq!(
+            decision("y Dana Smith", &prompt).unwrap().0,
+            Decision::Signed {
+                role: "QA Reviewer".into(),
+                name: "Dana Smith".into()
+            }
+        );
+        assert_eq!(
+            decision("y", &prompt).unwrap().0,
+            Decision::Signed {
+                role: "QA Reviewer".into(),
+                name: "ops".into()
+            }
+        );
+    }
+
+    #[test]
+    fn notes_are_not_answers() {
+        assert_eq!(
+            parse_answer("note waiting for DBA", &Prompt::Gate, "ops").unwrap(),
+            Command::Note {
+                who: "ops".into(),
+                text: "waiting for DBA".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,153 @@
+//! One line of plain text per event, as the headless output, the log pane and the report say it.
+
+use std::time::Duration;
+
+use super::event::{Decision, Event, EventKind, Outcome, Role};
+use super::state::RunState;
+use crate::runbook::format_duration;
+
+/// What an event says, in a line; output batches are summarised, not quoted.
+pub fn describe(event: &Event, state: &RunState) -> String {
+    let step = event.step.as_deref().unwrap_or_default();
+    match &event.kind {
+        EventKind::Output { stream, lines } => {
+            let on = if *stream == super::Stream::Stderr {
+                " on stderr"
+            } else {
+                ""
+            };
+            format!(
+                "{step} printed {lines} line{}{on} ({} bytes)",
+                if *lines == 1 { "" } else { "s" },
+                event.data.len()
+            )
+        }
+        EventKind::RunStarted(info) => format!(
+            "tminus · {} · {} · run {} · operator {} on {}",
+            info.runbook,
+            info.mode.label(),
+            event.run_id,
+            info.operator,
+            info.host
+        ),
+        EventKind::PhaseStarted { phase } => {
+            let title = state
+                .phases
+                .iter()
+                .find(|p| &p.id == phase)
+                .map_or("", |p| p.title.as_str());
+            format!("── phase {phase}: {title}")
+        }
+        EventKind::PhaseFinished { phase } => format!("── phase {phase} done"),
+        EventKind::StepStarted {
+            attempt,
+            role,
+            command,
+        } => {
+            let title = state.step(step).map_or("", |s| s.plan.title.as_str());
+            match role {
+                Role::Undo => format!("↶ undo {step}: {}", command.as_deref().unwrap_or_default()),
+                _ if *attempt > 1 => format!("▶ {step} \"{title}\" (attempt {attempt})"),
+                _ => format!("▶ {step} \"{title}\""),
+            }
+        }
+        EventKind::StepFinished {
+            role,
+            outcome,
+            duration_ms,
+            message,
+            ..
+        } => {
+            let took = format_duration(Duration::from_millis(*duration_ms));
+            let why = message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            let critical = state.step(step).is_none_or(|s| s.plan.critical);
+            let what = if *role == Role::Undo {
+                format!("undo of {step}")
+            } else {
+                step.to_string()
+            };
+            match outcome {
+                Outcome::Passed => format!("✔ {what} passed in {took}{why}"),
+                Outcome::Skipped => format!("⏭ {what} skipped{why}"),
+                _ if !critical && *role == Role::Main => format!(
+                    "⚠ {what} {} (recommended, the run goes on){why}",
+                    outcome.label()
+                ),
+                _ => format!("✖ {what} {} after {took}{why}", outcome.label()),
+            }
+        }
+        EventKind::ConfirmationRequested { prompt, text } => {
+            format!("? {step}: {text}  [{}]", prompt.answers())
+        }
+        EventKind::Decided {
+            who,
+            decision,
+            reason,
+            auto,
+        } => {
+            let why = reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            let how = if *auto { " (--yes)" } else { "" };
+            // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
+            let said = match (decision, state.step(step).map(|s| s.plan.kind.as_str())) {
+                (Decision::Go, Some("gate")) => "GO".to_string(),
+                (Decision::Go, Some("manual")) => "done".to_string(),
+                (Decision::Go, _) => "confirmed".to_string(),
+                (other, _) => other.label(),
+            };
+            format!("✔ {who} answered {said} for {step}{why}{how}")
+        }
+        EventKind::Note { who, text } => format!("✎ note from {who}: {text}"),
+        EventKind::RollbackRequested { who, reason } => {
+            let why = reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            format!("⟲ ROLLBACK requested by {who}{why}")
+        }
+        EventKind::RollbackStarted {
+            undo,
+            irreversible,
+            no_undo,
+        } => {
+            let mut text = format!("⟲ undoing, newest first: {}", list(undo));
+            if !irreversible.is_empty() {
+                text.push_str(&format!(
+                    "; NOT undone (irreversible): {}",
+                    list(irreversible)
+                ));
+            }
+            if !no_undo.is_empty() {
+                text.push_str(&format!("; nothing to undo: {}", list(no_undo)));
+            }
+            text
+        }
+        EventKind::RollbackFinished { failed } if failed.is_empty() => {
+            "⟲ rollback finished".to_string()
+        }
+        EventKind::RollbackFinished { failed } => {
+            format!("⟲ rollback finished with failures: {}", list(failed))
+        }
+        EventKind::RunFinished { outcome } => {
+            format!(
+                "■ run {} {} (exit {})",
+                event.run_id,
+                outcome.label(),
+                outcome.exit_code()
+            )
+        }
+    }
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}

@@ -1,0 +1,323 @@
+//! What happened, as data: the events every view of a run is folded from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One journaled fact. `seq` is gap-free per run; `data` holds the raw bytes of an output batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub run_id: String,
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub step: Option<String>,
+    pub kind: EventKind,
+    /// Every byte a step printed (secrets masked), for `Output` events; empty otherwise.
+    #[serde(skip)]
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    RunStarted(RunInfo),
+    PhaseStarted {
+        phase: String,
+    },
+    PhaseFinished {
+        phase: String,
+    },
+    StepStarted {
+        attempt: u32,
+        role: Role,
+        /// The command text as the runbook wrote it (the shell expands its variables).
+        command: Option<String>,
+    },
+    Output {
+        stream: Stream,
+        lines: u32,
+    },
+    StepFinished {
+        attempt: u32,
+        role: Role,
+        outcome: Outcome,
+        exit_code: Option<i32>,
+        duration_ms: u64,
+        message: Option<String>,
+    },
+    ConfirmationRequested {
+        prompt: Prompt,
+        text: String,
+    },
+    Decided {
+        who: String,
+        decision: Decision,
+        reason: Option<String>,
+        /// Answered by `--yes` rather than typed.
+        #[serde(default)]
+        auto: bool,
+    },
+    Note {
+        who: String,
+        text: String,
+    },
+    RollbackRequested {
+        who: String,
+        reason: Option<String>,
+    },
+    RollbackStarted {
+        /// Finished steps whose undo runs, newest first.
+        undo: Vec<String>,
+        /// Finished steps marked irreversible: reported, never undone.
+        irreversible: Vec<String>,
+        /// Finished steps with nothing to undo.
+        no_undo: Vec<String>,
+    },
+    RollbackFinished {
+        failed: Vec<String>,
+    },
+    RunFinished {
+        outcome: RunOutcome,
+    },
+}
+
+impl EventKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::RunStarted(_) => "run_started",
+            EventKind::PhaseStarted { .. } => "phase_started",
+            EventKind::PhaseFinished { .. } => "phase_finished",
+            EventKind::StepStarted { .. } => "step_started",
+            EventKind::Output { .. } => "output",
+            EventKind::StepFinished { .. } => "step_finished",
+            EventKind::ConfirmationRequested { .. } => "confirmation_requested",
+            EventKind::Decided { .. } => "decided",
+            EventKind::Note { .. } => "note",
+            EventKind::RollbackRequested { .. } => "rollback_requested",
+            EventKind::RollbackStarted { .. } => "rollback_started",
+            EventKind::RollbackFinished { .. } => "rollback_finished",
+            EventKind::RunFinished { .. } => "run_finished",
+        }
+    }
+}
+
+/// Who started the run and what it follows: enough for a report with no runbook file at hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub runbook: String,
+    pub path: String,
+    pub hash: String,
+    pub operator: String,
+    pub host: String,
+    pub mode: Mode,
+    /// The runbook's T-0, RFC 3339 with its offset.
+    pub start: Option<String>,
+    pub owner: Option<String>,
+    pub vars: Vec<(String, String)>,
+    pub contacts: Vec<PlannedContact>,
+    pub phases: Vec<PlannedPhase>,
+    pub rollback: Vec<PlannedStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedContact {
+    pub role: String,
+    pub name: Option<String>,
+    pub reach: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedPhase {
+    pub id: String,
+    pub title: String,
+    /// Planned start relative to T-0, in seconds.
+    pub at_secs: Option<i64>,
+    pub budget_secs: Option<u64>,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedStep {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub doc: Option<String>,
+    /// What it does, in one line: the command, the URL, the query, the question.
+    pub detail: String,
+    pub critical: bool,
+    pub confirm: bool,
+    pub undo: Option<String>,
+    pub irreversible: bool,
+    pub signoff: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Live,
+    DryRun,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Live => "LIVE",
+            Mode::DryRun => "DRY RUN",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The step itself.
+    Main,
+    /// The step's `undo`, during a rollback.
+    Undo,
+    /// A step of the `[rollback]` section.
+    Rollback,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    TimedOut,
+    Skipped,
+    Aborted,
+}
+
+impl Outcome {
+    pub fn is_failure(self) -> bool {
+        matches!(self, Outcome::Failed | Outcome::TimedOut | Outcome::Aborted)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed out",
+            Outcome::Skipped => "skipped",
+            Outcome::Aborted => "aborted",
+        }
+    }
+}
+
+/// What the engine is waiting for the operator to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "prompt", rename_all = "snake_case")]
+pub enum Prompt {
+    /// Before a `confirm = true` step runs.
+    Confirm,
+    /// A checklist item the operator ticks.
+    Manual,
+    /// The named approver for one sign-off role of a gate.
+    Signoff { role: String },
+    /// GO / NO-GO.
+    Gate,
+    /// A critical step failed: retry, skip, roll back or stop.
+    Failure,
+}
+
+impl Prompt {
+    /// The answers this prompt takes, in the words the operator types.
+    pub fn answers(&self) -> &'static str {
+        match self {
+            Prompt::Confirm => "y / n <reason> / skip <reason> / rollback",
+            Prompt::Manual => "y (done) / n <reason> / skip <reason> / rollback",
+            Prompt::Signoff { .. } => "y <NAME> / n <reason> / rollback",
+            Prompt::Gate => "y (GO) / n <reason> (NO-GO) / rollback",
+            Prompt::Failure => "retry / skip <reason> / rollback / n (stop)",
+        }
+    }
+
+    pub fn accepts(&self, decision: &Decision) -> bool {
+        use Decision::*;
+        match self {
+            Prompt::Confirm | Prompt::Manual => matches!(decision, Go | NoGo | Skip | Rollback),
+            Prompt::Signoff { role } => {
+                matches!(decision, NoGo | Rollback)
+                    || matches!(decision, Signed { role: r, .. } if r == role)
+            }
+            Prompt::Gate => matches!(decision, Go | NoGo | Rollback),
+            Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    Go,
+    NoGo,
+    Skip,
+    Retry,
+    Rollback,
+    Signed { role: String, name: String },
+}
+
+impl Decision {
+    pub fn label(&self) -> String {
+        match self {
+            Decision::Go => "GO".into(),
+            Decision::NoGo => "NO-GO".into(),
+            Decision::Skip => "skip".into(),
+            Decision::Retry => "retry".into(),
+            Decision::Rollback => "rollback".into(),
+            Decision::Signed { role, name } => format!("signed as {role}: {name}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcome {
+    Succeeded,
+    Failed,
+    RolledBack,
+    NoGo,
+    Aborted,
+    Interrupted,
+}
+
+impl RunOutcome {
+    /// The process exit code the CLI contract gives this outcome.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            RunOutcome::Succeeded => 0,
+            RunOutcome::Failed => 1,
+            RunOutcome::RolledBack => 3,
+            RunOutcome::NoGo | RunOutcome::Aborted => 4,
+            RunOutcome::Interrupted => 130,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::RolledBack => "rolled back",
+            RunOutcome::NoGo => "NO-GO",
+            RunOutcome::Aborted => "aborted",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunOutcome::Succeeded => "succeeded",
+            RunOutcome::Failed => "failed",
+            RunOutcome::RolledBack => "rolled_back",
+            RunOutcome::NoGo => "no_go",
+            RunOutcome::Aborted => "aborted",
+            RunOutcome::Interrupted => "interrupted",
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The memory: events, where they are stored, and the fold that turns them into what anyone sees.
+
+mod describe;
+pub mod event;
+mod sqlite;
+pub mod state;
+mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::Utc;
+
+pub use describe::describe;
+pub use event::*;
+pub use sqlite::SqliteStore;
+pub use state::RunState;
+pub use store::{RunRecord, Store, StoreError};
+
+use crate::runbook::Redactor;
+
+/// Where the journal is when nothing says otherwise.
+pub const DEFAULT_LOCATION: &str = ".tminus/journal.db";
+
+/// Opens the journal named by `--journal` / `TMINUS_JOURNAL`: a file path means SQLite.
+pub async fn open(location: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported {
+            location: "postgres://…".into(),
+            what: "a PostgreSQL journal is not available in this build; use a SQLite path".into(),
+        });
+    }
+    let path = location.strip_prefix("sqlite://").unwrap_or(location);
+    Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
+}
+
+/// The folder reports are written to: `reports/` beside a file journal.
+pub fn reports_dir(location: &str) -> PathBuf {
+    beside(location).join("reports")
+}
+
+/// The folder of the rolling log: `logs/` beside a file journal.
+pub fn logs_dir(location: &str) -> PathBuf {
+    beside(location).join("logs")
+}
+
+fn beside(location: &str) -> PathBuf {
+    let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// A sortable, readable run id: start time plus a few random hex digits.
+pub fn new_run_id() -> String {
+    let now = Utc::now();
+    let noise = (now.timestamp_subsec_nanos() ^ std::process::id().rotate_left(16)) & 0xffff;
+    format!("{}-{noise:04x}", now.format("%Y%m%d-%H%M%S"))
+}
+
+/// The writing end of one run's journal. Every event passes through here: it is masked,
+/// numbered and stored before anyone acts on it.
+pub struct Journal {
+    store: Arc<dyn Store>,
+    run_id: String,
+    last_seq: i64,
+    redactor: Redactor,
+}
+
+impl Journal {
+    pub fn new(store: Arc<dyn Store>, run_id: String, redactor: Redactor) -> Self {
+        Journal {
+            store,
+            run_id,
+            last_seq: 0,
+            redactor,
+        }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub async fn append(
+        &mut self,
+        step: Option<&str>,
+        kind: EventKind,
+    ) -> Result<Event, StoreError> {
+        self.append_with_data(step, kind, &[]).await
+    }
+
+    /// Journals a batch of output; the returned event carries the bytes as stored.
+    pub async fn append_output(
+        &mut self,
+        step: &str,
+        stream: Stream,
+        data: &[u8],
+    ) -> Result<Event, StoreError> {
+        let lines = memchr::memchr_iter(b'\n', data).count() as u32;
+        self.append_with_data(Some(step), EventKind::Output { stream, lines }, data)
+            .await
+    }
+
+    async fn append_with_data(
+        &mut self,
+        step: Option<&str>,
+        kind: EventKind,
+        data: &[u8],
+    ) -> Result<Event, StoreError> {
+        let kind = if self.redactor.is_empty() {
+            kind
+        } else {
+            let json = serde_json::to_string(&kind).expect("events serialize");
+            serde_json::from_str(&self.redactor.text(&json)).unwrap_or(kind)
+        };
+        let event = Event {
+            run_id: self.run_id.clone(),
+            seq: self.last_seq + 1,
+            at: Utc::now(),
+            step: step.map(|s| self.redactor.text(s).into_owned()),
+            kind,
+            data: self.redactor.bytes(data).into_owned(),
+        };
+        self.store.append(std::slice::from_ref(&event)).await?;
+        self.last_seq = event.seq;
+        Ok(event)
+    }
+}
+
+/// Reads a run's events in pages and folds them, so output of any size fits in bounded memory.
+pub async fn fold_run(
+    store: &dyn Store,
+    run_id: &str,
+    mut each: impl FnMut(&Event, &RunState),
+) -> Result<RunState, StoreError> {
+    const PAGE: u32 = 64;
+    let mut state = RunState::default();
+    let mut after = 0;
+    loop {
+        let page = store.events(run_id, after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for event in &page {
+            state.apply(event);
+            each(event, &state);
+        }
+    }
+    Ok(state)
+}

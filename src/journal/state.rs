@@ -1,0 +1,634 @@
+//! `RunState::apply`: the one fold from events to what the lead, observers and reports see.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::*;
+
+/// Lines of each step's output kept in memory; the journal keeps every byte.
+pub const TAIL_LINES: usize = 500;
+/// Longest line kept whole in the tail; the rest of it stays in the journal.
+pub const TAIL_LINE_CHARS: usize = 2000;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunState {
+    pub run_id: String,
+    pub info: Option<RunInfo>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub outcome: Option<RunOutcome>,
+    pub phases: Vec<PhaseState>,
+    /// Every step in plan order, the `[rollback]` steps last.
+    pub steps: Vec<StepState>,
+    pub waiting: Option<Waiting>,
+    pub notes: Vec<NoteRecord>,
+    pub rollback: Option<RollbackState>,
+    pub last_seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseState {
+    pub id: String,
+    pub title: String,
+    pub at_secs: Option<i64>,
+    pub budget_secs: Option<u64>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    Pending,
+    Waiting,
+    Running,
+    Passed,
+    Failed,
+    TimedOut,
+    Skipped,
+    Aborted,
+}
+
+impl From<Outcome> for StepStatus {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Passed => StepStatus::Passed,
+            Outcome::Failed => StepStatus::Failed,
+            Outcome::TimedOut => StepStatus::TimedOut,
+            Outcome::Skipped => StepStatus::Skipped,
+            Outcome::Aborted => StepStatus::Aborted,
+        }
+    }
+}
+
+impl StepStatus {
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            StepStatus::Failed | StepStatus::TimedOut | StepStatus::Aborted
+        )
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::Waiting => "waiting",
+            StepStatus::Running => "running",
+            StepStatus::Passed => "passed",
+            StepStatus::Failed => "failed",
+            StepStatus::TimedOut => "timed out",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Aborted => "aborted",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepState {
+    pub plan: PlannedStep,
+    /// `None` for a step of the `[rollback]` section.
+    pub phase: Option<String>,
+    pub status: StepStatus,
+    pub attempts: u32,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub message: Option<String>,
+    pub decisions: Vec<DecisionRecord>,
+    pub output: OutputTail,
+    /// The step's undo, once a rollback ran it.
+    pub undo: Option<UndoRecord>,
+}
+
+impl StepState {
+    fn new(plan: PlannedStep, phase: Option<String>) -> Self {
+        StepState {
+            plan,
+            phase,
+            status: StepStatus::Pending,
+            attempts: 0,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            exit_code: None,
+            message: None,
+            decisions: Vec::new(),
+            output: OutputTail::default(),
+            undo: None,
+        }
+    }
+
+    /// Whether a rollback has anything of this step to undo: it ran, or began to.
+    pub fn ran(&self) -> bool {
+        self.attempts > 0 && self.status != StepStatus::Skipped
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UndoRecord {
+    /// `None` while the undo runs.
+    pub outcome: Option<Outcome>,
+    pub duration_ms: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub message: Option<String>,
+    pub output: OutputTail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionRecord {
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub decision: Decision,
+    pub reason: Option<String>,
+    pub auto: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub step: Option<String>,
+    pub prompt: Prompt,
+    pub text: String,
+    pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NoteRecord {
+    pub at: DateTime<Utc>,
+    pub who: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackState {
+    pub requested_by: String,
+    pub reason: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub undo: Vec<String>,
+    pub irreversible: Vec<String>,
+    pub no_undo: Vec<String>,
+    pub failed: Vec<String>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// The last lines a step printed, bounded; counts cover everything it printed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutputTail {
+    pub lines: VecDeque<String>,
+    /// A line not yet ended by a newline.
+    pub partial: String,
+    pub total_bytes: u64,
+    pub total_lines: u64,
+}
+
+impl OutputTail {
+    pub fn push(&mut self, data: &[u8]) {
+        self.total_bytes += data.len() as u64;
+        let mut rest = data;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            self.extend_partial(&rest[..i]);
+            let line = std::mem::take(&mut self.partial);
+            self.total_lines += 1;
+            if self.lines.len() == TAIL_LINES {
+                self.lines.pop_front();
+            }
+            self.lines.push_back(line);
+            rest = &rest[i + 1..];
+        }
+        self.extend_partial(rest);
+    }
+
+    fn extend_partial(&mut self, bytes: &[u8]) {
+        let room = TAIL_LINE_CHARS.saturating_sub(self.partial.chars().count());
+        if room == 0 || bytes.is_empty() {
+            return;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        self.partial
+            .extend(text.chars().filter(|c| *c != '\r').take(room));
+    }
+
+    /// The last `n` lines, the unfinished one included.
+    pub fn last(&self, n: usize) -> Vec<&str> {
+        let mut all: Vec<&str> = self.lines.iter().map(String::as_str).collect();
+        if !self.partial.is_empty() {
+            all.push(&self.partial);
+        }
+        let skip = all.len().saturating_sub(n);
+        all.split_off(skip)
+    }
+}
+
+impl RunState {
+    pub fn apply(&mut self, event: &Event) {
+        self.last_seq = event.seq;
+        match &event.kind {
+            EventKind::RunStarted(info) => {
+                self.run_id = event.run_id.clone();
+                self.started_at = Some(event.at);
+                self.phases = info
+                    .phases
+                    .iter()
+                    .map(|p| PhaseState {
+                        id: p.id.clone(),
+                        title: p.title.clone(),
+                        at_secs: p.at_secs,
+                        budget_secs: p.budget_secs,
+                        started_at: None,
+                        finished_at: None,
+                    })
+                    .collect();
+                self.steps = info
+                    .phases
+                    .iter()
+                    .flat_map(|p| {
+                        p.steps
+                            .iter()
+                            .map(|s| StepState::new(s.clone(), Some(p.id.clone())))
+                    })
+                    .chain(
+                        info.rollback
+                            .iter()
+                            .map(|s| StepState::new(s.clone(), None)),
+                    )
+                    .collect();
+                self.info = Some(info.clone());
+            }
+            EventKind::PhaseStarted { phase } => {
+                if let Some(p) = self.phase_mut(phase) {
+                    p.started_at = Some(event.at);
+                }
+            }
+            EventKind::PhaseFinished { phase } => {
+                if let Some(p) = self.phase_mut(phase) {
+                    p.finished_at = Some(event.at);
+                }
+            }
+            EventKind::StepStarted { attempt, role, .. } => {
+                let Some(step) = self.step_mut(event.step.as_deref()) else {
+                    return;
+                };
+                if *role == Role::Undo {
+                    step.undo = Some(UndoRecord::default());
+                    return;
+                }
+                step.status = StepStatus::Running;
+                step.attempts = *attempt;
+                step.started_at.get_or_insert(event.at);
+                step.finished_at = None;
+                step.message = None;
+            }
+            EventKind::Output { .. } => {
+                if let Some(step) = self.step_mut(event.step.as_deref()) {
+                    // While its undo runs, a step's output is the undo's.
+                    match &mut step.undo {
+                        Some(undo) if undo.outcome.is_none() => undo.output.push(&event.data),
+                        _ => step.output.push(&event.data),
+                    }
+                }
+            }
+            EventKind::StepFinished {
+                role,
+                outcome,
+                exit_code,
+                duration_ms,
+                message,
+                attempt,
+            } => {
+                let Some(step) = self.step_mut(event.step.as_deref()) else {
+                    return;
+                };
+                if *role == Role::Undo {
+                    let undo = step.undo.get_or_insert_with(UndoRecord::default);
+                    undo.outcome = Some(*outcome);
+                    undo.duration_ms = Some(*duration_ms);
+                    undo.exit_code = *exit_code;
+                    undo.message = message.clone();
+                    return;
+                }
+                step.status = (*outcome).into();
+                step.attempts = step.attempts.max(*attempt);
+                step.finished_at = Some(event.at);
+                step.duration_ms = Some(match step.started_at {
+                    Some(start) if *attempt > 1 => {
+                        (event.at - start).num_milliseconds().max(0) as u64
+                    }
+                    _ => *duration_ms,
+                });
+                step.exit_code = *exit_code;
+                step.message = message.clone();
+            }
+            EventKind::ConfirmationRequested { prompt, text } => {
+                if let Some(step) = self.step_mut(event.step.as_deref()) {
+                    if step.status == StepStatus::Pending {
+                        step.status = StepStatus::Waiting;
+                    }
+                }
+                self.waiting = Some(Waiting {
+                    step: event.step.clone(),
+                    prompt: prompt.clone(),
+                    text: text.clone(),
+                    since: event.at,
+                });
+            }
+            EventKind::Decided {
+                who,
+                decision,
+                reason,
+                auto,
+            } => {
+                self.waiting = None;
+                if let Some(step) = self.step_mut(event.step.as_deref()) {
+                    if step.status == StepStatus::Waiting {
+                        step.status = StepStatus::Pending;
+                    }
+                    step.decisions.push(DecisionRecord {
+                        at: event.at,
+                        who: who.clone(),
+                        decision: decision.clone(),
+                        reason: reason.clone(),
+                        auto: *auto,
+                    });
+                }
+            }
+            EventKind::Note { who, text } => self.notes.push(NoteRecord {
+                at: event.at,
+                who: who.clone(),
+                text: text.clone(),
+            }),
+            EventKind::RollbackRequested { who, reason } => {
+                self.waiting = None;
+                self.rollback = Some(RollbackState {
+                    requested_by: who.clone(),
+                    reason: reason.clone(),
+                    requested_at: event.at,
+                    undo: Vec::new(),
+                    irreversible: Vec::new(),
+                    no_undo: Vec::new(),
+                    failed: Vec::new(),
+                    finished_at: None,
+                });
+            }
+            EventKind::RollbackStarted {
+                undo,
+                irreversible,
+                no_undo,
+            } => {
+                if let Some(r) = &mut self.rollback {
+                    r.undo = undo.clone();
+                    r.irreversible = irreversible.clone();
+                    r.no_undo = no_undo.clone();
+                }
+            }
+            EventKind::RollbackFinished { failed } => {
+                if let Some(r) = &mut self.rollback {
+                    r.failed = failed.clone();
+                    r.finished_at = Some(event.at);
+                }
+            }
+            EventKind::RunFinished { outcome } => {
+                self.waiting = None;
+                self.outcome = Some(*outcome);
+                self.ended_at = Some(event.at);
+            }
+        }
+    }
+
+    pub fn step(&self, id: &str) -> Option<&StepState> {
+        self.steps.iter().find(|s| s.plan.id == id)
+    }
+
+    fn step_mut(&mut self, id: Option<&str>) -> Option<&mut StepState> {
+        let id = id?;
+        self.steps.iter_mut().find(|s| s.plan.id == id)
+    }
+
+    fn phase_mut(&mut self, id: &str) -> Option<&mut PhaseState> {
+        self.phases.iter_mut().find(|p| p.id == id)
+    }
+
+    pub fn phase_steps<'a>(&'a self, phase: &'a str) -> impl Iterator<Item = &'a StepState> + 'a {
+        self.steps
+            .iter()
+            .filter(move |s| s.phase.as_deref() == Some(phase))
+    }
+
+    pub fn rollback_steps(&self) -> impl Iterator<Item = &StepState> {
+        self.steps.iter().filter(|s| s.phase.is_none())
+    }
+
+    /// Critical steps before `step_id` that did not pass: what stands against a GO.
+    pub fn unmet_before(&self, step_id: &str) -> Vec<&StepState> {
+        self.steps
+            .iter()
+            .take_while(|s| s.plan.id != step_id)
+            .filter(|s| s.phase.is_some() && s.plan.critical && s.status != StepStatus::Passed)
+            .collect()
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.info.as_ref().map_or(Mode::Live, |i| i.mode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn planned(id: &str, critical: bool) -> PlannedStep {
+        PlannedStep {
+            id: id.into(),
+            title: id.into(),
+            kind: "run".into(),
+            doc: None,
+            detail: "true".into(),
+            critical,
+            confirm: false,
+            undo: None,
+            irreversible: false,
+            signoff: Vec::new(),
+        }
+    }
+
+    fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {
+        Event {
+            run_id: "r1".into(),
+            seq,
+            at: Utc::now(),
+            step: step.map(Into::into),
+            kind,
+            data: Vec::new(),
+        }
+    }
+
+    fn started() -> Event {
+        event(
+            1,
+            None,
+            EventKind::RunStarted(RunInfo {
+                runbook: "demo".into(),
+                path: "demo.toml".into(),
+                hash: "abc".into(),
+                operator: "ops".into(),
+                host: "h".into(),
+                mode: Mode::Live,
+                start: None,
+                owner: None,
+                vars: Vec::new(),
+                contacts: Vec::new(),
+                phases: vec![PlannedPhase {
+                    id: "p".into(),
+                    title: "P".into(),
+                    at_secs: None,
+                    budget_secs: None,
+                    steps: vec![
+                        planned("a", true),
+                        planned("b", false),
+                        planned("gate", true),
+                    ],
+                }],
+                rollback: vec![planned("rollback-1", true)],
+            }),
+        )
+    }
+
+    #[test]
+    fn fold_tracks_steps_attempts_and_output() {
+        let mut s = RunState::default();
+        s.apply(&started());
+        assert_eq!(s.steps.len(), 4);
+        assert_eq!(s.rollback_steps().count(), 1);
+        s.apply(&event(
+            2,
+            Some("a"),
+            EventKind::StepStarted {
+                attempt: 1,
+                role: Role::Main,
+                command: None,
+            },
+        ));
+        assert_eq!(s.step("a").unwrap().status, StepStatus::Running);
+        let mut out = event(
+            3,
+            Some("a"),
+            EventKind::Output {
+                stream: Stream::Stdout,
+                lines: 2,
+            },
+        );
+        out.data = b"one\ntwo\nthr".to_vec();
+        s.apply(&out);
+        let finished = |seq, attempt, outcome| {
+            event(
+                seq,
+                Some("a"),
+                EventKind::StepFinished {
+                    attempt,
+                    role: Role::Main,
+                    outcome,
+                    exit_code: Some(0),
+                    duration_ms: 5,
+                    message: None,
+                },
+            )
+        };
+        s.apply(&finished(4, 1, Outcome::Failed));
+        assert_eq!(s.step("a").unwrap().status, StepStatus::Failed);
+        s.apply(&event(
+            5,
+            Some("a"),
+            EventKind::StepStarted {
+                attempt: 2,
+                role: Role::Main,
+                command: None,
+            },
+        ));
+        s.apply(&finished(6, 2, Outcome::Passed));
+        let a = s.step("a").unwrap();
+        assert_eq!((a.status, a.attempts), (StepStatus::Passed, 2));
+        assert_eq!(a.output.last(5), vec!["one", "two", "thr"]);
+        assert_eq!(a.output.total_lines, 2);
+        assert_eq!(s.last_seq, 6);
+    }
+
+    #[test]
+    fn gate_sees_unmet_critical_steps_only() {
+        let mut s = RunState::default();
+        s.apply(&started());
+        // a (critical) not run yet, b is recommended
+        assert_eq!(
+            s.unmet_before("gate")
+                .iter()
+                .map(|s| s.plan.id.as_str())
+                .collect::<Vec<_>>(),
+            ["a"]
+        );
+        s.apply(&event(
+            2,
+            Some("a"),
+            EventKind::StepFinished {
+                attempt: 1,
+                role: Role::Main,
+                outcome: Outcome::Passed,
+                exit_code: Some(0),
+                duration_ms: 1,
+                message: None,
+            },
+        ));
+        assert!(s.unmet_before("gate").is_empty());
+    }
+
+    #[test]
+    fn decisions_and_prompts_and_end() {
+        let mut s = RunState::default();
+        s.apply(&started());
+        s.apply(&event(
+            2,
+            Some("gate"),
+            EventKind::ConfirmationRequested {
+                prompt: Prompt::Gate,
+                text: "GO?".into(),
+            },
+        ));
+        assert!(s.waiting.is_some());
+        assert_eq!(s.step("gate").unwrap().status, StepStatus::Waiting);
+        s.apply(&event(
+            3,
+            Some("gate"),
+            EventKind::Decided {
+                who: "ops".into(),
+                decision: Decision::NoGo,
+                reason: Some("db down".into()),
+                auto: false,
+            },
+        ));
+        assert!(s.waiting.is_none());
+        assert_eq!(
+            s.step("gate").unwrap().decisions[0].reason.as_deref(),
+            Some("db down")
+        );
+        s.apply(&event(
+            4,
+            None,
+            EventKind::RunFinished {
+                outcome: RunOutcome::NoGo,
+            },
+        ));
+        assert_eq!(s.outcome, Some(RunOutcome::NoGo));
+    }
+
+    #[test]
+    fn tail_is_bounded_but_counts_everything() {
+        let mut tail = OutputTail::default();
+        for i in 0..(TAIL_LINES + 10) {
+            tail.push(format!("line {i}\n").as_bytes());
+        }
+        tail.push(&vec![b'x'; TAIL_LINE_CHARS * 3]);
+        assert_eq!(tail.lines.len(), TAIL_LINES);
+        assert_eq!(tail.total_lines, (TAIL_LINES + 10) as u64);
+        assert_eq!(tail.partial.len(), TAIL_LINE_CHARS);
+        assert_eq!(tail.lines.front().unwrap(), "line 10");
+    }
+}

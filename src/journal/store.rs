@@ -1,0 +1,93 @@
+//! Where events live. The engine and every reader talk to this trait, never to a database.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::Event;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("journal {location}: {source}")]
+    Database {
+        location: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("journal {location}: cannot prepare it: {source}")]
+    Migrate {
+        location: String,
+        #[source]
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("journal {location}: cannot create its folder {dir}: {source}")]
+    Folder {
+        location: String,
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("journal {location}: event {seq} of run {run_id} is unreadable: {source}")]
+    Corrupt {
+        location: String,
+        run_id: String,
+        seq: i64,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("journal {location}: no run `{run_id}`")]
+    NoSuchRun { location: String, run_id: String },
+    #[error("journal {location}: {what}")]
+    Unsupported { location: String, what: String },
+    #[error("journal {location}: no runs yet")]
+    NoRuns { location: String },
+}
+
+/// A row of `tminus runs`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRecord {
+    pub id: String,
+    pub runbook: String,
+    pub path: String,
+    pub operator: String,
+    pub host: String,
+    pub mode: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Where the journal is, for messages (never with a password).
+    fn location(&self) -> &str;
+
+    /// Appends events in one transaction: all of them are journaled, or none.
+    /// A `RunStarted` event opens the run's row; a `RunFinished` closes it.
+    async fn append(&self, events: &[Event]) -> Result<(), StoreError>;
+
+    /// Runs, newest first.
+    async fn runs(&self) -> Result<Vec<RunRecord>, StoreError>;
+
+    /// Up to `limit` events of a run with `seq > after`, in order.
+    async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
+
+    /// A run by id, or the newest run when `id` is `None`.
+    async fn run(&self, id: Option<&str>) -> Result<RunRecord, StoreError> {
+        let runs = self.runs().await?;
+        let location = self.location().to_string();
+        match id {
+            Some(id) => runs
+                .into_iter()
+                .find(|r| r.id == id)
+                .ok_or(StoreError::NoSuchRun {
+                    location,
+                    run_id: id.to_string(),
+                }),
+            None => runs
+                .into_iter()
+                .next()
+                .ok_or(StoreError::NoRuns { location }),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! tminus: a terminal conductor for deployment day.
+//!
+//! The runbook is parsed once into a plan ([`runbook`]); the [`engine`] drives it, taking
+//! commands and appending events to the [`journal`]; everything anyone sees — the headless
+//! lines, the report — is a fold of those events.
+
+pub mod cli;
+pub mod engine;
+mod error;
+pub mod headless;
+pub mod journal;
+mod logging;
+pub mod report;
+pub mod runbook;
+pub mod sanitize;

@@ -1,0 +1,354 @@
+//! The report as Markdown: what the lead used to type up after the day.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+
+use super::Report;
+use crate::journal::state::{StepState, StepStatus};
+use crate::journal::{Decision, Mode, Outcome};
+use crate::runbook::format_duration;
+
+/// Lines of output quoted for each failed step.
+const FAILED_TAIL: usize = 20;
+
+pub fn render(report: &Report) -> String {
+    let mut md = String::new();
+    let s = &report.state;
+    let Some(info) = &s.info else {
+        return format!("# Deployment report\n\nRun `{}` has no events.\n", s.run_id);
+    };
+    let offset = report.offset();
+    let at = |t: Option<DateTime<Utc>>| {
+        t.map_or("—".to_string(), |t| {
+            t.with_timezone(&offset)
+                .format("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+    };
+    let dry = info.mode == Mode::DryRun;
+
+    let _ = writeln!(
+        md,
+        "# Deployment report: {}{}\n",
+        info.runbook,
+        if dry { " (DRY RUN)" } else { "" }
+    );
+    if dry {
+        let _ = writeln!(
+            md,
+            "> **DRY RUN** — only `dry_run` commands and checks ran; nothing was changed by this run.\n"
+        );
+    }
+    let outcome = s
+        .outcome
+        .map_or("**UNFINISHED** (no end was journaled)".to_string(), |o| {
+            format!("**{}** (exit {})", o.label().to_uppercase(), o.exit_code())
+        });
+    let duration = match (s.started_at, s.ended_at) {
+        (Some(a), Some(b)) => format_duration((b - a).to_std().unwrap_or_default()),
+        _ => "—".into(),
+    };
+    let rows = [
+        ("Outcome", outcome),
+        ("Mode", info.mode.label().to_string()),
+        ("Run", format!("`{}`", s.run_id)),
+        (
+            "Runbook",
+            format!(
+                "{} (`{}`, sha256 {})",
+                info.runbook,
+                info.path,
+                &info.hash[..info.hash.len().min(12)]
+            ),
+        ),
+        ("Owner", info.owner.clone().unwrap_or_else(|| "—".into())),
+        ("Operator", info.operator.clone()),
+        ("Host", info.host.clone()),
+        (
+            "Planned T-0",
+            report
+                .t_zero()
+                .map_or("—".into(), |t| t.format("%Y-%m-%d %H:%M %:z").to_string()),
+        ),
+        ("Started", at(s.started_at)),
+        ("Ended", at(s.ended_at)),
+        ("Duration", duration),
+    ];
+    let _ = writeln!(md, "| | |\n|---|---|");
+    for (k, v) in rows {
+        let _ = writeln!(md, "| {k} | {} |", cell(&v));
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## Phases\n\n| Phase | Planned start | Actual start | Budget | Took | Overrun |\n|---|---|---|---|---|---|"
+    );
+    for p in &s.phases {
+        let planned = report
+            .t_zero()
+            .zip(p.at_secs)
+            .map(|(t, a)| t + TimeDelta::seconds(a));
+        let planned_text = planned.map_or("—".into(), |t| t.format("%H:%M").to_string());
+        let actual = p.started_at.map_or("not reached".into(), |t| {
+            t.with_timezone(&offset).format("%H:%M:%S").to_string()
+        });
+        let took = p
+            .started_at
+            .zip(p.finished_at)
+            .map(|(a, b)| (b - a).to_std().unwrap_or_default());
+        let budget = p.budget_secs.map(Duration::from_secs);
+        let overrun = match (took, budget) {
+            (Some(t), Some(b)) if t > b => format!("**+{}**", format_duration(t - b)),
+            (Some(_), Some(_)) => "none".into(),
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {planned_text} | {actual} | {} | {} | {overrun} |",
+            cell(&format!("{} ({})", p.title, p.id)),
+            budget.map_or("—".into(), format_duration),
+            took.map_or("—".into(), format_duration),
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## Steps\n\n| Step | Kind | Outcome | Duration | Attempts | Decided by |\n|---|---|---|---|---|---|"
+    );
+    for step in s.steps.iter().filter(|st| st.phase.is_some()) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            cell(&format!("{} `{}`", step.plan.title, step.plan.id)),
+            step.plan.kind,
+            cell(&outcome_text(step)),
+            step.duration_ms
+                .map_or("—".into(), |ms| format_duration(Duration::from_millis(
+                    ms
+                ))),
+            step.attempts,
+            cell(&decisions_text(step, offset)),
+        );
+    }
+
+    let gates: Vec<&StepState> = s.steps.iter().filter(|st| st.plan.kind == "gate").collect();
+    if !gates.is_empty() {
+        let _ = writeln!(md, "\n## Gates and sign-offs\n");
+        for gate in gates {
+            let _ = writeln!(md, "**{}** — {}\n", gate.plan.title, outcome_text(gate));
+            for d in &gate.decisions {
+                let line = match &d.decision {
+                    Decision::Signed { role, name } => {
+                        format!("{role}: **{name}** (recorded by {})", d.who)
+                    }
+                    other => format!(
+                        "{}: **{}**{}",
+                        d.who,
+                        other.label(),
+                        d.reason
+                            .as_deref()
+                            .map(|r| format!(" — {r}"))
+                            .unwrap_or_default()
+                    ),
+                };
+                let _ = writeln!(
+                    md,
+                    "- {} {line}{}",
+                    d.at.with_timezone(&offset).format("%H:%M:%S"),
+                    if d.auto { " (--yes)" } else { "" }
+                );
+            }
+            if gate.decisions.is_empty() {
+                let _ = writeln!(md, "- not reached");
+            }
+            let _ = writeln!(md);
+        }
+    }
+
+    if let Some(r) = &s.rollback {
+        let _ = writeln!(md, "\n## Rollback\n");
+        let _ = writeln!(
+            md,
+            "Requested by **{}** at {}{}.\n",
+            r.requested_by,
+            at(Some(r.requested_at)),
+            r.reason
+                .as_deref()
+                .map(|x| format!(": {x}"))
+                .unwrap_or_default()
+        );
+        for id in &r.undo {
+            let text =
+                s.step(id)
+                    .and_then(|st| st.undo.as_ref())
+                    .map_or("not run".to_string(), |u| {
+                        let outcome = u.outcome.map_or("did not finish", Outcome::label);
+                        format!(
+                            "{outcome}{}",
+                            u.message
+                                .as_deref()
+                                .map(|m| format!(" — {m}"))
+                                .unwrap_or_default()
+                        )
+                    });
+            let _ = writeln!(md, "- undo `{id}`: {text}");
+        }
+        for id in &r.irreversible {
+            let _ = writeln!(md, "- `{id}`: **NOT UNDONE** — irreversible");
+        }
+        for id in &r.no_undo {
+            let _ = writeln!(md, "- `{id}`: nothing to undo");
+        }
+        for step in s.rollback_steps() {
+            let _ = writeln!(
+                md,
+                "- rollback step {} `{}`: {}",
+                step.plan.title,
+                step.plan.id,
+                outcome_text(step)
+            );
+        }
+        match (&r.finished_at, r.failed.is_empty()) {
+            (None, _) => {
+                let _ = writeln!(md, "\nThe rollback did not finish.");
+            }
+            (Some(_), true) => {
+                let _ = writeln!(md, "\nThe rollback finished; every undo it ran passed.");
+            }
+            (Some(_), false) => {
+                let _ = writeln!(
+                    md,
+                    "\n**The rollback finished with failures: {}.**",
+                    r.failed.join(", ")
+                );
+            }
+        }
+    }
+
+    if !s.notes.is_empty() {
+        let _ = writeln!(md, "\n## Notes\n");
+        for n in &s.notes {
+            let _ = writeln!(
+                md,
+                "- {} **{}**: {}",
+                n.at.with_timezone(&offset).format("%H:%M:%S"),
+                n.who,
+                n.text
+            );
+        }
+    }
+
+    let failed: Vec<&StepState> = s.steps.iter().filter(|st| st.status.is_failure()).collect();
+    if !failed.is_empty() {
+        let _ = writeln!(md, "\n## Failed steps: last lines of output\n");
+        for step in failed {
+            let _ = writeln!(
+                md,
+                "### {} `{}` — {}\n",
+                step.plan.title,
+                step.plan.id,
+                outcome_text(step)
+            );
+            let lines = step.output.last(FAILED_TAIL);
+            if lines.is_empty() {
+                let _ = writeln!(md, "(no output)\n");
+            } else {
+                let _ = writeln!(md, "```text");
+                for line in lines {
+                    let _ = writeln!(
+                        md,
+                        "{}",
+                        crate::sanitize::clean_line(line.as_bytes(), false).replace("```", "'''")
+                    );
+                }
+                let _ = writeln!(md, "```\n");
+            }
+        }
+    }
+
+    if !info.contacts.is_empty() {
+        let _ = writeln!(md, "\n## Contacts (escalation order)\n");
+        for (i, c) in info.contacts.iter().enumerate() {
+            let who = [Some(c.role.as_str()), c.name.as_deref(), c.reach.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let _ = writeln!(md, "{}. {who}", i + 1);
+        }
+    }
+
+    let _ = writeln!(
+        md,
+        "\n## Appendix: event log\n\n| # | Time | Step | Event |\n|---|---|---|---|"
+    );
+    for line in &report.log {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            line.seq,
+            line.at.with_timezone(&offset).format("%H:%M:%S%.3f"),
+            line.step.as_deref().unwrap_or(""),
+            cell(&line.text)
+        );
+    }
+    md
+}
+
+fn outcome_text(step: &StepState) -> String {
+    let mut text = match step.status {
+        StepStatus::Passed => "passed".to_string(),
+        StepStatus::Skipped => "skipped".to_string(),
+        StepStatus::Pending | StepStatus::Waiting => "not run".to_string(),
+        StepStatus::Running => "did not finish".to_string(),
+        failed if !step.plan.critical => format!("{} (recommended: warning)", failed.label()),
+        failed => format!("**{}**", failed.label().to_uppercase()),
+    };
+    if let Some(message) = &step.message {
+        let _ = write!(text, " — {message}");
+    }
+    if step.status.is_failure() {
+        if let Some(skip) = step
+            .decisions
+            .iter()
+            .rev()
+            .find(|d| d.decision == Decision::Skip)
+        {
+            let _ = write!(
+                text,
+                "; skipped by {}: {}",
+                skip.who,
+                skip.reason.as_deref().unwrap_or("no reason")
+            );
+        }
+    }
+    text
+}
+
+fn decisions_text(step: &StepState, offset: FixedOffset) -> String {
+    step.decisions
+        .iter()
+        .filter(|d| !matches!(d.decision, Decision::Signed { .. }))
+        .map(|d| {
+            format!(
+                "{} {} {}{}{}",
+                d.who,
+                d.decision.label(),
+                d.at.with_timezone(&offset).format("%H:%M"),
+                d.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default(),
+                if d.auto { " --yes" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Text safe inside a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}

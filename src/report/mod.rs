@@ -1,0 +1,62 @@
+//! The telling: the deployment report, rendered from the journal alone.
+
+mod json;
+mod markdown;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+
+use crate::journal::{RunState, Store, StoreError, describe, fold_run};
+
+pub use json::render as json;
+pub use markdown::render as markdown;
+
+/// Everything a report says: the folded run and the event log as lines.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub state: RunState,
+    pub log: Vec<LogLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogLine {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub step: Option<String>,
+    pub kind: &'static str,
+    pub text: String,
+}
+
+/// Reads a run from the journal (in pages: output of any size fits) and prepares its report.
+pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreError> {
+    let mut log = Vec::new();
+    let state = fold_run(store, run_id, |event, state| {
+        log.push(LogLine {
+            seq: event.seq,
+            at: event.at,
+            step: event.step.clone(),
+            kind: event.kind.name(),
+            text: describe(event, state),
+        });
+    })
+    .await?;
+    Ok(Report { state, log })
+}
+
+impl Report {
+    /// Times are shown in the runbook's own offset (its T-0), so 09:00 reads as 09:00.
+    pub fn offset(&self) -> FixedOffset {
+        self.state
+            .info
+            .as_ref()
+            .and_then(|i| i.start.as_deref())
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| *t.offset())
+            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+    }
+
+    pub fn t_zero(&self) -> Option<DateTime<FixedOffset>> {
+        let start = self.state.info.as_ref()?.start.as_deref()?;
+        DateTime::parse_from_rfc3339(start).ok()
+    }
+}

@@ -1,0 +1,177 @@
+//! The plan: a runbook parsed once into plain, immutable types.
+
+mod diag;
+mod duration;
+mod load;
+mod reader;
+mod secrets;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use regex::Regex;
+
+pub use diag::{Problem, Problems, line_col};
+pub use duration::{format_duration, parse_duration, parse_signed_duration};
+pub use load::{LoadError, load, parse};
+pub use secrets::Redactor;
+
+/// A validated runbook: everything the engine needs, with `${VAR}` already interpolated.
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub path: PathBuf,
+    /// The working directory of every command: the folder the runbook lives in.
+    pub dir: PathBuf,
+    /// SHA-256 of the file's bytes, journaled so a report names exactly what was run.
+    pub hash: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// T-0 of the day; phases plan their start relative to it.
+    pub start: Option<DateTime<FixedOffset>>,
+    pub owner: Option<String>,
+    /// Between TERM and KILL when a step times out or is aborted.
+    pub kill_grace: Duration,
+    pub vars: Vec<Var>,
+    pub contacts: Vec<Contact>,
+    pub phases: Vec<Phase>,
+    pub rollback: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Var {
+    pub name: String,
+    pub value: String,
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub role: String,
+    pub name: Option<String>,
+    pub reach: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phase {
+    pub id: String,
+    pub title: String,
+    /// Planned start relative to T-0 (negative before it).
+    pub at: Option<TimeDelta>,
+    pub budget: Option<Duration>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub title: String,
+    pub doc: Option<String>,
+    pub kind: StepKind,
+    pub expect: Expect,
+    pub timeout: Option<Duration>,
+    pub retries: u32,
+    pub retry_delay: Duration,
+    /// A failed critical step blocks the run; a failed recommended one only warns.
+    pub critical: bool,
+    pub confirm: bool,
+    pub dry_run: Option<String>,
+    pub undo: Option<String>,
+    pub irreversible: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Run(String),
+    Http(HttpCheck),
+    Sql(SqlCheck),
+    Manual(String),
+    Gate(Gate),
+    Monitor(Monitor),
+}
+
+impl StepKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StepKind::Run(_) => "run",
+            StepKind::Http(_) => "http",
+            StepKind::Sql(_) => "sql",
+            StepKind::Manual(_) => "manual",
+            StepKind::Gate(_) => "gate",
+            StepKind::Monitor(_) => "monitor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    pub exit: i32,
+    pub stdout: Option<Regex>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub question: String,
+    /// Roles whose approver must be named before GO counts.
+    pub signoff: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpCheck {
+    pub url: String,
+    pub method: String,
+    pub headers: Vec<(String, String)>,
+    pub data: Option<String>,
+    pub status: u16,
+    pub body: Option<Regex>,
+    /// JSON pointer → expected value (compared as JSON).
+    pub json: Vec<(String, serde_json::Value)>,
+    pub timeout: Duration,
+    pub samples: u32,
+    pub concurrency: u32,
+    pub p95_ms: Option<f64>,
+    pub max_error_rate: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SqlCheck {
+    pub url: String,
+    pub query: String,
+    pub expect: Option<String>,
+    pub expect_rows: bool,
+    pub max_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Monitor {
+    pub every: Duration,
+    pub duration: Duration,
+    pub steps: Vec<String>,
+    pub alert_after: u32,
+}
+
+impl Runbook {
+    pub fn steps(&self) -> impl Iterator<Item = (&Phase, &Step)> {
+        self.phases
+            .iter()
+            .flat_map(|phase| phase.steps.iter().map(move |step| (phase, step)))
+    }
+
+    pub fn step(&self, id: &str) -> Option<&Step> {
+        self.steps().map(|(_, s)| s).find(|s| s.id == id)
+    }
+
+    /// The planned wall-clock start of a phase: `start` + `at`.
+    pub fn planned_start(&self, phase: &Phase) -> Option<DateTime<FixedOffset>> {
+        Some(self.start? + phase.at?)
+    }
+
+    pub fn redactor(&self) -> Redactor {
+        Redactor::new(
+            self.vars
+                .iter()
+                .filter(|v| v.secret)
+                .map(|v| v.value.clone()),
+        )
+    }
+}
