@@ -259,12 +259,19 @@ impl Engine {
         }
     }
 
-    /// The run's end for a reply that leaves the step: roll back, stop, or interrupted.
-    async fn settle(&mut self, reply: Reply, stopped: RunOutcome) -> Result<Flow> {
+    /// The run's end for a reply that leaves the step: roll back, stop as decided, stop
+    /// because no answer will come, or interrupted.
+    async fn settle(
+        &mut self,
+        reply: Reply,
+        decided: RunOutcome,
+        unanswered: RunOutcome,
+    ) -> Result<Flow> {
         Ok(Flow::End(match reply {
             Reply::Rollback { who, reason } => self.rollback(who, reason).await?,
             Reply::Interrupt => RunOutcome::Interrupted,
-            Reply::Abort { .. } | Reply::Decided(..) => stopped,
+            Reply::Abort { .. } => unanswered,
+            Reply::Decided(..) => decided,
         }))
     }
 
@@ -303,7 +310,11 @@ impl Engine {
                     .await?;
                     return Ok(Flow::Next);
                 }
-                other => return self.settle(other, RunOutcome::NoGo).await,
+                other => {
+                    return self
+                        .settle(other, RunOutcome::NoGo, RunOutcome::Aborted)
+                        .await;
+                }
             }
         }
         loop {
@@ -349,7 +360,9 @@ impl Engine {
                 }
             };
             if let Some(reply) = ran.cut_in {
-                return self.settle(reply, RunOutcome::Aborted).await;
+                return self
+                    .settle(reply, RunOutcome::Aborted, RunOutcome::Aborted)
+                    .await;
             }
             if !ran.outcome.is_failure() || !step.critical {
                 return Ok(Flow::Next);
@@ -361,7 +374,11 @@ impl Engine {
             match self.ask(Some(&step.id), Prompt::Failure, text).await? {
                 Reply::Decided(Decision::Retry, _) => continue,
                 Reply::Decided(Decision::Skip, _) => return Ok(Flow::Next),
-                other => return self.settle(other, RunOutcome::Failed).await,
+                other => {
+                    return self
+                        .settle(other, RunOutcome::Failed, RunOutcome::Failed)
+                        .await;
+                }
             }
         }
     }
@@ -601,24 +618,30 @@ impl Engine {
     }
 
     async fn gate_ends(&mut self, step: &Step, started: Instant, reply: Reply) -> Result<Flow> {
-        let message = match &reply {
-            Reply::Decided(_, reason) => Some(format!(
-                "NO-GO: {}",
-                reason.as_deref().unwrap_or("no reason given")
-            )),
-            _ => Some("no decision".to_string()),
+        let (outcome, message) = match &reply {
+            Reply::Decided(_, reason) => (
+                Outcome::Failed,
+                format!("NO-GO: {}", reason.as_deref().unwrap_or("no reason given")),
+            ),
+            Reply::Rollback { .. } => (
+                Outcome::Failed,
+                "rollback instead of a decision".to_string(),
+            ),
+            _ => (Outcome::Aborted, "no decision".to_string()),
         };
+        let message = Some(message);
         self.finish(
             &step.id,
             Role::Main,
             1,
-            Outcome::Failed,
+            outcome,
             None,
             started.elapsed(),
             message,
         )
         .await?;
-        self.settle(reply, RunOutcome::NoGo).await
+        self.settle(reply, RunOutcome::NoGo, RunOutcome::Aborted)
+            .await
     }
 
     /// One line for the gate: how the steps before it went, critical failures first.

@@ -225,7 +225,7 @@ impl Reader {
             let var = match value.get_ref() {
                 DeValue::String(s) => Some(Var {
                     name: name.clone(),
-                    value: s.to_string(),
+                    value: self.interpolate(&Spanned::new(value.span(), s.to_string())),
                     secret: false,
                 }),
                 DeValue::Table(_) => self.var_table(&name, value, env),
@@ -262,11 +262,11 @@ impl Reader {
                 );
                 return None;
             }
-            (Some(v), None) => v.get_ref().clone(),
+            (Some(v), None) => self.interpolate(v),
             (None, Some(e)) => match env(e.get_ref()) {
                 Some(v) => v,
                 None => match default {
-                    Some(d) => d.into_inner(),
+                    Some(d) => self.interpolate(&d),
                     None => {
                         self.sink.push(
                             Problem::new(e.span(), format!("environment variable `{}` is not set and `{name}` has no default", e.get_ref()))

@@ -1,0 +1,182 @@
+//! `tminus check` and `tminus plan` on real runbook files.
+
+mod support;
+
+use support::Sandbox;
+
+const HEAD: &str = "[runbook]\nname = \"t\"\n\n";
+
+/// Each kind of bad runbook exits 2 and names the line where the problem stands.
+#[test]
+fn every_kind_of_bad_runbook_names_its_line() {
+    let cases: &[(&str, &str, &str, usize)] = &[
+        (
+            "syntax",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]\n",
+            "TOML syntax",
+            6,
+        ),
+        (
+            "unknown key",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  colour = \"red\"\n",
+            "unknown key `colour`",
+            9,
+        ),
+        (
+            "wrong type",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  critical = \"yes\"\n",
+            "must be true or false",
+            9,
+        ),
+        (
+            "two kinds",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  manual = \"tick\"\n",
+            "has two kinds",
+            9,
+        ),
+        (
+            "no kind",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  title = \"x\"\n  doc = \"nothing\"\n",
+            "has no kind",
+            7,
+        ),
+        (
+            "duplicate id",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  [[phase.step]]\n  id = \"a\"\n",
+            "duplicate step id `a`",
+            10,
+        ),
+        (
+            "undefined var",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  title = \"${NOPE}\"\n",
+            "undefined variable `${NOPE}`",
+            9,
+        ),
+        (
+            "bad duration",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  timeout = \"5 parsecs\"\n",
+            "bad duration",
+            9,
+        ),
+        (
+            "missing env",
+            "[vars]\nX = { env = \"TMINUS_TEST_UNSET_VAR\" }\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n",
+            "is not set and `X` has no default",
+            5,
+        ),
+        (
+            "unknown monitor step",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  monitor = { every = \"1s\", for = \"1m\", steps = [\"ghost\"] }\n",
+            "ghost",
+            9,
+        ),
+    ];
+    for (what, body, message, line) in cases {
+        let sandbox = Sandbox::new();
+        let text = format!("{HEAD}{body}");
+        sandbox.write("bad.toml", &text);
+        let ran = sandbox.tminus().args(["check", "bad.toml"]).output();
+        assert_eq!(ran.code, 2, "{what}: exit code; stderr: {}", ran.stderr);
+        assert!(
+            ran.stderr.contains(message),
+            "{what}: wanted {message:?} in:\n{}",
+            ran.stderr
+        );
+        let at = format!("bad.toml:{line}:");
+        assert!(
+            ran.stderr.contains(&at),
+            "{what}: wanted {at} in:\n{}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn every_problem_is_reported_at_once_and_nothing_runs() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "bad.toml",
+        "[runbook]\nname = \"t\"\nfoo = 1\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"touch ran\"\n  timeout = \"soon\"\n",
+    );
+    let ran = sandbox.tminus().args(["check", "bad.toml"]).output();
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("bad.toml:3:1"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("bad.toml:9:13"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("2 problems found"), "{}", ran.stderr);
+
+    let ran = sandbox.run("bad.toml", "", &["--yes"]);
+    assert_eq!(ran.code, 2);
+    assert!(
+        !sandbox.path().join("ran").exists(),
+        "a step of an invalid runbook ran"
+    );
+    assert!(
+        !sandbox.journal().exists(),
+        "an invalid runbook opened a journal"
+    );
+}
+
+#[test]
+fn plan_prints_clock_times_from_start_and_at() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "day.toml",
+        r#"[runbook]
+name = "Batch 2 rollout"
+start = "2025-11-27T09:00:00+02:00"
+
+[[phase]]
+id = "pre"
+title = "Pre-deployment"
+at = "-15m"
+budget = "15m"
+  [[phase.step]]
+  id = "preflight"
+  run = "true"
+  [[phase.step]]
+  id = "go"
+  gate = "GO / NO-GO"
+
+[[phase]]
+id = "deploy"
+title = "Deployment"
+at = "0m"
+  [[phase.step]]
+  id = "deploy"
+  run = "true"
+  confirm = true
+  undo = "true"
+"#,
+    );
+    let ran = sandbox.tminus().args(["plan", "day.toml"]).output();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout
+            .contains("08:45  Pre-deployment (pre)  T-15m00s, budget 15m00s"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("09:00  Deployment (deploy)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("gate"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("[confirm, undo]"), "{}", ran.stdout);
+}
+
+#[test]
+fn the_shipped_runbooks_are_valid() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut files: Vec<_> = std::fs::read_dir(format!("{root}/runbooks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 5, "demo plus one runbook per seed document");
+    let sandbox = Sandbox::new();
+    let ran = sandbox.tminus().arg_paths(&files).output();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}

@@ -1,0 +1,161 @@
+//! One small builder over the real binary: write a runbook into a temp dir, run tminus there,
+//! look at stdout, stderr, the exit code, the journal and the report.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn journal(&self) -> PathBuf {
+        self.path().join("journal.db")
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.path().join(name)).unwrap_or_default()
+    }
+
+    pub fn tminus(&self) -> Invocation {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tminus"));
+        command
+            .current_dir(self.path())
+            .env("TMINUS_JOURNAL", self.journal())
+            .env_remove("TMINUS_LOG");
+        Invocation {
+            command,
+            stdin: Vec::new(),
+        }
+    }
+
+    /// `tminus run FILE --headless` with the given lines on stdin.
+    pub fn run(&self, runbook: &str, stdin: &str, extra: &[&str]) -> Ran {
+        self.tminus()
+            .args(["run", runbook, "--headless", "--operator", "ops-lead"])
+            .args(extra)
+            .stdin(stdin)
+            .output()
+    }
+
+    /// The newest run's report as JSON.
+    pub fn report_json(&self) -> serde_json::Value {
+        let ran = self.tminus().args(["report", "--format", "json"]).output();
+        assert_eq!(ran.code, 0, "report failed: {}", ran.stderr);
+        serde_json::from_str(&ran.stdout).expect("report is JSON")
+    }
+
+    pub fn report_md(&self) -> String {
+        let ran = self.tminus().args(["report"]).output();
+        assert_eq!(ran.code, 0, "report failed: {}", ran.stderr);
+        ran.stdout
+    }
+
+    /// Every byte of the journal's files, WAL included.
+    pub fn journal_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = self.journal().into_os_string();
+            name.push(suffix);
+            bytes.extend(std::fs::read(PathBuf::from(name)).unwrap_or_default());
+        }
+        bytes
+    }
+}
+
+pub struct Invocation {
+    command: Command,
+    stdin: Vec<u8>,
+}
+
+impl Invocation {
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = text.as_bytes().to_vec();
+        self
+    }
+
+    pub fn output(mut self) -> Ran {
+        let mut child = self
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tminus starts");
+        let mut pipe = child.stdin.take().unwrap();
+        let input = std::mem::take(&mut self.stdin);
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        Ran {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    }
+}
+
+/// The steps of a JSON report, by id.
+pub fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["state"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["plan"]["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id} in report"))
+}
+
+impl Invocation {
+    /// `tminus check` over files given by path.
+    pub fn arg_paths(self, files: &[PathBuf]) -> Self {
+        self.args(["check"]).args(files)
+    }
+}
