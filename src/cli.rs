@@ -196,7 +196,8 @@ async fn run(
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "unknown".into());
     let (command_tx, command_rx) = mpsc::channel(16);
-    let (event_tx, event_rx) = mpsc::channel(256);
+    // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
+    let (event_tx, event_rx) = mpsc::channel(16);
     let options = engine::Options {
         mode,
         operator: operator.clone(),
