@@ -437,11 +437,12 @@ fn dry_run_runs_dry_forms_and_skips_the_rest() {
     let s = Sandbox::new();
     s.write(
         "d.toml",
-        "[runbook]\nname = \"d\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"deploy\"\n  run = \"echo real > trail\"\n  dry_run = \"echo dry > trail\"\n  [[phase.step]]\n  id = \"migrate\"\n  run = \"echo migrate >> trail\"\n",
+        "[runbook]\nname = \"d\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"deploy\"\n  run = \"echo real > trail\"\n  dry_run = \"echo dry > trail\"\n  [[phase.step]]\n  id = \"migrate\"\n  run = \"echo migrate >> trail\"\n  \
+         [[phase.step]]\n  id = \"check\"\n  run = \"echo read-only check >> trail\"\n  dry_run = true\n",
     );
     let ran = s.run("d.toml", "", &["--dry-run"]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
-    assert_eq!(s.read("trail"), "dry\n");
+    assert_eq!(s.read("trail"), "dry\nread-only check\n");
     assert!(ran.stdout.contains("DRY RUN"), "{}", ran.stdout);
     assert!(
         ran.stdout

@@ -69,6 +69,14 @@ enum Flow {
     End(RunOutcome),
 }
 
+/// Which run of which step an ending belongs to.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    step: &'a str,
+    role: Role,
+    number: u32,
+}
+
 /// How one command ended.
 struct Ran {
     outcome: Outcome,
@@ -183,23 +191,32 @@ impl Engine {
 
     async fn finish(
         &mut self,
-        step: &str,
-        role: Role,
-        attempt: u32,
+        at: Attempt<'_>,
         outcome: Outcome,
         exit: Option<i32>,
         elapsed: Duration,
         message: Option<String>,
     ) -> Result<()> {
         let kind = EventKind::StepFinished {
-            attempt,
-            role,
+            attempt: at.number,
+            role: at.role,
             outcome,
             exit_code: exit,
             duration_ms: elapsed.as_millis() as u64,
             message,
         };
-        self.emit(Some(step), kind).await
+        self.emit(Some(at.step), kind).await
+    }
+
+    /// A step that did not run, and why.
+    async fn skip(&mut self, step: &str, role: Role, why: Option<String>) -> Result<()> {
+        let at = Attempt {
+            step,
+            role,
+            number: 0,
+        };
+        self.finish(at, Outcome::Skipped, None, Duration::ZERO, why)
+            .await
     }
 
     async fn next_command(&mut self) -> Option<Command> {
@@ -279,16 +296,7 @@ impl Engine {
         let dry = self.options.mode == Mode::DryRun;
         if dry && matches!(step.kind, StepKind::Run(_)) && step.dry_run.is_none() {
             let why = "skipped for the dry run: no `dry_run` form".to_string();
-            self.finish(
-                &step.id,
-                Role::Main,
-                0,
-                Outcome::Skipped,
-                None,
-                Duration::ZERO,
-                Some(why),
-            )
-            .await?;
+            self.skip(&step.id, Role::Main, Some(why)).await?;
             return Ok(Flow::Next);
         }
         if step.confirm {
@@ -298,16 +306,7 @@ impl Engine {
             {
                 Reply::Decided(Decision::Go, _) => {}
                 Reply::Decided(Decision::Skip, reason) => {
-                    self.finish(
-                        &step.id,
-                        Role::Main,
-                        0,
-                        Outcome::Skipped,
-                        None,
-                        Duration::ZERO,
-                        reason,
-                    )
-                    .await?;
+                    self.skip(&step.id, Role::Main, reason).await?;
                     return Ok(Flow::Next);
                 }
                 other => {
@@ -344,9 +343,11 @@ impl Engine {
                     )
                     .await?;
                     self.finish(
-                        &step.id,
-                        Role::Main,
-                        1,
+                        Attempt {
+                            step: &step.id,
+                            role: Role::Main,
+                            number: 1,
+                        },
                         Outcome::Failed,
                         None,
                         Duration::ZERO,
@@ -440,9 +441,11 @@ impl Engine {
             Err(e) => {
                 let why = format!("cannot start bash in {}: {e}", spec.dir.display());
                 self.finish(
-                    step,
-                    role,
-                    attempt,
+                    Attempt {
+                        step,
+                        role,
+                        number: attempt,
+                    },
                     Outcome::Failed,
                     None,
                     started.elapsed(),
@@ -510,9 +513,11 @@ impl Engine {
         }
         let (outcome, message) = judge(&exit, expect, matched, timeout, cut_in.as_ref());
         self.finish(
-            step,
-            role,
-            attempt,
+            Attempt {
+                step,
+                role,
+                number: attempt,
+            },
             outcome,
             exit.code,
             started.elapsed(),
@@ -561,9 +566,11 @@ impl Engine {
             other => (Outcome::Aborted, None, Some(other)),
         };
         self.finish(
-            step,
-            role,
-            attempt,
+            Attempt {
+                step,
+                role,
+                number: attempt,
+            },
             outcome,
             None,
             started.elapsed(),
@@ -602,9 +609,11 @@ impl Engine {
         match self.ask(Some(&step.id), Prompt::Gate, text).await? {
             Reply::Decided(Decision::Go, _) => {
                 self.finish(
-                    &step.id,
-                    Role::Main,
-                    1,
+                    Attempt {
+                        step: &step.id,
+                        role: Role::Main,
+                        number: 1,
+                    },
                     Outcome::Passed,
                     None,
                     started.elapsed(),
@@ -631,9 +640,11 @@ impl Engine {
         };
         let message = Some(message);
         self.finish(
-            &step.id,
-            Role::Main,
-            1,
+            Attempt {
+                step: &step.id,
+                role: Role::Main,
+                number: 1,
+            },
             outcome,
             None,
             started.elapsed(),

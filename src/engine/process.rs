@@ -177,10 +177,8 @@ impl ProcessRun {
     fn on_timer(&mut self) {
         let now = Instant::now();
         match self.phase {
-            Phase::Running if self.status.is_none() => {
-                if self.deadline.is_some_and(|d| now >= d) {
-                    self.terminate(EndedBy::Timeout);
-                }
+            Phase::Running if self.status.is_none() && self.deadline.is_some_and(|d| now >= d) => {
+                self.terminate(EndedBy::Timeout);
             }
             Phase::Terminating { kill_at } if now >= kill_at => self.kill(),
             _ => {}

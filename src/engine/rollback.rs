@@ -1,7 +1,5 @@
 //! Rollback: the undo of every step that ran, newest first, then the `[rollback]` steps.
 
-use std::time::Duration;
-
 use super::{Engine, Result};
 use crate::journal::{EventKind, Mode, Outcome, Role, RunOutcome};
 use crate::runbook::{Expect, StepKind};
@@ -52,16 +50,7 @@ impl Engine {
             let command = step.undo.as_deref().unwrap_or_default();
             if dry {
                 let why = Some("dry run: the undo was not run".to_string());
-                self.finish(
-                    id,
-                    Role::Undo,
-                    1,
-                    Outcome::Skipped,
-                    None,
-                    Duration::ZERO,
-                    why,
-                )
-                .await?;
+                self.skip(id, Role::Undo, why).await?;
                 continue;
             }
             let ran = self
@@ -101,16 +90,7 @@ impl Engine {
                     }
                     (true, None) => {
                         let why = Some("skipped for the dry run: no `dry_run` form".to_string());
-                        self.finish(
-                            &step.id,
-                            Role::Rollback,
-                            0,
-                            Outcome::Skipped,
-                            None,
-                            Duration::ZERO,
-                            why,
-                        )
-                        .await?;
+                        self.skip(&step.id, Role::Rollback, why).await?;
                         Outcome::Skipped
                     }
                 },
@@ -122,16 +102,7 @@ impl Engine {
                         "a {} step cannot be part of a rollback",
                         other.name()
                     ));
-                    self.finish(
-                        &step.id,
-                        Role::Rollback,
-                        0,
-                        Outcome::Skipped,
-                        None,
-                        Duration::ZERO,
-                        why,
-                    )
-                    .await?;
+                    self.skip(&step.id, Role::Rollback, why).await?;
                     Outcome::Skipped
                 }
             };

@@ -473,7 +473,7 @@ impl Reader {
             .unwrap_or(Duration::ZERO);
         let critical = t.bool("critical", &mut self.sink).unwrap_or(true);
         let confirm = t.bool("confirm", &mut self.sink).unwrap_or(false);
-        let dry_run = t.string("dry_run", &mut self.sink).map(Spanned::into_inner);
+        let dry_run = self.dry_run(&t);
         let undo = t.string("undo", &mut self.sink).map(Spanned::into_inner);
         let irreversible = t.bool("irreversible", &mut self.sink).unwrap_or(false);
         if let (true, Some(undo_span)) = (irreversible, t.key_span("undo")) {
@@ -511,6 +511,20 @@ impl Reader {
             undo,
             irreversible,
         })
+    }
+
+    /// `dry_run = "command"` is the dry form; `dry_run = true` says the `run` command itself
+    /// only reads, so a dry run runs it as it is.
+    fn dry_run(&mut self, t: &Table<'_, '_>) -> Option<String> {
+        let value = t.get("dry_run")?;
+        match value.get_ref() {
+            DeValue::Boolean(true) => match t.get("run").map(|r| r.get_ref()) {
+                Some(DeValue::String(command)) => Some(command.to_string()),
+                _ => None,
+            },
+            DeValue::Boolean(false) => None,
+            _ => t.string("dry_run", &mut self.sink).map(Spanned::into_inner),
+        }
     }
 
     fn kind(&mut self, t: &Table<'_, '_>, kind: &str) -> Option<StepKind> {
