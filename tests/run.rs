@@ -492,3 +492,27 @@ fn reports_render_as_markdown_and_json_to_a_file() {
         missing.stderr
     );
 }
+
+#[test]
+fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
+    let s = Sandbox::new();
+    let ran = s.run(demo, "", &["--yes"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("token ****"), "the demo's secret shows masked: {}", ran.stdout);
+    let report = s.report_json();
+    assert_eq!(step(&report, "warm-cache")["attempts"], 2);
+    assert_eq!(step(&report, "go")["status"], "passed");
+
+    // backup, two sign-offs, GO, deploy confirmation; then rollback at the migration's.
+    let s = Sandbox::new();
+    let ran = s.run(demo, "y\ny\ny\ny\ny\nrollback smoke failed\ny\n", &[]);
+    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    let report = s.report_json();
+    assert_eq!(step(&report, "deploy")["undo"]["outcome"], "passed");
+    assert_eq!(report["state"]["rollback"]["undo"][0], "deploy");
+
+    let s = Sandbox::new();
+    let ran = s.run(demo, "", &["--yes", "--dry-run"]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
