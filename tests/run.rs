@@ -499,7 +499,11 @@ fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
     let s = Sandbox::new();
     let ran = s.run(demo, "", &["--yes"]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(ran.stdout.contains("token ****"), "the demo's secret shows masked: {}", ran.stdout);
+    assert!(
+        ran.stdout.contains("token ****"),
+        "the demo's secret shows masked: {}",
+        ran.stdout
+    );
     let report = s.report_json();
     assert_eq!(step(&report, "warm-cache")["attempts"], 2);
     assert_eq!(step(&report, "go")["status"], "passed");
