@@ -1,5 +1,6 @@
 //! Headless mode: one readable line per event, prompts answered one line of stdin each.
 
+use std::collections::VecDeque;
 use std::io::{IsTerminal, Write};
 
 use chrono::Local;
@@ -17,6 +18,9 @@ pub struct Options {
 }
 
 /// Prints the run as it happens and answers the engine's prompts, until the engine is done.
+///
+/// Lines of stdin answer prompts strictly in order, one line per prompt, however early they
+/// arrive: a script piped in reads the same as a person typing.
 pub async fn drive(
     mut events: mpsc::Receiver<Event>,
     commands: mpsc::Sender<Command>,
@@ -24,77 +28,69 @@ pub async fn drive(
 ) {
     let colour = std::io::stdout().is_terminal();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+    let mut stdin_open = true;
+    let mut typed: VecDeque<String> = VecDeque::new();
     let mut state = RunState::default();
+    // The prompt being asked (its event's seq), and whether it has been answered.
+    let mut asked: Option<i64> = None;
+    let mut answered: Option<i64> = None;
     let mut interrupted = false;
     loop {
-        let event = tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => event,
-                None => return,
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                state.apply(&event);
+                print_event(&event, &state, colour);
+                if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
+                    asked = Some(event.seq);
+                    if options.yes {
+                        match auto_answer(prompt, event.step.as_deref(), &state, &options.operator) {
+                            Ok(decision) => {
+                                answered = asked;
+                                let who = options.operator.clone();
+                                let _ = commands.send(Command::Answer { who, decision, reason: None, auto: true }).await;
+                            }
+                            Err(why) => say(&format!("--yes does not answer this one: {why}")),
+                        }
+                    }
+                }
+            }
+            line = stdin.next_line(), if stdin_open => match line {
+                Ok(Some(line)) => typed.push_back(line),
+                _ => stdin_open = false,
             },
             _ = tokio::signal::ctrl_c(), if !interrupted => {
                 interrupted = true;
                 eprintln!("interrupted: ending the running step and stopping");
                 let _ = commands.send(Command::Interrupt).await;
-                continue;
             }
-        };
-        state.apply(&event);
-        print_event(&event, &state, colour);
-        if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
-            let command = answer(
-                prompt,
-                event.step.as_deref(),
-                &state,
-                &options,
-                &mut stdin,
-                &commands,
-            )
-            .await;
-            let _ = commands.send(command).await;
         }
-    }
-}
-
-async fn answer(
-    prompt: &Prompt,
-    step: Option<&str>,
-    state: &RunState,
-    options: &Options,
-    stdin: &mut tokio::io::Lines<BufReader<tokio::io::Stdin>>,
-    commands: &mpsc::Sender<Command>,
-) -> Command {
-    if options.yes {
-        match auto_answer(prompt, step, state, &options.operator) {
-            Ok(decision) => {
-                return Command::Answer {
-                    who: options.operator.clone(),
-                    decision,
-                    reason: None,
-                    auto: true,
-                };
+        // Answer the open prompt from what was typed, or stop if nothing more will come.
+        let Some(waiting) = state.waiting.as_ref().filter(|_| asked != answered) else {
+            continue;
+        };
+        while let Some(line) = typed.pop_front() {
+            match parse_answer(&line, &waiting.prompt, &options.operator) {
+                // A note goes to the journal while the question still stands.
+                Ok(note @ Command::Note { .. }) => {
+                    let _ = commands.send(note).await;
+                }
+                Ok(command) => {
+                    answered = asked;
+                    let _ = commands.send(command).await;
+                    break;
+                }
+                Err(why) => say(&format!("{why} — answer {}", waiting.prompt.answers())),
             }
-            Err(why) => say(&format!("--yes does not answer this one: {why}")),
         }
-    }
-    loop {
-        let line = tokio::select! {
-            line = stdin.next_line() => line,
-            _ = tokio::signal::ctrl_c() => return Command::Interrupt,
-        };
-        let Ok(Some(line)) = line else {
+        if asked != answered && typed.is_empty() && !stdin_open && waiting.prompt.blocks() {
             say("end of input: stopping safely");
-            return Command::Abort {
-                who: options.operator.clone(),
-            };
-        };
-        match parse_answer(&line, prompt, &options.operator) {
-            // A note goes to the journal while the question still stands.
-            Ok(note @ Command::Note { .. }) => {
-                let _ = commands.send(note).await;
-            }
-            Ok(command) => return command,
-            Err(why) => say(&format!("{why} — answer {}", prompt.answers())),
+            answered = asked;
+            let _ = commands
+                .send(Command::Abort {
+                    who: options.operator.clone(),
+                })
+                .await;
         }
     }
 }
@@ -130,6 +126,9 @@ fn auto_answer(
         Prompt::Failure => {
             Err("a failed critical step needs a person: retry, skip <reason>, rollback or n".into())
         }
+        // Keep watching: --yes never rolls back, and never cuts a monitor short.
+        Prompt::Alert => Ok(Decision::Go),
+        Prompt::Monitor => Err("the monitor runs its full time unless someone answers done".into()),
     }
 }
 
@@ -150,6 +149,7 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
             role: role.clone(),
             name: reason.clone().unwrap_or_else(|| operator.to_string()),
         },
+        ("done", Prompt::Monitor | Prompt::Alert) => Decision::Done,
         ("y" | "yes" | "go" | "done", _) => Decision::Go,
         ("n" | "no" | "no-go" | "nogo", Prompt::Failure) => Decision::NoGo,
         ("n" | "no" | "no-go" | "nogo", _) if reason.is_none() => {

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::journal::{
-    Decision, Event, EventKind, Journal, Mode, Outcome, Prompt, Role, RunOutcome, RunState,
+    Decision, Event, EventKind, Journal, Metric, Mode, Outcome, Prompt, Role, RunOutcome, RunState,
     StoreError, Stream,
 };
 use crate::runbook::{Expect, Gate, Redactor, Runbook, Step, StepKind, format_duration};
@@ -75,6 +75,27 @@ struct Attempt<'a> {
     step: &'a str,
     role: Role,
     number: u32,
+}
+
+/// How a step (or one attempt of it) ended, as journaled.
+struct Ending {
+    outcome: Outcome,
+    exit: Option<i32>,
+    elapsed: Duration,
+    message: Option<String>,
+    metrics: Vec<Metric>,
+}
+
+impl Ending {
+    fn new(outcome: Outcome, elapsed: Duration, message: Option<String>) -> Self {
+        Ending {
+            outcome,
+            exit: None,
+            elapsed,
+            message,
+            metrics: Vec::new(),
+        }
+    }
 }
 
 /// How one command ended.
@@ -189,21 +210,15 @@ impl Engine {
         let _ = self.events.send(event).await;
     }
 
-    async fn finish(
-        &mut self,
-        at: Attempt<'_>,
-        outcome: Outcome,
-        exit: Option<i32>,
-        elapsed: Duration,
-        message: Option<String>,
-    ) -> Result<()> {
+    async fn finish(&mut self, at: Attempt<'_>, end: Ending) -> Result<()> {
         let kind = EventKind::StepFinished {
             attempt: at.number,
             role: at.role,
-            outcome,
-            exit_code: exit,
-            duration_ms: elapsed.as_millis() as u64,
-            message,
+            outcome: end.outcome,
+            exit_code: end.exit,
+            duration_ms: end.elapsed.as_millis() as u64,
+            message: end.message,
+            metrics: end.metrics,
         };
         self.emit(Some(at.step), kind).await
     }
@@ -215,7 +230,7 @@ impl Engine {
             role,
             number: 0,
         };
-        self.finish(at, Outcome::Skipped, None, Duration::ZERO, why)
+        self.finish(at, Ending::new(Outcome::Skipped, Duration::ZERO, why))
             .await
     }
 
@@ -348,10 +363,7 @@ impl Engine {
                             role: Role::Main,
                             number: 1,
                         },
-                        Outcome::Failed,
-                        None,
-                        Duration::ZERO,
-                        Some(why),
+                        Ending::new(Outcome::Failed, Duration::ZERO, Some(why)),
                     )
                     .await?;
                     Ran {
@@ -446,10 +458,7 @@ impl Engine {
                         role,
                         number: attempt,
                     },
-                    Outcome::Failed,
-                    None,
-                    started.elapsed(),
-                    Some(why),
+                    Ending::new(Outcome::Failed, started.elapsed(), Some(why)),
                 )
                 .await?;
                 return Ok(Ran {
@@ -518,10 +527,10 @@ impl Engine {
                 role,
                 number: attempt,
             },
-            outcome,
-            exit.code,
-            started.elapsed(),
-            message,
+            Ending {
+                exit: exit.code,
+                ..Ending::new(outcome, started.elapsed(), message)
+            },
         )
         .await?;
         Ok(Ran { outcome, cut_in })
@@ -571,10 +580,7 @@ impl Engine {
                 role,
                 number: attempt,
             },
-            outcome,
-            None,
-            started.elapsed(),
-            message,
+            Ending::new(outcome, started.elapsed(), message),
         )
         .await?;
         Ok(Ran { outcome, cut_in })
@@ -614,10 +620,7 @@ impl Engine {
                         role: Role::Main,
                         number: 1,
                     },
-                    Outcome::Passed,
-                    None,
-                    started.elapsed(),
-                    Some("GO".into()),
+                    Ending::new(Outcome::Passed, started.elapsed(), Some("GO".into())),
                 )
                 .await?;
                 Ok(Flow::Next)
@@ -645,10 +648,7 @@ impl Engine {
                 role: Role::Main,
                 number: 1,
             },
-            outcome,
-            None,
-            started.elapsed(),
-            message,
+            Ending::new(outcome, started.elapsed(), message),
         )
         .await?;
         self.settle(reply, RunOutcome::NoGo, RunOutcome::Aborted)

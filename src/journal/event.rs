@@ -43,6 +43,9 @@ pub enum EventKind {
         exit_code: Option<i32>,
         duration_ms: u64,
         message: Option<String>,
+        /// What a check measured, each against its target.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        metrics: Vec<Metric>,
     },
     ConfirmationRequested {
         prompt: Prompt,
@@ -224,6 +227,10 @@ pub enum Prompt {
     Gate,
     /// A critical step failed: retry, skip, roll back or stop.
     Failure,
+    /// A monitor is running: `done` ends it early.
+    Monitor,
+    /// A monitor's checks failed round after round: roll back, keep watching, or end it.
+    Alert,
 }
 
 impl Prompt {
@@ -235,6 +242,8 @@ impl Prompt {
             Prompt::Signoff { .. } => "y <NAME> / n <reason> / rollback",
             Prompt::Gate => "y (GO) / n <reason> (NO-GO) / rollback",
             Prompt::Failure => "retry / skip <reason> / rollback / n (stop)",
+            Prompt::Monitor => "done (end the monitor now) / rollback",
+            Prompt::Alert => "rollback / y (keep watching) / done (end the monitor)",
         }
     }
 
@@ -248,7 +257,14 @@ impl Prompt {
             }
             Prompt::Gate => matches!(decision, Go | NoGo | Rollback),
             Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),
+            Prompt::Monitor => matches!(decision, Done | Rollback),
+            Prompt::Alert => matches!(decision, Go | Done | Rollback),
         }
+    }
+
+    /// Whether the run waits on this prompt; a monitor goes on while its prompt stands.
+    pub fn blocks(&self) -> bool {
+        !matches!(self, Prompt::Monitor)
     }
 }
 
@@ -257,10 +273,15 @@ impl Prompt {
 pub enum Decision {
     Go,
     NoGo,
+    /// End a monitor.
+    Done,
     Skip,
     Retry,
     Rollback,
-    Signed { role: String, name: String },
+    Signed {
+        role: String,
+        name: String,
+    },
 }
 
 impl Decision {
@@ -268,6 +289,7 @@ impl Decision {
         match self {
             Decision::Go => "GO".into(),
             Decision::NoGo => "NO-GO".into(),
+            Decision::Done => "done".into(),
             Decision::Skip => "skip".into(),
             Decision::Retry => "retry".into(),
             Decision::Rollback => "rollback".into(),
@@ -318,6 +340,36 @@ impl RunOutcome {
             RunOutcome::NoGo => "no_go",
             RunOutcome::Aborted => "aborted",
             RunOutcome::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// One measured figure of a check, against its target when the runbook gives one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    pub name: String,
+    pub value: String,
+    pub target: Option<String>,
+    /// `None` for a figure that is reported but has no target.
+    pub pass: Option<bool>,
+}
+
+impl Metric {
+    pub fn info(name: &str, value: String) -> Self {
+        Metric {
+            name: name.to_string(),
+            value,
+            target: None,
+            pass: None,
+        }
+    }
+
+    pub fn against(name: &str, value: String, target: String, pass: bool) -> Self {
+        Metric {
+            name: name.to_string(),
+            value,
+            target: Some(target),
+            pass: Some(pass),
         }
     }
 }

@@ -98,6 +98,8 @@ pub struct StepState {
     pub exit_code: Option<i32>,
     pub message: Option<String>,
     pub decisions: Vec<DecisionRecord>,
+    /// What the last attempt of a check measured.
+    pub metrics: Vec<Metric>,
     pub output: OutputTail,
     /// The step's undo, once a rollback ran it.
     pub undo: Option<UndoRecord>,
@@ -116,6 +118,7 @@ impl StepState {
             exit_code: None,
             message: None,
             decisions: Vec::new(),
+            metrics: Vec::new(),
             output: OutputTail::default(),
             undo: None,
         }
@@ -296,6 +299,7 @@ impl RunState {
                 duration_ms,
                 message,
                 attempt,
+                metrics,
             } => {
                 let Some(step) = self.step_mut(event.step.as_deref()) else {
                     return;
@@ -319,6 +323,11 @@ impl RunState {
                 });
                 step.exit_code = *exit_code;
                 step.message = message.clone();
+                step.metrics = metrics.clone();
+                // A prompt that stood while the step ran (a monitor's) is gone with it.
+                if self.waiting.as_ref().is_some_and(|w| w.step == event.step) {
+                    self.waiting = None;
+                }
             }
             EventKind::ConfirmationRequested { prompt, text } => {
                 if let Some(step) = self.step_mut(event.step.as_deref()) {
@@ -531,6 +540,7 @@ mod tests {
                     exit_code: Some(0),
                     duration_ms: 5,
                     message: None,
+                    metrics: Vec::new(),
                 },
             )
         };
@@ -575,6 +585,7 @@ mod tests {
                 exit_code: Some(0),
                 duration_ms: 1,
                 message: None,
+                metrics: Vec::new(),
             },
         ));
         assert!(s.unmet_before("gate").is_empty());
