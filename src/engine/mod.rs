@@ -1,10 +1,14 @@
 //! The doing: a state machine that walks the plan, takes [`Command`]s and journals [`Event`]s.
 //! It knows nothing of terminals; front-ends send commands and draw the events it emits.
 
+mod check;
+mod checks;
+mod http;
 mod output;
 mod plan;
 mod process;
 mod rollback;
+mod sql;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -64,6 +68,23 @@ enum Reply {
     Interrupt,
 }
 
+impl Reply {
+    /// Why a running step was ended when the operator cut in.
+    fn why(&self) -> String {
+        match self {
+            Reply::Rollback { who, .. } => format!("ended by {who} for a rollback"),
+            Reply::Abort { who } => format!("aborted by {who}"),
+            Reply::Interrupt | Reply::Decided(..) => "interrupted".to_string(),
+        }
+    }
+}
+
+/// The delay before try `n` (2, 3, …): `retry_delay`, doubling each time, at most ten minutes.
+fn backoff(delay: Duration, n: u32) -> Duration {
+    let doublings = n.saturating_sub(2).min(16);
+    (delay * 2u32.pow(doublings)).min(Duration::from_secs(600))
+}
+
 enum Flow {
     Next,
     End(RunOutcome),
@@ -116,6 +137,8 @@ pub struct Engine {
     state: RunState,
     redactor: Redactor,
     env: Vec<(String, String)>,
+    /// One client for every HTTP check: connections are reused across samples and rounds.
+    http: reqwest::Client,
 }
 
 impl Engine {
@@ -141,6 +164,10 @@ impl Engine {
             options,
             state: RunState::default(),
             env,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("tminus/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("the HTTP client builds with its defaults"),
         }
     }
 
@@ -343,34 +370,8 @@ impl Engine {
                 }
                 StepKind::Manual(text) => self.manual(&step.id, Role::Main, text).await?,
                 StepKind::Gate(gate) => return self.gate(step, gate).await,
-                StepKind::Http(_) | StepKind::Sql(_) | StepKind::Monitor(_) => {
-                    let why = format!(
-                        "{} steps are checked by `tminus check` but not executed by this version",
-                        step.kind.name()
-                    );
-                    self.emit(
-                        Some(&step.id),
-                        EventKind::StepStarted {
-                            attempt: 1,
-                            role: Role::Main,
-                            command: None,
-                        },
-                    )
-                    .await?;
-                    self.finish(
-                        Attempt {
-                            step: &step.id,
-                            role: Role::Main,
-                            number: 1,
-                        },
-                        Ending::new(Outcome::Failed, Duration::ZERO, Some(why)),
-                    )
-                    .await?;
-                    Ran {
-                        outcome: Outcome::Failed,
-                        cut_in: None,
-                    }
-                }
+                StepKind::Http(_) | StepKind::Sql(_) => self.check_attempts(step).await?,
+                StepKind::Monitor(monitor) => self.monitor(step, monitor).await?,
             };
             if let Some(reply) = ran.cut_in {
                 return self
@@ -400,10 +401,10 @@ impl Engine {
     async fn run_attempts(&mut self, step: &Step, command: &str) -> Result<Ran> {
         let tries = step.retries + 1;
         for n in 1..=tries {
-            if n > 1 && !step.retry_delay.is_zero() {
-                tokio::time::sleep(step.retry_delay).await;
+            if n > 1 {
+                tokio::time::sleep(backoff(step.retry_delay, n)).await;
             }
-            let attempt = self.state.step(&step.id).map_or(0, |s| s.attempts) + 1;
+            let attempt = self.next_attempt(&step.id);
             let ran = self
                 .execute(
                     &step.id,
@@ -419,6 +420,10 @@ impl Engine {
             }
         }
         unreachable!("the last try returns")
+    }
+
+    fn next_attempt(&self, step: &str) -> u32 {
+        self.state.step(step).map_or(0, |s| s.attempts) + 1
     }
 
     /// Runs one shell command, streaming its output into the journal as it comes.
@@ -554,7 +559,7 @@ impl Engine {
 
     /// A checklist item: the operator ticks it, fails it with a reason, or skips it.
     async fn manual(&mut self, step: &str, role: Role, text: &str) -> Result<Ran> {
-        let attempt = self.state.step(step).map_or(0, |s| s.attempts) + 1;
+        let attempt = self.next_attempt(step);
         self.emit(
             Some(step),
             EventKind::StepStarted {
@@ -718,12 +723,10 @@ fn judge(
             );
         }
         Some(EndedBy::Abort) => {
-            let why = match cut_in {
-                Some(Reply::Rollback { who, .. }) => format!("ended by {who} for a rollback"),
-                Some(Reply::Abort { who }) => format!("aborted by {who}"),
-                _ => "interrupted".to_string(),
-            };
-            return (Outcome::Aborted, Some(why));
+            return (
+                Outcome::Aborted,
+                Some(cut_in.map_or_else(|| "interrupted".into(), Reply::why)),
+            );
         }
         None => {}
     }

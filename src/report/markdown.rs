@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Report;
 use crate::journal::state::{StepState, StepStatus};
-use crate::journal::{Decision, Mode, Outcome};
+use crate::journal::{Decision, Metric, Mode, Outcome};
 use crate::runbook::format_duration;
 
 /// Lines of output quoted for each failed step.
@@ -131,6 +131,38 @@ pub fn render(report: &Report) -> String {
             step.attempts,
             cell(&decisions_text(step, offset)),
         );
+    }
+
+    let measured: Vec<(&StepState, &Metric)> = s
+        .steps
+        .iter()
+        .flat_map(|st| {
+            st.metrics
+                .iter()
+                .filter(|m| m.target.is_some())
+                .map(move |m| (st, m))
+        })
+        .collect();
+    if !measured.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## Success criteria\n\n| Step | Figure | Measured | Target | Result |\n|---|---|---|---|---|"
+        );
+        for (step, m) in measured {
+            let verdict = match m.pass {
+                Some(true) => "PASS",
+                Some(false) => "**FAIL**",
+                None => "—",
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {verdict} |",
+                cell(&format!("{} `{}`", step.plan.title, step.plan.id)),
+                cell(&m.name),
+                cell(&m.value),
+                cell(m.target.as_deref().unwrap_or("")),
+            );
+        }
     }
 
     let gates: Vec<&StepState> = s.steps.iter().filter(|st| st.plan.kind == "gate").collect();

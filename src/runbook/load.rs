@@ -729,9 +729,17 @@ impl Reader {
         let query = t
             .required_string("query", &mut self.sink)
             .map(|s| self.interpolate(&s));
-        let expect = t
-            .string("expect", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let expect = t.string("expect", &mut self.sink).and_then(|s| {
+            let text = self.interpolate(&s);
+            Expectation::parse(&text)
+                .map_err(|e| {
+                    self.sink
+                        .push(Problem::new(s.span(), format!("bad `expect`: {e}")).help(
+                            "write \"= 75\", \">= 1\", \"!= 0\", \"between 1 and 5\" or a string",
+                        ))
+                })
+                .ok()
+        });
         let expect_rows = t.bool("expect_rows", &mut self.sink).unwrap_or(false);
         let max_ms = t.number("max_ms", &mut self.sink);
         if let Some(url) = &url {
@@ -888,8 +896,8 @@ impl Reader {
                     };
                     match kinds.get(n.as_ref()) {
                         None => self.sink.error(name.span(), format!("monitor names unknown step `{n}`")),
-                        Some(StepKind::Http(_) | StepKind::Sql(_) | StepKind::Run(_)) => {}
-                        Some(other) => self.sink.error(name.span(), format!("monitor names `{n}`, a {} step; a monitor repeats run, http or sql checks", other.name())),
+                        Some(StepKind::Http(_) | StepKind::Sql(_)) => {}
+                        Some(other) => self.sink.error(name.span(), format!("monitor names `{n}`, a {} step; a monitor repeats http and sql checks", other.name())),
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 mod diag;
 mod duration;
+mod expectation;
 mod load;
 mod reader;
 mod secrets;
@@ -14,6 +15,7 @@ use regex::Regex;
 
 pub use diag::{Problem, Problems, line_col};
 pub use duration::{format_duration, parse_duration, parse_signed_duration};
+pub use expectation::{Expectation, Op};
 pub use load::{LoadError, load, parse};
 pub use secrets::Redactor;
 
@@ -137,7 +139,7 @@ pub struct HttpCheck {
 pub struct SqlCheck {
     pub url: String,
     pub query: String,
-    pub expect: Option<String>,
+    pub expect: Option<Expectation>,
     pub expect_rows: bool,
     pub max_ms: Option<f64>,
 }
@@ -166,12 +168,41 @@ impl Runbook {
         Some(self.start? + phase.at?)
     }
 
+    /// Masks the value of every secret variable, and every password written into a URL.
     pub fn redactor(&self) -> Redactor {
-        Redactor::new(
-            self.vars
-                .iter()
-                .filter(|v| v.secret)
-                .map(|v| v.value.clone()),
-        )
+        let secrets = self
+            .vars
+            .iter()
+            .filter(|v| v.secret)
+            .map(|v| v.value.clone());
+        let urls = self
+            .steps()
+            .map(|(_, s)| s)
+            .chain(&self.rollback)
+            .filter_map(|s| match &s.kind {
+                StepKind::Http(h) => Some(h.url.as_str()),
+                StepKind::Sql(q) => Some(q.url.as_str()),
+                _ => None,
+            });
+        let passwords = urls.filter_map(url_password).flat_map(|p| {
+            let decoded = percent_decode(&p);
+            [p, decoded]
+        });
+        Redactor::new(secrets.chain(passwords))
     }
+}
+
+fn url_password(text: &str) -> Option<String> {
+    let parsed = url::Url::parse(text).ok()?;
+    parsed
+        .password()
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| text.to_string())
 }

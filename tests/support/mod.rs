@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -157,5 +159,67 @@ impl Invocation {
     /// `tminus check` over files given by path.
     pub fn arg_paths(self, files: &[PathBuf]) -> Self {
         self.args(["check"]).args(files)
+    }
+}
+
+/// A database URL for tests from an environment variable. On a laptop without the server the
+/// test says it skipped; under `CI=true` a missing URL is a failure, never a silent skip.
+pub fn database_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("{var} is not set and CI=true: the test needs that database")
+        }
+        _ => {
+            eprintln!("skipped: set {var} to run this test against a real server");
+            None
+        }
+    }
+}
+
+impl Invocation {
+    /// Runs like a person at the keyboard: reads stdout as it comes, and when a line contains
+    /// the next trigger, types that answer. Stdin closes once the script is done.
+    pub fn converse(mut self, script: &[(&str, &str)]) -> Ran {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = self
+            .command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tminus starts");
+        let mut stdin = child.stdin.take();
+        let mut stderr_pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr_pipe.read_to_string(&mut text);
+            text
+        });
+        let mut script = script.iter();
+        let mut next = script.next();
+        let mut stdout = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap_or_default();
+            stdout.push_str(&line);
+            stdout.push('\n');
+            if let Some((trigger, answer)) = next {
+                if line.contains(trigger) {
+                    if let Some(pipe) = stdin.as_mut() {
+                        let _ = writeln!(pipe, "{answer}");
+                    }
+                    next = script.next();
+                    if next.is_none() {
+                        stdin = None;
+                    }
+                }
+            }
+        }
+        let status = child.wait().unwrap();
+        Ran {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr: stderr.join().unwrap(),
+        }
     }
 }
