@@ -54,6 +54,9 @@ enum Cmd {
     Plan { runbook: PathBuf },
     /// List the runs in the journal, newest first.
     Runs,
+    /// The stand-in service that rehearsals of the example runbooks check.
+    #[command(subcommand, hide = true)]
+    ExampleApi(Example),
     /// Render a run's report from the journal (default: the newest run).
     Report {
         run_id: Option<String>,
@@ -62,6 +65,31 @@ enum Cmd {
         /// Write to FILE instead of stdout.
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+}
+
+/// The stand-in service rehearsals check (see `src/example_api.rs`).
+#[derive(Debug, Subcommand)]
+enum Example {
+    /// Serve canned responses from ROOT on 127.0.0.1:PORT.
+    Serve {
+        #[arg(long)]
+        root: PathBuf,
+        #[arg(long, default_value_t = 18080)]
+        port: u16,
+        /// Written once the port listens; removed on exit.
+        #[arg(long)]
+        pidfile: Option<PathBuf>,
+        /// Stop by itself after this long.
+        #[arg(long, default_value = "30m", value_parser = runbook::parse_duration)]
+        stop_after: std::time::Duration,
+    },
+    /// Create the SQLite database DB from the statements in SQL.
+    LoadDb {
+        #[arg(long)]
+        sql: PathBuf,
+        #[arg(long)]
+        db: PathBuf,
     },
 }
 
@@ -116,6 +144,19 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 .unwrap_or_else(|| "operator".into());
             let mode = if dry_run { Mode::DryRun } else { Mode::Live };
             run(runbook, &cli.journal, mode, operator, yes).await
+        }
+        Cmd::ExampleApi(Example::Serve {
+            root,
+            port,
+            pidfile,
+            stop_after,
+        }) => {
+            crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after).await?;
+            Ok(0)
+        }
+        Cmd::ExampleApi(Example::LoadDb { sql, db }) => {
+            crate::example_api::load_db(&sql, &db).await?;
+            Ok(0)
         }
         Cmd::Runs => {
             let store = journal::open(&cli.journal).await?;

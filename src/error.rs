@@ -14,6 +14,8 @@ pub enum Error {
     Journal(#[from] StoreError),
     #[error("the run stopped: {0}")]
     Engine(#[from] EngineError),
+    #[error("example-api: {0}")]
+    Example(#[from] crate::example_api::ExampleError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod engine;
 mod error;
+pub mod example_api;
 pub mod headless;
 pub mod journal;
 mod logging;

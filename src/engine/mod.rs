@@ -149,10 +149,19 @@ impl Engine {
         commands: mpsc::Receiver<Command>,
         events: mpsc::Sender<Event>,
     ) -> Self {
+        // Commands also learn which tminus runs them and for which run: a runbook can call
+        // `"$TMINUS" example-api` or stamp its own logs with the run id.
+        let tminus = std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "tminus".into());
         let env = runbook
             .vars
             .iter()
             .map(|v| (v.name.clone(), v.value.clone()))
+            .chain([
+                ("TMINUS".to_string(), tminus),
+                ("TMINUS_RUN_ID".to_string(), journal.run_id().to_string()),
+            ])
             .collect();
         Engine {
             redactor: runbook.redactor(),
