@@ -56,13 +56,30 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             outcome,
             duration_ms,
             message,
+            metrics,
             ..
         } => {
             let took = format_duration(Duration::from_millis(*duration_ms));
-            let why = message
+            let mut why = message
                 .as_deref()
                 .map(|m| format!(": {m}"))
                 .unwrap_or_default();
+            // Each measured figure next to its target.
+            let targeted: Vec<String> = metrics
+                .iter()
+                .filter_map(|m| {
+                    let mark = if m.pass? { "✔" } else { "✖" };
+                    Some(format!(
+                        "{} {} (target {}) {mark}",
+                        m.name,
+                        m.value,
+                        m.target.as_deref()?
+                    ))
+                })
+                .collect();
+            if !targeted.is_empty() {
+                why.push_str(&format!(" [{}]", targeted.join(", ")));
+            }
             let critical = state.step(step).is_none_or(|s| s.plan.critical);
             let what = if *role == Role::Undo {
                 format!("undo of {step}")
