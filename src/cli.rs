@@ -1,6 +1,6 @@
 //! The command line: parse arguments, run the command, map the outcome to an exit code.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -11,7 +11,8 @@ use crate::engine::{self, Engine};
 use crate::error::Error;
 use crate::journal::{self, Journal, Mode};
 use crate::runbook::{self, Runbook, format_duration};
-use crate::{headless, report};
+use crate::tui::theme::Theme;
+use crate::{headless, report, tui};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +45,9 @@ enum Cmd {
         /// Who drives; recorded on every decision (default: $USER).
         #[arg(long)]
         operator: Option<String>,
+        /// Colours of the full screen: default, light, high-contrast, or a theme file.
+        #[arg(long, value_name = "NAME|PATH")]
+        theme: Option<String>,
     },
     /// Validate runbooks without running anything.
     Check {
@@ -135,15 +139,23 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             yes,
             dry_run,
             operator,
-            headless: _,
+            headless,
+            theme,
         } => {
             let runbook = runbook::load(&runbook)?;
+            // The full screen only where a person can see it, and never with --yes.
+            let screen = if headless || yes || !std::io::stdout().is_terminal() {
+                None
+            } else {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                Some(Theme::load(theme.as_deref(), no_color)?)
+            };
             let operator = operator
                 .or_else(|| std::env::var("USER").ok())
                 .filter(|o| !o.is_empty())
                 .unwrap_or_else(|| "operator".into());
             let mode = if dry_run { Mode::DryRun } else { Mode::Live };
-            run(runbook, &cli.journal, mode, operator, yes).await
+            run(runbook, &cli.journal, mode, operator, yes, screen).await
         }
         Cmd::ExampleApi(Example::Serve {
             root,
@@ -227,6 +239,7 @@ async fn run(
     mode: Mode,
     operator: String,
     yes: bool,
+    screen: Option<Theme>,
 ) -> Result<i32, Error> {
     let store = journal::open(location).await?;
     crate::logging::init(&journal::logs_dir(location));
@@ -246,7 +259,17 @@ async fn run(
     };
     let engine = Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx);
     let engine = tokio::spawn(engine.run());
-    headless::drive(event_rx, command_tx, headless::Options { operator, yes }).await;
+    match screen {
+        Some(theme) => {
+            let shown = tui::drive(event_rx, command_tx, tui::Options { operator, theme }).await;
+            if let Err(e) = shown {
+                // The run goes on without a screen: nothing the engine journals is lost.
+                tracing::error!("the screen failed: {e}");
+                eprintln!("tminus: the screen failed ({e}); the run went on and is in the journal");
+            }
+        }
+        None => headless::drive(event_rx, command_tx, headless::Options { operator, yes }).await,
+    }
     let outcome = engine
         .await
         .map_err(|e| Error::Internal(format!("the engine stopped: {e}")))??;

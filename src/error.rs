@@ -14,6 +14,8 @@ pub enum Error {
     Journal(#[from] StoreError),
     #[error("the run stopped: {0}")]
     Engine(#[from] EngineError),
+    #[error("{0}")]
+    Theme(#[from] crate::tui::theme::ThemeError),
     #[error("example-api: {0}")]
     Example(#[from] crate::example_api::ExampleError),
     #[error("cannot write {path}: {source}")]
@@ -30,7 +32,7 @@ impl Error {
     /// Bad input is 2, as the CLI contract says; anything that broke mid-way is 1.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Runbook(_) => 2,
+            Error::Runbook(_) | Error::Theme(_) => 2,
             Error::Journal(
                 StoreError::NoRuns { .. }
                 | StoreError::NoSuchRun { .. }

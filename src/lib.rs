@@ -14,3 +14,4 @@ mod logging;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;
+pub mod tui;

@@ -1,6 +1,6 @@
 -- Rehearsal database for runbooks/batch2-rollout.toml: Batch 1 (5 qualifications) live,
 -- and Batch 2 (15 qualifications, 75 institution_gates + 15 g12_logistics = 90 records) as it
--- looks after a successful deployment. Rebuild with: bash ../make-dbs.sh
+-- looks after a successful deployment. Loaded by the runbook's rehearsal phase (example-api load-db).
 PRAGMA foreign_keys = ON;
 
 CREATE TABLE qualifications (

@@ -1,5 +1,5 @@
 -- Rehearsal stand-in for the AKIG database after migration 009 and the site seed
--- (runbooks/blue-green-feature-flags.toml). Rebuild with: bash ../make-dbs.sh
+-- (runbooks/blue-green-feature-flags.toml). Loaded by the runbook's rehearsal phase (example-api load-db).
 CREATE TABLE sites (
   id           INTEGER PRIMARY KEY,
   code         TEXT NOT NULL UNIQUE,

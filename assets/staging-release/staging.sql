@@ -1,5 +1,5 @@
 -- Rehearsal stand-in for the staging database of runbooks/staging-release.toml (release 1.15.1).
--- Rebuild with: bash ../make-dbs.sh
+-- Loaded by the runbook's rehearsal phase (example-api load-db).
 CREATE TABLE alembic_version (
   version_num TEXT NOT NULL PRIMARY KEY
 );

@@ -1,5 +1,5 @@
 -- Rehearsal stand-in for the kitchen_kontrol_staging database (runbooks/week4-preproduction.toml).
--- Rebuild with: bash ../make-dbs.sh
+-- Loaded by the runbook's rehearsal phase (example-api load-db).
 CREATE TABLE users (
   id    INTEGER PRIMARY KEY,
   email TEXT NOT NULL UNIQUE,

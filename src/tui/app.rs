@@ -1,0 +1,606 @@
+//! The lead's screen as state: the run (a fold of its events) plus what the operator is looking
+//! at. Keys change this state and may yield commands for the engine; drawing only reads it.
+
+use std::collections::VecDeque;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::theme::Theme;
+use crate::engine::Command;
+use crate::journal::state::{StepState, StepStatus};
+use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
+
+/// Event-log lines kept for the log pane.
+const LOG_LINES: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Timeline,
+    Output,
+    Log,
+}
+
+/// A line of text being typed into a modal, and what it is for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub purpose: Purpose,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Purpose {
+    /// The reason that goes with a decision (NO-GO, skip).
+    Reason(Decision),
+    /// The approver's name for a sign-off role.
+    Approver(String),
+    Note,
+    Search,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Modal {
+    /// The engine asks; `input` is open while a reason or name is typed.
+    Prompt {
+        input: Option<Input>,
+    },
+    /// `R`: a second, deliberate confirmation before a rollback starts; `reason` while typed.
+    Rollback {
+        reason: String,
+        typing: bool,
+    },
+    /// A note or a search being typed.
+    Typing {
+        input: Input,
+    },
+    /// `q` while a step runs: wait for it, abort it, or stay.
+    Quit,
+    Help,
+}
+
+/// What a key asks of the loop around the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Send(Command),
+    Exit,
+}
+
+pub struct App {
+    pub state: RunState,
+    pub operator: String,
+    pub theme: Theme,
+    pub now: DateTime<Utc>,
+    pub log: VecDeque<(DateTime<Utc>, String)>,
+    pub focus: Pane,
+    /// Index into `state.steps` of the step whose output is shown.
+    pub selected: usize,
+    /// Output follows the running step and its newest line.
+    pub follow: bool,
+    /// Lines scrolled up from the newest, when not following.
+    pub scroll: usize,
+    pub log_scroll: usize,
+    pub search: Option<String>,
+    /// Which match of the search the output is at, counted from the newest line.
+    pub search_hit: usize,
+    pub modal: Option<Modal>,
+    /// A prompt the operator put aside with Esc to look around first.
+    pub prompt_hidden: bool,
+    /// Seq of the prompt asked last and of the one answered last.
+    asked: Option<i64>,
+    answered: Option<i64>,
+    /// Quit once the engine is at a safe point (the next prompt) or done.
+    pub quit_when_idle: bool,
+    pub engine_done: bool,
+    /// A short message for the footer, e.g. why a key did nothing.
+    pub notice: Option<String>,
+}
+
+impl App {
+    pub fn new(operator: String, theme: Theme, now: DateTime<Utc>) -> Self {
+        App {
+            state: RunState::default(),
+            operator,
+            theme,
+            now,
+            log: VecDeque::new(),
+            focus: Pane::Timeline,
+            selected: 0,
+            follow: true,
+            scroll: 0,
+            log_scroll: 0,
+            search: None,
+            search_hit: 0,
+            modal: None,
+            prompt_hidden: false,
+            asked: None,
+            answered: None,
+            quit_when_idle: false,
+            engine_done: false,
+            notice: None,
+        }
+    }
+
+    /// Folds an event in; returns a command when the app was waiting to quit at a safe point.
+    pub fn apply(&mut self, event: &Event) -> Option<Action> {
+        self.state.apply(event);
+        if !matches!(event.kind, EventKind::Output { .. }) {
+            if self.log.len() == LOG_LINES {
+                self.log.pop_front();
+            }
+            self.log.push_back((event.at, describe(event, &self.state)));
+        }
+        match &event.kind {
+            EventKind::StepStarted { .. } | EventKind::ConfirmationRequested { .. }
+                if self.follow =>
+            {
+                if let Some(i) = event.step.as_deref().and_then(|id| self.index_of(id)) {
+                    self.selected = i;
+                    self.scroll = 0;
+                }
+            }
+            _ => {}
+        }
+        if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
+            self.asked = Some(event.seq);
+            self.prompt_hidden = false;
+            if self.quit_when_idle && prompt.blocks() {
+                self.answered = self.asked;
+                return Some(Action::Send(Command::Abort {
+                    who: self.operator.clone(),
+                }));
+            }
+            if prompt.blocks() && !matches!(self.modal, Some(Modal::Rollback { .. })) {
+                self.modal = Some(Modal::Prompt { input: None });
+            }
+        }
+        if matches!(
+            event.kind,
+            EventKind::Decided { .. } | EventKind::RunFinished { .. }
+        ) && matches!(self.modal, Some(Modal::Prompt { .. }))
+        {
+            self.modal = None;
+        }
+        None
+    }
+
+    /// The prompt the engine waits on that this session has not answered yet.
+    pub fn open_prompt(&self) -> Option<&Prompt> {
+        let waiting = self.state.waiting.as_ref()?;
+        (self.asked != self.answered).then_some(&waiting.prompt)
+    }
+
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.state.steps.iter().position(|s| s.plan.id == id)
+    }
+
+    pub fn selected_step(&self) -> Option<&StepState> {
+        self.state.steps.get(self.selected)
+    }
+
+    pub fn running(&self) -> bool {
+        self.state
+            .steps
+            .iter()
+            .any(|s| s.status == StepStatus::Running)
+    }
+
+    fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
+        self.answered = self.asked;
+        self.modal = None;
+        vec![Action::Send(Command::Answer {
+            who: self.operator.clone(),
+            decision,
+            reason,
+            auto: false,
+        })]
+    }
+
+    /// Handles one key press. Pure state change plus the commands it yields: no terminal here.
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        self.notice = None;
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            self.quit_when_idle = true;
+            return vec![Action::Send(Command::Interrupt)];
+        }
+        match self.modal.clone() {
+            Some(Modal::Help) => {
+                self.modal = None;
+                Vec::new()
+            }
+            Some(Modal::Quit) => self.quit_key(key),
+            Some(Modal::Typing { input }) => self.typing(key, input, |app, text| {
+                app.modal = None;
+                if text.trim().is_empty() {
+                    return Vec::new();
+                }
+                vec![Action::Send(Command::Note {
+                    who: app.operator.clone(),
+                    text,
+                })]
+            }),
+            Some(Modal::Rollback { reason, typing }) => self.rollback_key(key, reason, typing),
+            Some(Modal::Prompt { input: Some(input) }) => self.prompt_typing(key, input),
+            Some(Modal::Prompt { input: None }) => self.prompt_key(key),
+            None => self.browse_key(key),
+        }
+    }
+
+    fn browse_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let searching = self.search.as_ref().is_some_and(|s| !s.is_empty());
+        match key.code {
+            KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.move_by(1),
+            KeyCode::PageUp => self.page(true),
+            KeyCode::PageDown => self.page(false),
+            KeyCode::Char('g') | KeyCode::Home => self.jump(true),
+            KeyCode::Char('G') | KeyCode::End => self.jump(false),
+            KeyCode::Tab => {
+                self.focus = match self.focus {
+                    Pane::Timeline => Pane::Output,
+                    Pane::Output => Pane::Log,
+                    Pane::Log => Pane::Timeline,
+                }
+            }
+            KeyCode::BackTab => {
+                self.focus = match self.focus {
+                    Pane::Timeline => Pane::Log,
+                    Pane::Output => Pane::Timeline,
+                    Pane::Log => Pane::Output,
+                }
+            }
+            KeyCode::Char('f') => {
+                self.follow = !self.follow;
+                if self.follow {
+                    self.scroll = 0;
+                    if let Some(i) = self.state.steps.iter().rposition(|s| {
+                        s.status == StepStatus::Running || s.status == StepStatus::Waiting
+                    }) {
+                        self.selected = i;
+                    }
+                }
+            }
+            KeyCode::Char('/') => {
+                self.modal = Some(Modal::Typing {
+                    input: Input {
+                        purpose: Purpose::Search,
+                        text: String::new(),
+                    },
+                });
+            }
+            KeyCode::Char('n') if searching => self.next_match(true),
+            KeyCode::Char('N') if searching => self.next_match(false),
+            KeyCode::Esc if self.search.is_some() => self.search = None,
+            KeyCode::Char('n') => {
+                self.modal = Some(Modal::Typing {
+                    input: Input {
+                        purpose: Purpose::Note,
+                        text: String::new(),
+                    },
+                });
+            }
+            KeyCode::Char('R') => self.open_rollback(),
+            KeyCode::Char('d') if self.open_prompt() == Some(&Prompt::Monitor) => {
+                return self.answer(Decision::Done, None);
+            }
+            KeyCode::Enter if self.open_prompt().is_some_and(Prompt::blocks) => {
+                self.prompt_hidden = false;
+                self.modal = Some(Modal::Prompt { input: None });
+            }
+            KeyCode::Char('?') => self.modal = Some(Modal::Help),
+            KeyCode::Char('q') => return self.quit(),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let Some(prompt) = self.open_prompt().cloned() else {
+            self.modal = None;
+            return Vec::new();
+        };
+        let reason = |decision: Decision| {
+            Some(Modal::Prompt {
+                input: Some(Input {
+                    purpose: Purpose::Reason(decision),
+                    text: String::new(),
+                }),
+            })
+        };
+        match (&prompt, key.code) {
+            (_, KeyCode::Char('R')) => self.open_rollback(),
+            (_, KeyCode::Esc) => {
+                self.modal = None;
+                self.prompt_hidden = true;
+            }
+            (Prompt::Signoff { role }, KeyCode::Enter | KeyCode::Char('y')) => {
+                let input = Input {
+                    purpose: Purpose::Approver(role.clone()),
+                    text: self.operator.clone(),
+                };
+                self.modal = Some(Modal::Prompt { input: Some(input) });
+            }
+            (
+                Prompt::Signoff { .. } | Prompt::Gate | Prompt::Confirm | Prompt::Manual,
+                KeyCode::Char('n'),
+            ) => self.modal = reason(Decision::NoGo),
+            (Prompt::Confirm | Prompt::Manual | Prompt::Failure, KeyCode::Char('s')) => {
+                self.modal = reason(Decision::Skip)
+            }
+            (
+                Prompt::Confirm | Prompt::Manual | Prompt::Gate | Prompt::Alert,
+                KeyCode::Enter | KeyCode::Char('y'),
+            ) => {
+                return self.answer(Decision::Go, None);
+            }
+            (Prompt::Gate, KeyCode::Char('g')) => return self.answer(Decision::Go, None),
+            (Prompt::Failure, KeyCode::Char('r')) => return self.answer(Decision::Retry, None),
+            (Prompt::Failure, KeyCode::Char('x') | KeyCode::Char('n')) => {
+                return self.answer(Decision::NoGo, None);
+            }
+            (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => {
+                return self.answer(Decision::Done, None);
+            }
+            (_, KeyCode::Char('?')) => self.modal = Some(Modal::Help),
+            _ => self.notice = Some(format!("this prompt takes: {}", prompt.answers())),
+        }
+        Vec::new()
+    }
+
+    fn prompt_typing(&mut self, key: KeyEvent, input: Input) -> Vec<Action> {
+        if key.code == KeyCode::Esc {
+            self.modal = Some(Modal::Prompt { input: None });
+            return Vec::new();
+        }
+        let purpose = input.purpose.clone();
+        self.typing(key, input, |app, text| {
+            let text = text.trim().to_string();
+            match purpose {
+                // Skips and NO-GOs are never silent: the reason goes into the journal.
+                Purpose::Reason(decision) if !text.is_empty() => app.answer(decision, Some(text)),
+                Purpose::Approver(role) if !text.is_empty() => {
+                    app.answer(Decision::Signed { role, name: text }, None)
+                }
+                purpose => {
+                    app.notice = Some(match &purpose {
+                        Purpose::Approver(role) => format!("name the approver for {role}"),
+                        _ => "a reason is needed".to_string(),
+                    });
+                    app.modal = Some(Modal::Prompt {
+                        input: Some(Input { purpose, text }),
+                    });
+                    Vec::new()
+                }
+            }
+        })
+    }
+
+    fn rollback_key(&mut self, key: KeyEvent, reason: String, typing: bool) -> Vec<Action> {
+        if typing {
+            let mut reason = reason;
+            match key.code {
+                KeyCode::Enter | KeyCode::Esc => {}
+                KeyCode::Backspace => {
+                    reason.pop();
+                }
+                KeyCode::Char(c) => reason.push(c),
+                _ => {}
+            }
+            let typing = !matches!(key.code, KeyCode::Enter | KeyCode::Esc);
+            self.modal = Some(Modal::Rollback { reason, typing });
+            return Vec::new();
+        }
+        match key.code {
+            // The deliberate second step: Enter alone never starts a rollback.
+            KeyCode::Char('y') | KeyCode::Char('Y') => {
+                let reason = (!reason.trim().is_empty()).then(|| reason.trim().to_string());
+                self.modal = None;
+                self.answered = self.asked;
+                vec![Action::Send(Command::Rollback {
+                    who: self.operator.clone(),
+                    reason,
+                })]
+            }
+            KeyCode::Char('r') => {
+                self.modal = Some(Modal::Rollback {
+                    reason,
+                    typing: true,
+                });
+                Vec::new()
+            }
+            KeyCode::Esc | KeyCode::Char('n') => {
+                self.modal = self
+                    .open_prompt()
+                    .filter(|p| p.blocks())
+                    .map(|_| Modal::Prompt { input: None });
+                Vec::new()
+            }
+            _ => {
+                self.notice = Some("y rolls back now · r adds a reason · Esc cancels".into());
+                Vec::new()
+            }
+        }
+    }
+
+    /// Edits the modal's input; `done` runs on Enter with the text typed.
+    fn typing(
+        &mut self,
+        key: KeyEvent,
+        mut input: Input,
+        done: impl FnOnce(&mut App, String) -> Vec<Action>,
+    ) -> Vec<Action> {
+        match key.code {
+            KeyCode::Enter => {
+                if input.purpose == Purpose::Search {
+                    self.modal = None;
+                    self.search = (!input.text.is_empty()).then_some(input.text);
+                    self.search_hit = 0;
+                    self.next_match(true);
+                    return Vec::new();
+                }
+                return done(self, input.text);
+            }
+            KeyCode::Esc => {
+                self.modal = None;
+                return Vec::new();
+            }
+            KeyCode::Backspace => {
+                input.text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                input.text.push(c)
+            }
+            _ => {}
+        }
+        self.modal = Some(match self.modal {
+            Some(Modal::Prompt { .. }) => Modal::Prompt { input: Some(input) },
+            _ => Modal::Typing { input },
+        });
+        Vec::new()
+    }
+
+    fn open_rollback(&mut self) {
+        if self.state.outcome.is_some() {
+            self.notice = Some("the run has ended: nothing to roll back".into());
+            return;
+        }
+        if self.state.rollback.is_some() {
+            self.notice = Some("a rollback is already running".into());
+            return;
+        }
+        self.modal = Some(Modal::Rollback {
+            reason: String::new(),
+            typing: false,
+        });
+    }
+
+    fn quit(&mut self) -> Vec<Action> {
+        if self.state.outcome.is_some() || self.engine_done {
+            return vec![Action::Exit];
+        }
+        self.modal = Some(Modal::Quit);
+        Vec::new()
+    }
+
+    fn quit_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        self.modal = None;
+        match key.code {
+            // Wait: the run stops safely at its next prompt (or when the running step ends there).
+            KeyCode::Char('w') => {
+                self.quit_when_idle = true;
+                if self.open_prompt().is_some_and(Prompt::blocks) {
+                    self.answered = self.asked;
+                    return vec![Action::Send(Command::Abort {
+                        who: self.operator.clone(),
+                    })];
+                }
+                self.notice = Some("stopping at the next safe point".into());
+                Vec::new()
+            }
+            // Abort: the running step is ended now, and that is journaled with who did it.
+            KeyCode::Char('a') => {
+                self.quit_when_idle = true;
+                self.answered = self.asked;
+                vec![Action::Send(Command::Abort {
+                    who: self.operator.clone(),
+                })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.focus {
+            Pane::Timeline => {
+                let last = self.state.steps.len().saturating_sub(1);
+                self.selected = self.selected.saturating_add_signed(delta).min(last);
+                self.follow = false;
+                self.scroll = 0;
+            }
+            Pane::Output => self.scroll_output(-delta),
+            Pane::Log => {
+                self.log_scroll = self
+                    .log_scroll
+                    .saturating_add_signed(-delta)
+                    .min(self.log.len())
+            }
+        }
+    }
+
+    fn scroll_output(&mut self, up: isize) {
+        let lines = self.selected_step().map_or(0, |s| s.output.lines.len());
+        self.scroll = self.scroll.saturating_add_signed(up).min(lines);
+        if up > 0 {
+            self.follow = false;
+        }
+    }
+
+    fn page(&mut self, up: bool) {
+        let page = 10;
+        match self.focus {
+            Pane::Log => {
+                self.log_scroll = if up {
+                    (self.log_scroll + page).min(self.log.len())
+                } else {
+                    self.log_scroll.saturating_sub(page)
+                }
+            }
+            _ => self.scroll_output(if up { page as isize } else { -(page as isize) }),
+        }
+    }
+
+    fn jump(&mut self, top: bool) {
+        match self.focus {
+            Pane::Timeline => {
+                self.selected = if top {
+                    0
+                } else {
+                    self.state.steps.len().saturating_sub(1)
+                };
+                self.follow = false;
+            }
+            Pane::Output => {
+                self.scroll = if top {
+                    self.selected_step().map_or(0, |s| s.output.lines.len())
+                } else {
+                    0
+                };
+                self.follow = !top && self.follow;
+            }
+            Pane::Log => self.log_scroll = if top { self.log.len() } else { 0 },
+        }
+    }
+
+    /// Lines of the selected step's output matching the search, newest first.
+    pub fn matches(&self) -> Vec<usize> {
+        let (Some(query), Some(step)) = (&self.search, self.selected_step()) else {
+            return Vec::new();
+        };
+        let query = query.to_lowercase();
+        let lines = &step.output.lines;
+        (0..lines.len())
+            .rev()
+            .filter(|&i| lines[i].to_lowercase().contains(&query))
+            .collect()
+    }
+
+    /// `n` goes to an older match, `N` to a newer one; the output scrolls to it.
+    fn next_match(&mut self, older: bool) {
+        let matches = self.matches();
+        if matches.is_empty() {
+            self.notice = Some(format!(
+                "no line matches `{}`",
+                self.search.as_deref().unwrap_or_default()
+            ));
+            return;
+        }
+        if older && self.scroll > 0 {
+            self.search_hit = (self.search_hit + 1) % matches.len();
+        } else if !older {
+            self.search_hit = (self.search_hit + matches.len() - 1) % matches.len();
+        }
+        let total = self.selected_step().map_or(0, |s| s.output.lines.len());
+        self.follow = false;
+        self.scroll = total - matches[self.search_hit] - 1;
+        self.scroll = self.scroll.max(1);
+    }
+}

@@ -1,0 +1,95 @@
+//! The showing: the full-screen view the deployment lead drives. It turns keys into engine
+//! commands and draws the run's state; it decides nothing about what happens next.
+
+mod ansi;
+pub mod app;
+mod terminal;
+pub mod theme;
+pub mod ui;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, interval, sleep_until};
+
+use crate::engine::Command;
+use crate::journal::Event;
+use app::{Action, App};
+use theme::Theme;
+
+/// Redraws are coalesced to at most one per frame, however fast events come.
+const FRAME: Duration = Duration::from_millis(33);
+/// Events folded per turn of the loop before keys and drawing get their turn.
+const EVENTS_PER_TURN: usize = 256;
+
+pub struct Options {
+    pub operator: String,
+    pub theme: Theme,
+}
+
+/// Runs the screen until the operator quits after the run, or the run ends after a quit.
+pub async fn drive(
+    mut events: mpsc::Receiver<Event>,
+    commands: mpsc::Sender<Command>,
+    options: Options,
+) -> std::io::Result<()> {
+    let mut screen = terminal::Screen::enter()?;
+    let mut app = App::new(options.operator, options.theme, Utc::now());
+    let mut input = EventStream::new();
+    let mut tick = interval(Duration::from_secs(1));
+    let mut dirty = true;
+    let mut last_draw = Instant::now() - FRAME;
+    loop {
+        if dirty && last_draw.elapsed() >= FRAME {
+            screen.draw(&app)?;
+            dirty = false;
+            last_draw = Instant::now();
+        }
+        let next_frame = dirty.then(|| last_draw + FRAME);
+        tokio::select! {
+            biased;
+            key = input.next() => match key {
+                Some(Ok(TermEvent::Key(key))) if key.kind != KeyEventKind::Release => {
+                    for action in app.on_key(key) {
+                        match action {
+                            Action::Send(command) => {
+                                let _ = commands.send(command).await;
+                            }
+                            Action::Exit => return Ok(()),
+                        }
+                    }
+                    dirty = true;
+                }
+                Some(Ok(_)) => dirty = true,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()),
+            },
+            event = events.recv(), if !app.engine_done => {
+                let mut next = event;
+                let mut folded = 0;
+                while let Some(event) = next {
+                    if let Some(Action::Send(command)) = app.apply(&event) {
+                        let _ = commands.send(command).await;
+                    }
+                    folded += 1;
+                    next = if folded < EVENTS_PER_TURN { events.try_recv().ok() } else { None };
+                }
+                if folded == 0 {
+                    app.engine_done = true;
+                    if app.quit_when_idle {
+                        return Ok(());
+                    }
+                }
+                dirty = true;
+            }
+            _ = tick.tick() => {
+                app.now = Utc::now();
+                dirty = true;
+            }
+            _ = sleep_until(next_frame.unwrap_or_else(Instant::now)), if next_frame.is_some() => {}
+        }
+    }
+}
