@@ -309,19 +309,10 @@ pub fn plan_text(rb: &Runbook) -> String {
             .planned_start(phase)
             .map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
         let rel = phase.at.map(|a| {
-            let sign = if a < chrono::TimeDelta::zero() {
-                "-"
-            } else {
-                "+"
-            };
-            format!(
-                "T{sign}{}",
-                format_duration(a.abs().to_std().unwrap_or_default())
-            )
+            let sign = if a < chrono::TimeDelta::zero() { "-" } else { "+" };
+            format!("T{sign}{}", format_duration(a.abs().to_std().unwrap_or_default()))
         });
-        let budget = phase
-            .budget
-            .map(|b| format!("budget {}", format_duration(b)));
+        let budget = phase.budget.map(|b| format!("budget {}", format_duration(b)));
         let extra: Vec<String> = [rel, budget].into_iter().flatten().collect();
         out.push_str(&format!(
             "\n{clock}  {} ({})  {}\n",

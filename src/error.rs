@@ -34,9 +34,7 @@ impl Error {
         match self {
             Error::Runbook(_) | Error::Theme(_) => 2,
             Error::Journal(
-                StoreError::NoRuns { .. }
-                | StoreError::NoSuchRun { .. }
-                | StoreError::Unsupported { .. },
+                StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::Unsupported { .. },
             ) => 2,
             _ => 1,
         }

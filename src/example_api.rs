@@ -29,15 +29,9 @@ pub enum ExampleError {
         source: std::io::Error,
     },
     #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("cannot load {sql} into {db}: {source}")]
     Load {
         sql: PathBuf,
@@ -66,11 +60,9 @@ pub async fn serve(
         .map_err(|source| ExampleError::Listen { addr, source })?;
     // The pid file appears only once the port listens: scripts wait for it to know it is up.
     if let Some(path) = pidfile {
-        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| {
-            ExampleError::Write {
-                path: path.to_path_buf(),
-                source,
-            }
+        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| ExampleError::Write {
+            path: path.to_path_buf(),
+            source,
         })?;
     }
     println!(
@@ -103,10 +95,7 @@ pub async fn serve(
     Ok(())
 }
 
-async fn answer(
-    root: Arc<PathBuf>,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let path = request.uri().path().trim_matches('/');
     let candidates = if path.is_empty() {
         vec!["index.html".to_string()]
@@ -115,10 +104,7 @@ async fn answer(
     };
     for relative in candidates {
         // Only files below the root: no `..` walks out of it.
-        if relative
-            .split('/')
-            .any(|part| part == ".." || part.is_empty())
-        {
+        if relative.split('/').any(|part| part == ".." || part.is_empty()) {
             break;
         }
         let file = root.join(&relative);
@@ -236,12 +222,7 @@ mod tests {
             r#"{"status":"ok","site":"GN_KINDIA"}"#
         );
         assert_eq!(
-            client
-                .get(url("/api/nothing"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
+            client.get(url("/api/nothing")).send().await.unwrap().status(),
             404
         );
         assert_eq!(

@@ -21,11 +21,7 @@ pub struct Options {
 ///
 /// Lines of stdin answer prompts strictly in order, one line per prompt, however early they
 /// arrive: a script piped in reads the same as a person typing.
-pub async fn drive(
-    mut events: mpsc::Receiver<Event>,
-    commands: mpsc::Sender<Command>,
-    options: Options,
-) {
+pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Command>, options: Options) {
     let colour = std::io::stdout().is_terminal();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
@@ -209,9 +205,7 @@ mod tests {
 
     fn decision(line: &str, prompt: &Prompt) -> Result<(Decision, Option<String>), String> {
         match parse_answer(line, prompt, "ops")? {
-            Command::Answer {
-                decision, reason, ..
-            } => Ok((decision, reason)),
+            Command::Answer { decision, reason, .. } => Ok((decision, reason)),
             other => panic!("not an answer: {other:?}"),
         }
     }
@@ -233,10 +227,7 @@ mod tests {
                 .unwrap_err()
                 .contains("needs a reason")
         );
-        assert_eq!(
-            decision("retry", &Prompt::Failure).unwrap().0,
-            Decision::Retry
-        );
+        assert_eq!(decision("retry", &Prompt::Failure).unwrap().0, Decision::Retry);
         assert!(decision("retry", &Prompt::Gate).is_err());
         assert_eq!(decision("n", &Prompt::Failure).unwrap().0, Decision::NoGo);
         assert_eq!(

@@ -70,9 +70,6 @@ mod tests {
 
     #[test]
     fn invalid_utf8_becomes_replacement_characters() {
-        assert_eq!(
-            clean_line(b"ok \xff\xfe done", false),
-            "ok \u{fffd}\u{fffd} done"
-        );
+        assert_eq!(clean_line(b"ok \xff\xfe done", false), "ok \u{fffd}\u{fffd} done");
     }
 }

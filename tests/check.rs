@@ -110,10 +110,7 @@ fn every_problem_is_reported_at_once_and_nothing_runs() {
         !sandbox.path().join("ran").exists(),
         "a step of an invalid runbook ran"
     );
-    assert!(
-        !sandbox.journal().exists(),
-        "an invalid runbook opened a journal"
-    );
+    assert!(!sandbox.journal().exists(), "an invalid runbook opened a journal");
 }
 
 #[test]
@@ -152,7 +149,7 @@ at = "0m"
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
         ran.stdout
-            .contains("08:45  Pre-deployment (pre)  T-15m00s, budget 15m00s"),
+            .contains("08:45  Pre-deployment (pre)  T-15m, budget 15m"),
         "{}",
         ran.stdout
     );

@@ -21,12 +21,7 @@ fn metric<'a>(report: &'a serde_json::Value, step_id: &str, name: &str) -> &'a s
 }
 
 fn ms_of(value: &serde_json::Value) -> f64 {
-    value
-        .as_str()
-        .unwrap()
-        .trim_end_matches(" ms")
-        .parse()
-        .unwrap()
+    value.as_str().unwrap().trim_end_matches(" ms").parse().unwrap()
 }
 
 #[test]
@@ -110,10 +105,7 @@ fn http_failures_read_as_a_person_would_write_them() {
         ),
         (
             "slow-body",
-            format!(
-                "url = \"{}\", timeout = \"300ms\"",
-                server.url("/slow-body")
-            ),
+            format!("url = \"{}\", timeout = \"300ms\"", server.url("/slow-body")),
         ),
         (
             "tolerated",
@@ -126,9 +118,7 @@ fn http_failures_read_as_a_person_would_write_them() {
     let steps: String = checks
         .iter()
         .map(|(id, http)| {
-            format!(
-                "  [[phase.step]]\n  id = \"{id}\"\n  critical = false\n  http = {{ {http} }}\n"
-            )
+            format!("  [[phase.step]]\n  id = \"{id}\"\n  critical = false\n  http = {{ {http} }}\n")
         })
         .collect();
     s.write("h.toml", &book(&steps));
@@ -244,7 +234,11 @@ fn sql_suite(url: &str, sleep: &str) {
     ];
     let mut text: String = steps
         .iter()
-        .map(|(id, q)| format!("  [[phase.step]]\n  id = \"{id}\"\n  critical = false\n  sql = {{ url = \"{url}\", {q} }}\n"))
+        .map(|(id, q)| {
+            format!(
+                "  [[phase.step]]\n  id = \"{id}\"\n  critical = false\n  sql = {{ url = \"{url}\", {q} }}\n"
+            )
+        })
         .collect();
     text.push_str(&format!("  [[phase.step]]\n  id = \"slow\"\n  critical = false\n  timeout = \"500ms\"\n  sql = {{ url = \"{url}\", query = \"{sleep}\" }}\n"));
     s.write("q.toml", &book(&text));
@@ -319,9 +313,7 @@ fn sql_checks_on_sqlite_never_change_the_file() {
         use sqlx::{Connection, Executor};
         let url = format!("sqlite://{}?mode=rwc", db.display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-        conn.execute("CREATE TABLE sites (code TEXT)")
-            .await
-            .unwrap();
+        conn.execute("CREATE TABLE sites (code TEXT)").await.unwrap();
         for code in [
             "GN_CONAKRY",
             "GN_KINDIA",
@@ -352,10 +344,7 @@ fn sql_checks_on_sqlite_never_change_the_file() {
     assert_eq!(step(&report, "sites")["status"], "passed");
     assert_eq!(step(&report, "write")["status"], "failed");
     assert_eq!(step(&report, "drop")["status"], "failed");
-    let missing = step(&report, "missing")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let missing = step(&report, "missing")["message"].as_str().unwrap().to_string();
     assert!(
         missing.starts_with("cannot connect to sqlite ") && missing.contains("nothere.db"),
         "{missing}"
@@ -421,10 +410,7 @@ fn a_failing_monitor_alerts_and_offers_a_rollback() {
     let ran = s
         .tminus()
         .args(["run", "m.toml", "--headless", "--operator", "ops-lead"])
-        .converse(&[(
-            "ALERT: 2 rounds in a row failed",
-            "rollback the API is down",
-        )]);
+        .converse(&[("ALERT: 2 rounds in a row failed", "rollback the API is down")]);
     assert_eq!(ran.code, 3, "{}", ran.stdout);
     assert!(
         ran.stdout.contains("ALERT: 2 rounds in a row failed"),
@@ -437,8 +423,7 @@ fn a_failing_monitor_alerts_and_offers_a_rollback() {
         ran.stdout
     );
     assert!(
-        ran.stdout
-            .contains("down FAILED: status 500 (expected 200)"),
+        ran.stdout.contains("down FAILED: status 500 (expected 200)"),
         "{}",
         ran.stdout
     );
@@ -446,10 +431,7 @@ fn a_failing_monitor_alerts_and_offers_a_rollback() {
 
     // --yes never rolls back: the monitor runs its time, and the alert fails the step.
     let s = Sandbox::new();
-    s.write(
-        "m.toml",
-        &book(&text.replace("for = \"1m\"", "for = \"1s\"")),
-    );
+    s.write("m.toml", &book(&text.replace("for = \"1m\"", "for = \"1s\"")));
     let ran = s.run("m.toml", "", &["--yes"]);
     assert_eq!(ran.code, 1, "{}", ran.stdout);
     assert!(s.read("undone").is_empty());

@@ -64,11 +64,7 @@ fn a_go_run_succeeds_and_records_who_decided() {
     let ran = s.run("day.toml", "y\ny Dana\ny Sam\ny\ny\n", &[]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(s.read("trail"), "preflight\nmigrate\nflags\ndeploy\n");
-    assert!(
-        ran.stdout.contains("[preflight] GO DECISION"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("[preflight] GO DECISION"), "{}", ran.stdout);
 
     let report = s.report_json();
     assert_eq!(report["state"]["outcome"], "succeeded");
@@ -95,9 +91,7 @@ fn a_go_run_succeeds_and_records_who_decided() {
     assert!(md.contains("Technical Lead: **Dana**"), "{md}");
     assert!(md.contains("| Pre-deployment (pre) | 08:45 |"), "{md}");
     // The report of every run is also written beside the journal.
-    let written: Vec<_> = std::fs::read_dir(s.path().join("reports"))
-        .unwrap()
-        .collect();
+    let written: Vec<_> = std::fs::read_dir(s.path().join("reports")).unwrap().collect();
     assert_eq!(written.len(), 1);
 }
 
@@ -111,11 +105,7 @@ fn no_go_stops_before_anything_after_the_gate() {
         &[],
     );
     assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
-    assert_eq!(
-        s.read("trail"),
-        "preflight\n",
-        "nothing after the gate may run"
-    );
+    assert_eq!(s.read("trail"), "preflight\n", "nothing after the gate may run");
     let report = s.report_json();
     assert_eq!(report["state"]["outcome"], "no_go");
     assert_eq!(
@@ -131,11 +121,7 @@ fn a_no_go_needs_a_reason() {
     s.write("day.toml", DAY);
     let ran = s.run("day.toml", "y\ny\ny\nn\nn db down\n", &[]);
     assert_eq!(ran.code, 4);
-    assert!(
-        ran.stdout.contains("a NO-GO needs a reason"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("a NO-GO needs a reason"), "{}", ran.stdout);
 }
 
 #[test]
@@ -143,11 +129,7 @@ fn rollback_undoes_finished_steps_newest_first_then_runs_the_rollback_section() 
     let s = Sandbox::new();
     s.write("day.toml", DAY);
     // Gate GO, then answer `rollback` at the deploy's confirmation.
-    let ran = s.run(
-        "day.toml",
-        "y\ny\ny\ny\nrollback smoke tests failed\ny\n",
-        &[],
-    );
+    let ran = s.run("day.toml", "y\ny\ny\ny\nrollback smoke tests failed\ny\n", &[]);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(
         s.read("trail"),
@@ -163,17 +145,11 @@ fn rollback_undoes_finished_steps_newest_first_then_runs_the_rollback_section() 
     let rollback = &report["state"]["rollback"];
     assert_eq!(rollback["requested_by"], "ops-lead");
     assert_eq!(rollback["reason"], "smoke tests failed");
-    assert_eq!(
-        rollback["undo"],
-        serde_json::json!(["migrate", "preflight"])
-    );
+    assert_eq!(rollback["undo"], serde_json::json!(["migrate", "preflight"]));
     assert_eq!(rollback["irreversible"], serde_json::json!(["flags"]));
     assert_eq!(step(&report, "rollback-2")["status"], "passed");
     let md = s.report_md();
-    assert!(
-        md.contains("`flags`: **NOT UNDONE** — irreversible"),
-        "{md}"
-    );
+    assert!(md.contains("`flags`: **NOT UNDONE** — irreversible"), "{md}");
 }
 
 #[test]
@@ -199,10 +175,7 @@ fn yes_answers_as_the_operator_but_never_rolls_back_or_goes_past_a_failure() {
 
     // A critical failure: --yes neither retries nor skips nor rolls back; the run fails.
     let s = Sandbox::new();
-    s.write(
-        "day.toml",
-        &DAY.replace("echo GO DECISION", "echo NO-GO; exit 0"),
-    );
+    s.write("day.toml", &DAY.replace("echo GO DECISION", "echo NO-GO; exit 0"));
     let ran = s.run("day.toml", "", &["--yes"]);
     assert_eq!(ran.code, 1, "{}", ran.stdout);
     assert_eq!(s.read("trail"), "preflight\n");
@@ -217,7 +190,9 @@ fn yes_does_not_say_go_after_a_critical_failure_was_skipped() {
     let ran = s.run("day.toml", "skip checked by hand\n", &["--yes"]);
     assert_eq!(ran.code, 4, "{}", ran.stdout);
     assert!(
-        ran.stdout.contains("--yes does not answer this one: no GO while critical steps have not passed (preflight failed)"),
+        ran.stdout.contains(
+            "--yes does not answer this one: no GO while critical steps have not passed (preflight failed)"
+        ),
         "{}",
         ran.stdout
     );
@@ -341,8 +316,7 @@ id = "p"
 fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(stat) => !matches!(
-            stat.rsplit_once(')')
-                .map(|(_, r)| r.trim_start().chars().next()),
+            stat.rsplit_once(')').map(|(_, r)| r.trim_start().chars().next()),
             Some(Some('Z' | 'X'))
         ),
         Err(_) => false,
@@ -386,15 +360,8 @@ id = "p"
     let md = s.report_md();
     assert!(md.contains("postgres://app:****@db/app"), "{md}");
     assert!(!md.contains(secret));
-    for report in std::fs::read_dir(s.path().join("reports"))
-        .unwrap()
-        .flatten()
-    {
-        assert!(
-            !std::fs::read_to_string(report.path())
-                .unwrap()
-                .contains(secret)
-        );
+    for report in std::fs::read_dir(s.path().join("reports")).unwrap().flatten() {
+        assert!(!std::fs::read_to_string(report.path()).unwrap().contains(secret));
     }
 }
 
@@ -445,8 +412,7 @@ fn dry_run_runs_dry_forms_and_skips_the_rest() {
     assert_eq!(s.read("trail"), "dry\nread-only check\n");
     assert!(ran.stdout.contains("DRY RUN"), "{}", ran.stdout);
     assert!(
-        ran.stdout
-            .contains("migrate skipped: skipped for the dry run"),
+        ran.stdout.contains("migrate skipped: skipped for the dry run"),
         "{}",
         ran.stdout
     );

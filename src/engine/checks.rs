@@ -97,15 +97,13 @@ impl Engine {
         match kind {
             StepKind::Http(check) => {
                 let (check, client) = (check.clone(), self.http.clone());
-                Some(Box::pin(
-                    async move { http::run(&check, &client, &lines).await },
-                ))
+                Some(Box::pin(async move { http::run(&check, &client, &lines).await }))
             }
             StepKind::Sql(check) => {
                 let (check, dir) = (check.clone(), self.runbook.dir.clone());
-                Some(Box::pin(async move {
-                    sql::run(&check, &dir, limit, &lines).await
-                }))
+                Some(Box::pin(
+                    async move { sql::run(&check, &dir, limit, &lines).await },
+                ))
             }
             _ => None,
         }
@@ -318,10 +316,7 @@ impl Engine {
                 Followed::Done(found) => {
                     passed &= found.pass;
                     let verdict = if found.pass { "ok" } else { "FAILED" };
-                    parts.push(format!(
-                        "{id} {verdict}: {}",
-                        found.message.unwrap_or_default()
-                    ));
+                    parts.push(format!("{id} {verdict}: {}", found.message.unwrap_or_default()));
                 }
                 Followed::CutIn(reply) => return Ok(Err(reply)),
             }
@@ -332,12 +327,7 @@ impl Engine {
         Ok(Ok(passed))
     }
 
-    async fn monitor_cut(
-        &mut self,
-        at: Attempt<'_>,
-        started: Instant,
-        reply: Reply,
-    ) -> Result<Ran> {
+    async fn monitor_cut(&mut self, at: Attempt<'_>, started: Instant, reply: Reply) -> Result<Ran> {
         self.finish(
             at,
             Ending::new(Outcome::Aborted, started.elapsed(), Some(reply.why())),

@@ -96,10 +96,7 @@ fn judge_response(check: &HttpCheck, status: u16, body: &[u8]) -> Option<String>
     let text = String::from_utf8_lossy(body);
     if let Some(pattern) = &check.body {
         if !pattern.is_match(&text) {
-            return Some(format!(
-                "body does not match `{pattern}`: {}",
-                excerpt(&text)
-            ));
+            return Some(format!("body does not match `{pattern}`: {}", excerpt(&text)));
         }
     }
     if check.json.is_empty() {
@@ -248,9 +245,7 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         let target = check.p95_ms.map(ms).unwrap_or_default();
         match p95 {
             Some(v) => reasons.push(format!("p95 {} is over the {target} target", ms(v))),
-            None => reasons.push(format!(
-                "no sample answered, so no p95 to hold against {target}"
-            )),
+            None => reasons.push(format!("no sample answered, so no p95 to hold against {target}")),
         }
     }
     let pass = reasons.is_empty();

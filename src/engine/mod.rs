@@ -317,9 +317,7 @@ impl Engine {
                 Command::Answer { .. } => {
                     tracing::warn!(?prompt, "ignored an answer this prompt does not take")
                 }
-                Command::Note { who, text } => {
-                    self.emit(step, EventKind::Note { who, text }).await?
-                }
+                Command::Note { who, text } => self.emit(step, EventKind::Note { who, text }).await?,
                 Command::Rollback { who, reason } => return Ok(Reply::Rollback { who, reason }),
                 Command::Abort { who } => return Ok(Reply::Abort { who }),
                 Command::Interrupt => return Ok(Reply::Interrupt),
@@ -329,12 +327,7 @@ impl Engine {
 
     /// The run's end for a reply that leaves the step: roll back, stop as decided, stop
     /// because no answer will come, or interrupted.
-    async fn settle(
-        &mut self,
-        reply: Reply,
-        decided: RunOutcome,
-        unanswered: RunOutcome,
-    ) -> Result<Flow> {
+    async fn settle(&mut self, reply: Reply, decided: RunOutcome, unanswered: RunOutcome) -> Result<Flow> {
         Ok(Flow::End(match reply {
             Reply::Rollback { who, reason } => self.rollback(who, reason).await?,
             Reply::Interrupt => RunOutcome::Interrupted,
@@ -361,9 +354,7 @@ impl Engine {
                     return Ok(Flow::Next);
                 }
                 other => {
-                    return self
-                        .settle(other, RunOutcome::NoGo, RunOutcome::Aborted)
-                        .await;
+                    return self.settle(other, RunOutcome::NoGo, RunOutcome::Aborted).await;
                 }
             }
         }
@@ -383,9 +374,7 @@ impl Engine {
                 StepKind::Monitor(monitor) => self.monitor(step, monitor).await?,
             };
             if let Some(reply) = ran.cut_in {
-                return self
-                    .settle(reply, RunOutcome::Aborted, RunOutcome::Aborted)
-                    .await;
+                return self.settle(reply, RunOutcome::Aborted, RunOutcome::Aborted).await;
             }
             if !ran.outcome.is_failure() || !step.critical {
                 return Ok(Flow::Next);
@@ -398,9 +387,7 @@ impl Engine {
                 Reply::Decided(Decision::Retry, _) => continue,
                 Reply::Decided(Decision::Skip, _) => return Ok(Flow::Next),
                 other => {
-                    return self
-                        .settle(other, RunOutcome::Failed, RunOutcome::Failed)
-                        .await;
+                    return self.settle(other, RunOutcome::Failed, RunOutcome::Failed).await;
                 }
             }
         }
@@ -415,14 +402,7 @@ impl Engine {
             }
             let attempt = self.next_attempt(&step.id);
             let ran = self
-                .execute(
-                    &step.id,
-                    Role::Main,
-                    attempt,
-                    command,
-                    &step.expect,
-                    step.timeout,
-                )
+                .execute(&step.id, Role::Main, attempt, command, &step.expect, step.timeout)
                 .await?;
             if ran.outcome == Outcome::Passed || ran.cut_in.is_some() || n == tries {
                 return Ok(ran);
@@ -579,9 +559,7 @@ impl Engine {
         )
         .await?;
         let started = Instant::now();
-        let reply = self
-            .ask(Some(step), Prompt::Manual, text.to_string())
-            .await?;
+        let reply = self.ask(Some(step), Prompt::Manual, text.to_string()).await?;
         let (outcome, message, cut_in) = match reply {
             Reply::Decided(Decision::Go, _) => (Outcome::Passed, None, None),
             Reply::Decided(Decision::Skip, reason) => (Outcome::Skipped, reason, None),
@@ -613,10 +591,7 @@ impl Engine {
         .await?;
         let started = Instant::now();
         for role in &gate.signoff {
-            let text = format!(
-                "Sign-off for \"{}\": who approves as {role}?",
-                gate.question
-            );
+            let text = format!("Sign-off for \"{}\": who approves as {role}?", gate.question);
             match self
                 .ask(Some(&step.id), Prompt::Signoff { role: role.clone() }, text)
                 .await?
@@ -649,10 +624,7 @@ impl Engine {
                 Outcome::Failed,
                 format!("NO-GO: {}", reason.as_deref().unwrap_or("no reason given")),
             ),
-            Reply::Rollback { .. } => (
-                Outcome::Failed,
-                "rollback instead of a decision".to_string(),
-            ),
+            Reply::Rollback { .. } => (Outcome::Failed, "rollback instead of a decision".to_string()),
             _ => (Outcome::Aborted, "no decision".to_string()),
         };
         let message = Some(message);
@@ -665,8 +637,7 @@ impl Engine {
             Ending::new(outcome, started.elapsed(), message),
         )
         .await?;
-        self.settle(reply, RunOutcome::NoGo, RunOutcome::Aborted)
-            .await
+        self.settle(reply, RunOutcome::NoGo, RunOutcome::Aborted).await
     }
 
     /// One line for the gate: how the steps before it went, critical failures first.
@@ -726,9 +697,7 @@ fn judge(
             let limit = timeout.map(format_duration).unwrap_or_default();
             return (
                 Outcome::TimedOut,
-                Some(format!(
-                    "timed out after {limit}; its process group was ended"
-                )),
+                Some(format!("timed out after {limit}; its process group was ended")),
             );
         }
         Some(EndedBy::Abort) => {
@@ -749,11 +718,7 @@ fn judge(
         ),
         (None, Some(signal)) => (Outcome::Failed, Some(format!("killed by signal {signal}"))),
         _ if !matched => {
-            let pattern = expect
-                .stdout
-                .as_ref()
-                .map(|r| r.as_str())
-                .unwrap_or_default();
+            let pattern = expect.stdout.as_ref().map(|r| r.as_str()).unwrap_or_default();
             (
                 Outcome::Failed,
                 Some(format!("no output line matched `{pattern}`")),

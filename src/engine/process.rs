@@ -220,11 +220,7 @@ impl Drop for ProcessRun {
     }
 }
 
-async fn read_pipe(
-    mut pipe: impl AsyncRead + Unpin,
-    stream: Stream,
-    tx: mpsc::Sender<(Stream, Vec<u8>)>,
-) {
+async fn read_pipe(mut pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::Sender<(Stream, Vec<u8>)>) {
     loop {
         let mut buf = vec![0u8; CHUNK];
         match pipe.read(&mut buf).await {
@@ -249,10 +245,7 @@ async fn wait_group_gone(pgid: Pid) {
         let _ = killpg(pgid, Signal::SIGKILL);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    tracing::warn!(
-        pgid = pgid.as_raw(),
-        "process group still alive 5 s after KILL"
-    );
+    tracing::warn!(pgid = pgid.as_raw(), "process group still alive 5 s after KILL");
 }
 
 /// Whether any process of the group still runs. Killed orphans can linger as zombies until

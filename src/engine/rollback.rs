@@ -5,11 +5,7 @@ use crate::journal::{EventKind, Mode, Outcome, Role, RunOutcome};
 use crate::runbook::{Expect, StepKind};
 
 impl Engine {
-    pub(super) async fn rollback(
-        &mut self,
-        who: String,
-        reason: Option<String>,
-    ) -> Result<RunOutcome> {
+    pub(super) async fn rollback(&mut self, who: String, reason: Option<String>) -> Result<RunOutcome> {
         self.emit(None, EventKind::RollbackRequested { who, reason })
             .await?;
         let runbook = self.runbook.clone();
@@ -65,16 +61,9 @@ impl Engine {
             let outcome = match &step.kind {
                 StepKind::Run(command) => match (dry, &step.dry_run) {
                     (false, _) => {
-                        self.execute(
-                            &step.id,
-                            Role::Rollback,
-                            1,
-                            command,
-                            &step.expect,
-                            step.timeout,
-                        )
-                        .await?
-                        .outcome
+                        self.execute(&step.id, Role::Rollback, 1, command, &step.expect, step.timeout)
+                            .await?
+                            .outcome
                     }
                     (true, Some(dry_command)) => {
                         self.execute(
@@ -94,14 +83,9 @@ impl Engine {
                         Outcome::Skipped
                     }
                 },
-                StepKind::Manual(text) => {
-                    self.manual(&step.id, Role::Rollback, text).await?.outcome
-                }
+                StepKind::Manual(text) => self.manual(&step.id, Role::Rollback, text).await?.outcome,
                 other => {
-                    let why = Some(format!(
-                        "a {} step cannot be part of a rollback",
-                        other.name()
-                    ));
+                    let why = Some(format!("a {} step cannot be part of a rollback", other.name()));
                     self.skip(&step.id, Role::Rollback, why).await?;
                     Outcome::Skipped
                 }
@@ -110,8 +94,7 @@ impl Engine {
                 failed.push(step.id.clone());
             }
         }
-        self.emit(None, EventKind::RollbackFinished { failed })
-            .await?;
+        self.emit(None, EventKind::RollbackFinished { failed }).await?;
         Ok(RunOutcome::RolledBack)
     }
 }

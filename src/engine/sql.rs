@@ -74,10 +74,7 @@ impl Target {
                 } else {
                     format!(" as {}", u.username())
                 };
-                format!(
-                    "{engine} at {}{port}/{db}{user}",
-                    u.host_str().unwrap_or("?")
-                )
+                format!("{engine} at {}{port}/{db}{user}", u.host_str().unwrap_or("?"))
             }
             Err(_) => "the database".to_string(),
         };
@@ -96,20 +93,13 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
     let mut conn = match AnyConnection::connect(&target.connect).await {
         Ok(c) => c,
         Err(e) => {
-            return CheckOutcome::failed(format!(
-                "cannot connect to {}: {}",
-                target.name,
-                reason(&e)
-            ));
+            return CheckOutcome::failed(format!("cannot connect to {}: {}", target.name, reason(&e)));
         }
     };
     let _ = lines.send(format!("connected to {}", target.name));
     let begin: &[&str] = match conn.backend_name() {
         "PostgreSQL" => &["BEGIN READ ONLY"],
-        "MySQL" => &[
-            "SET SESSION TRANSACTION READ ONLY",
-            "START TRANSACTION READ ONLY",
-        ],
+        "MySQL" => &["SET SESSION TRANSACTION READ ONLY", "START TRANSACTION READ ONLY"],
         _ => &["PRAGMA query_only = ON", "BEGIN"],
     };
     for statement in begin {
@@ -130,11 +120,7 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
     let (value, rows) = match result {
         Ok(found) => found,
         Err(e) => {
-            return CheckOutcome::failed(format!(
-                "the query failed on {}: {}",
-                target.name,
-                reason(&e)
-            ));
+            return CheckOutcome::failed(format!("the query failed on {}: {}", target.name, reason(&e)));
         }
     };
     let answer = if check.expect_rows {
@@ -155,12 +141,7 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
     match &check.expect {
         Some(expect) => {
             let met = (check.expect_rows || value.is_some()) && expect.met_by(&answer);
-            metrics.push(Metric::against(
-                what,
-                answer.clone(),
-                expect.to_string(),
-                met,
-            ));
+            metrics.push(Metric::against(what, answer.clone(), expect.to_string(), met));
             if !met {
                 reasons.push(format!("{what} is {answer}, expected {expect}"));
             }
@@ -177,11 +158,7 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
                 fast,
             ));
             if !fast {
-                reasons.push(format!(
-                    "the query took {}, over the {} limit",
-                    ms(took),
-                    ms(max)
-                ));
+                reasons.push(format!("the query took {}, over the {} limit", ms(took), ms(max)));
             }
         }
         None => metrics.push(Metric::info("query time", ms(took))),

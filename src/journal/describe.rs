@@ -60,10 +60,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             ..
         } => {
             let took = format_duration(Duration::from_millis(*duration_ms));
-            let mut why = message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
+            let mut why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
             // Each measured figure next to its target.
             let targeted: Vec<String> = metrics
                 .iter()
@@ -89,10 +86,9 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             match outcome {
                 Outcome::Passed => format!("✔ {what} passed in {took}{why}"),
                 Outcome::Skipped => format!("⏭ {what} skipped{why}"),
-                _ if !critical && *role == Role::Main => format!(
-                    "⚠ {what} {} (recommended, the run goes on){why}",
-                    outcome.label()
-                ),
+                _ if !critical && *role == Role::Main => {
+                    format!("⚠ {what} {} (recommended, the run goes on){why}", outcome.label())
+                }
                 _ => format!("✖ {what} {} after {took}{why}", outcome.label()),
             }
         }
@@ -105,10 +101,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             reason,
             auto,
         } => {
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+            let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let how = if *auto { " (--yes)" } else { "" };
             // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
             let said = match (decision, state.step(step).map(|s| s.plan.kind.as_str())) {
@@ -121,10 +114,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         }
         EventKind::Note { who, text } => format!("✎ note from {who}: {text}"),
         EventKind::RollbackRequested { who, reason } => {
-            let why = reason
-                .as_deref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default();
+            let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             format!("⟲ ROLLBACK requested by {who}{why}")
         }
         EventKind::RollbackStarted {
@@ -134,19 +124,14 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         } => {
             let mut text = format!("⟲ undoing, newest first: {}", list(undo));
             if !irreversible.is_empty() {
-                text.push_str(&format!(
-                    "; NOT undone (irreversible): {}",
-                    list(irreversible)
-                ));
+                text.push_str(&format!("; NOT undone (irreversible): {}", list(irreversible)));
             }
             if !no_undo.is_empty() {
                 text.push_str(&format!("; nothing to undo: {}", list(no_undo)));
             }
             text
         }
-        EventKind::RollbackFinished { failed } if failed.is_empty() => {
-            "⟲ rollback finished".to_string()
-        }
+        EventKind::RollbackFinished { failed } if failed.is_empty() => "⟲ rollback finished".to_string(),
         EventKind::RollbackFinished { failed } => {
             format!("⟲ rollback finished with failures: {}", list(failed))
         }

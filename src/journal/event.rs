@@ -252,8 +252,7 @@ impl Prompt {
         match self {
             Prompt::Confirm | Prompt::Manual => matches!(decision, Go | NoGo | Skip | Rollback),
             Prompt::Signoff { role } => {
-                matches!(decision, NoGo | Rollback)
-                    || matches!(decision, Signed { role: r, .. } if r == role)
+                matches!(decision, NoGo | Rollback) || matches!(decision, Signed { role: r, .. } if r == role)
             }
             Prompt::Gate => matches!(decision, Go | NoGo | Rollback),
             Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),

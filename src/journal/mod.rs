@@ -86,11 +86,7 @@ impl Journal {
         &self.store
     }
 
-    pub async fn append(
-        &mut self,
-        step: Option<&str>,
-        kind: EventKind,
-    ) -> Result<Event, StoreError> {
+    pub async fn append(&mut self, step: Option<&str>, kind: EventKind) -> Result<Event, StoreError> {
         self.append_with_data(step, kind, &[]).await
     }
 

@@ -138,9 +138,7 @@ impl Store for SqliteStore {
                 host: row.get("host"),
                 mode: row.get("mode"),
                 started_at: parse_time(row.get("started_at")),
-                ended_at: row
-                    .get::<Option<String>, _>("ended_at")
-                    .map(|t| parse_time(&t)),
+                ended_at: row.get::<Option<String>, _>("ended_at").map(|t| parse_time(&t)),
                 outcome: row.get("outcome"),
             })
             .collect())
@@ -160,14 +158,13 @@ impl Store for SqliteStore {
         rows.iter()
             .map(|row| {
                 let seq: i64 = row.get("seq");
-                let kind = serde_json::from_str(row.get("payload")).map_err(|source| {
-                    StoreError::Corrupt {
+                let kind =
+                    serde_json::from_str(row.get("payload")).map_err(|source| StoreError::Corrupt {
                         location: self.location.clone(),
                         run_id: run_id.to_string(),
                         seq,
                         source,
-                    }
-                })?;
+                    })?;
                 Ok(Event {
                     run_id: run_id.to_string(),
                     seq,

@@ -251,11 +251,7 @@ impl RunState {
                             .iter()
                             .map(|s| StepState::new(s.clone(), Some(p.id.clone())))
                     })
-                    .chain(
-                        info.rollback
-                            .iter()
-                            .map(|s| StepState::new(s.clone(), None)),
-                    )
+                    .chain(info.rollback.iter().map(|s| StepState::new(s.clone(), None)))
                     .collect();
                 self.info = Some(info.clone());
             }
@@ -316,9 +312,7 @@ impl RunState {
                 step.attempts = step.attempts.max(*attempt);
                 step.finished_at = Some(event.at);
                 step.duration_ms = Some(match step.started_at {
-                    Some(start) if *attempt > 1 => {
-                        (event.at - start).num_milliseconds().max(0) as u64
-                    }
+                    Some(start) if *attempt > 1 => (event.at - start).num_milliseconds().max(0) as u64,
                     _ => *duration_ms,
                 });
                 step.exit_code = *exit_code;
@@ -492,11 +486,7 @@ mod tests {
                     title: "P".into(),
                     at_secs: None,
                     budget_secs: None,
-                    steps: vec![
-                        planned("a", true),
-                        planned("b", false),
-                        planned("gate", true),
-                    ],
+                    steps: vec![planned("a", true), planned("b", false), planned("gate", true)],
                 }],
                 rollback: vec![planned("rollback-1", true)],
             }),

@@ -84,10 +84,7 @@ pub trait Store: Send + Sync {
                     location,
                     run_id: id.to_string(),
                 }),
-            None => runs
-                .into_iter()
-                .next()
-                .ok_or(StoreError::NoRuns { location }),
+            None => runs.into_iter().next().ok_or(StoreError::NoRuns { location }),
         }
     }
 }

@@ -125,9 +125,7 @@ pub fn render(report: &Report) -> String {
             step.plan.kind,
             cell(&outcome_text(step)),
             step.duration_ms
-                .map_or("—".into(), |ms| format_duration(Duration::from_millis(
-                    ms
-                ))),
+                .map_or("—".into(), |ms| format_duration(Duration::from_millis(ms))),
             step.attempts,
             cell(&decisions_text(step, offset)),
         );
@@ -179,10 +177,7 @@ pub fn render(report: &Report) -> String {
                         "{}: **{}**{}",
                         d.who,
                         other.label(),
-                        d.reason
-                            .as_deref()
-                            .map(|r| format!(" — {r}"))
-                            .unwrap_or_default()
+                        d.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
                     ),
                 };
                 let _ = writeln!(
@@ -206,25 +201,22 @@ pub fn render(report: &Report) -> String {
             "Requested by **{}** at {}{}.\n",
             r.requested_by,
             at(Some(r.requested_at)),
-            r.reason
-                .as_deref()
-                .map(|x| format!(": {x}"))
-                .unwrap_or_default()
+            r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
         );
         for id in &r.undo {
-            let text =
-                s.step(id)
-                    .and_then(|st| st.undo.as_ref())
-                    .map_or("not run".to_string(), |u| {
-                        let outcome = u.outcome.map_or("did not finish", Outcome::label);
-                        format!(
-                            "{outcome}{}",
-                            u.message
-                                .as_deref()
-                                .map(|m| format!(" — {m}"))
-                                .unwrap_or_default()
-                        )
-                    });
+            let text = s
+                .step(id)
+                .and_then(|st| st.undo.as_ref())
+                .map_or("not run".to_string(), |u| {
+                    let outcome = u.outcome.map_or("did not finish", Outcome::label);
+                    format!(
+                        "{outcome}{}",
+                        u.message
+                            .as_deref()
+                            .map(|m| format!(" — {m}"))
+                            .unwrap_or_default()
+                    )
+                });
             let _ = writeln!(md, "- undo `{id}`: {text}");
         }
         for id in &r.irreversible {
@@ -342,12 +334,7 @@ fn outcome_text(step: &StepState) -> String {
         let _ = write!(text, " — {message}");
     }
     if step.status.is_failure() {
-        if let Some(skip) = step
-            .decisions
-            .iter()
-            .rev()
-            .find(|d| d.decision == Decision::Skip)
-        {
+        if let Some(skip) = step.decisions.iter().rev().find(|d| d.decision == Decision::Skip) {
             let _ = write!(
                 text,
                 "; skipped by {}: {}",
@@ -369,10 +356,7 @@ fn decisions_text(step: &StepState, offset: FixedOffset) -> String {
                 d.who,
                 d.decision.label(),
                 d.at.with_timezone(&offset).format("%H:%M"),
-                d.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default(),
+                d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
                 if d.auto { " --yes" } else { "" }
             )
         })

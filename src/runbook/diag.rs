@@ -82,8 +82,7 @@ impl fmt::Display for Problems {
         for problem in &self.problems {
             let mut span = problem.span.clone();
             span.start = floor_char_boundary(&self.source, span.start.min(self.source.len()));
-            span.end =
-                floor_char_boundary(&self.source, span.end.clamp(span.start, self.source.len()));
+            span.end = floor_char_boundary(&self.source, span.end.clamp(span.start, self.source.len()));
             let mut diagnostic = Diagnostic::error()
                 .with_message(format!("{}: {}", self.location(problem), problem.message))
                 .with_labels(vec![Label::primary((), span)]);
@@ -128,10 +127,7 @@ mod tests {
             vec![Problem::new(17..18, "`name` must be a string")],
         );
         let text = p.to_string();
-        assert!(
-            text.contains("x.toml:2:8: `name` must be a string"),
-            "{text}"
-        );
+        assert!(text.contains("x.toml:2:8: `name` must be a string"), "{text}");
         assert!(text.contains("name = 1"), "{text}");
         assert!(text.ends_with("1 problem found; nothing was run"), "{text}");
     }

@@ -41,9 +41,15 @@ pub fn format_duration(d: Duration) -> String {
         return format!("{:.1}s", d.as_secs_f64());
     }
     if secs < 3600 {
-        return format!("{}m{:02}s", secs / 60, secs % 60);
+        return match secs % 60 {
+            0 => format!("{}m", secs / 60),
+            s => format!("{}m{s:02}s", secs / 60),
+        };
     }
-    format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
+    match (secs % 3600) / 60 {
+        0 => format!("{}h", secs / 3600),
+        m => format!("{}h{m:02}m", secs / 3600),
+    }
 }
 
 #[cfg(test)]
@@ -57,14 +63,8 @@ mod tests {
         assert_eq!(parse_duration("0m").unwrap(), Duration::ZERO);
         assert!(parse_duration("15").unwrap_err().contains("no unit"));
         assert!(parse_duration("5 minutes later").is_err());
-        assert_eq!(
-            parse_signed_duration("-15m").unwrap(),
-            TimeDelta::minutes(-15)
-        );
-        assert_eq!(
-            parse_signed_duration("+30m").unwrap(),
-            TimeDelta::minutes(30)
-        );
+        assert_eq!(parse_signed_duration("-15m").unwrap(), TimeDelta::minutes(-15));
+        assert_eq!(parse_signed_duration("+30m").unwrap(), TimeDelta::minutes(30));
     }
 
     #[test]
@@ -73,5 +73,7 @@ mod tests {
         assert_eq!(format_duration(Duration::from_millis(4200)), "4.2s");
         assert_eq!(format_duration(Duration::from_secs(72)), "1m12s");
         assert_eq!(format_duration(Duration::from_secs(7500)), "2h05m");
+        assert_eq!(format_duration(Duration::from_secs(900)), "15m");
+        assert_eq!(format_duration(Duration::from_secs(86400)), "24h");
     }
 }

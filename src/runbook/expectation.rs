@@ -116,10 +116,7 @@ mod tests {
             Expectation::parse("between 1 and 5").unwrap(),
             Expectation::Between(1.0, 5.0)
         );
-        assert_eq!(
-            Expectation::parse("ok").unwrap(),
-            Expectation::Text("ok".into())
-        );
+        assert_eq!(Expectation::parse("ok").unwrap(), Expectation::Text("ok".into()));
         assert!(
             Expectation::parse(">= lots")
                 .unwrap_err()

@@ -84,11 +84,7 @@ const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Parses runbook text. `env` answers for `{ env = "NAME" }` variables.
-pub fn parse(
-    path: &Path,
-    source: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Runbook, Problems> {
+pub fn parse(path: &Path, source: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Runbook, Problems> {
     let (root, syntax) = DeTable::parse_recoverable(source);
     if !syntax.is_empty() {
         let problems = syntax
@@ -219,7 +215,12 @@ impl Reader {
                 || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 || name.starts_with(|c: char| c.is_ascii_digit())
             {
-                self.sink.error(key.span(), format!("variable name `{name}` must be letters, digits and `_`, not starting with a digit"));
+                self.sink.error(
+                    key.span(),
+                    format!(
+                        "variable name `{name}` must be letters, digits and `_`, not starting with a digit"
+                    ),
+                );
                 continue;
             }
             let var = match value.get_ref() {
@@ -263,24 +264,26 @@ impl Reader {
                 return None;
             }
             (Some(v), None) => self.interpolate(v),
-            (None, Some(e)) => match env(e.get_ref()) {
-                Some(v) => v,
-                None => match default {
-                    Some(d) => self.interpolate(&d),
+            (None, Some(e)) => {
+                match env(e.get_ref()) {
+                    Some(v) => v,
                     None => {
-                        self.sink.push(
+                        match default {
+                            Some(d) => self.interpolate(&d),
+                            None => {
+                                self.sink.push(
                             Problem::new(e.span(), format!("environment variable `{}` is not set and `{name}` has no default", e.get_ref()))
                                 .help(format!("export {}=... before running, or add `default = \"...\"`", e.get_ref())),
                         );
-                        return None;
+                                return None;
+                            }
+                        }
                     }
-                },
-            },
+                }
+            }
             (None, None) => {
-                self.sink.error(
-                    value.span(),
-                    format!("variable `{name}` needs `env` or `value`"),
-                );
+                self.sink
+                    .error(value.span(), format!("variable `{name}` needs `env` or `value`"));
                 return None;
             }
         };
@@ -297,7 +300,13 @@ impl Reader {
             DeValue::String(s) => s.to_string(),
             DeValue::Datetime(d) => d.to_string(),
             other => {
-                self.sink.error(value.span(), format!("`start` must be a date and time like \"2025-11-27T09:00:00+02:00\", found {}", other.type_str()));
+                self.sink.error(
+                    value.span(),
+                    format!(
+                        "`start` must be a date and time like \"2025-11-27T09:00:00+02:00\", found {}",
+                        other.type_str()
+                    ),
+                );
                 return None;
             }
         };
@@ -323,12 +332,8 @@ impl Reader {
             let role = t
                 .required_string("role", &mut self.sink)
                 .map(|s| self.interpolate(&s));
-            let name = t
-                .string("name", &mut self.sink)
-                .map(|s| self.interpolate(&s));
-            let reach = t
-                .string("reach", &mut self.sink)
-                .map(|s| self.interpolate(&s));
+            let name = t.string("name", &mut self.sink).map(|s| self.interpolate(&s));
+            let reach = t.string("reach", &mut self.sink).map(|s| self.interpolate(&s));
             if let Some(role) = role {
                 contacts.push(Contact { role, name, reach });
             }
@@ -339,9 +344,7 @@ impl Reader {
     fn phase(&mut self, value: &Value<'_>) -> Option<Phase> {
         let t = self.sink.table(value, "a phase", PHASE_KEYS)?;
         let id = self.id(&t, "phase");
-        let title = t
-            .string("title", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let title = t.string("title", &mut self.sink).map(|s| self.interpolate(&s));
         let at = t.signed_duration("at", &mut self.sink);
         let budget = t.duration("budget", &mut self.sink);
         let mut steps = Vec::new();
@@ -456,12 +459,8 @@ impl Reader {
         only("retries", &["run", "http", "sql"], &mut self.sink);
         only("retry_delay", &["run", "http", "sql"], &mut self.sink);
 
-        let title = t
-            .string("title", &mut self.sink)
-            .map(|s| self.interpolate(&s));
-        let doc = t
-            .string("doc", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let title = t.string("title", &mut self.sink).map(|s| self.interpolate(&s));
+        let doc = t.string("doc", &mut self.sink).map(|s| self.interpolate(&s));
         let expect = match t.get("expect") {
             Some(v) => self.expect(v),
             None => Expect::default(),
@@ -544,10 +543,7 @@ impl Reader {
                     .map(|s| self.interpolate(&s))?,
             )),
             "gate" => Some(StepKind::Gate(Gate {
-                question: self
-                    .sink
-                    .string(value, "`gate`")
-                    .map(|s| self.interpolate(&s))?,
+                question: self.sink.string(value, "`gate`").map(|s| self.interpolate(&s))?,
                 signoff: Vec::new(),
             })),
             "http" => self.http(value).map(StepKind::Http),
@@ -569,9 +565,7 @@ impl Reader {
             );
             0
         });
-        let stdout = t
-            .string("stdout", &mut self.sink)
-            .and_then(|s| self.regex(&s));
+        let stdout = t.string("stdout", &mut self.sink).and_then(|s| self.regex(&s));
         Expect { exit, stdout }
     }
 
@@ -608,9 +602,7 @@ impl Reader {
                 }
             }
         }
-        let data = t
-            .string("data", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let data = t.string("data", &mut self.sink).map(|s| self.interpolate(&s));
         let status = t.integer("status", &mut self.sink).unwrap_or(200);
         let status = u16::try_from(status)
             .ok()
@@ -622,16 +614,17 @@ impl Reader {
                 );
                 None
             });
-        let body = t
-            .string("body", &mut self.sink)
-            .and_then(|s| self.regex(&s));
+        let body = t.string("body", &mut self.sink).and_then(|s| self.regex(&s));
         let mut json = Vec::new();
         if let Some(j) = t.get("json") {
             if let Some(table) = self.free_table(j, "`json`") {
                 for (k, v) in table {
                     let pointer = k.get_ref().to_string();
                     if !pointer.is_empty() && !pointer.starts_with('/') {
-                        self.sink.push(Problem::new(k.span(), format!("`{pointer}` is not a JSON pointer")).help("JSON pointers start with `/`, like \"/status\" or \"/items/0/id\""));
+                        self.sink.push(
+                            Problem::new(k.span(), format!("`{pointer}` is not a JSON pointer"))
+                                .help("JSON pointers start with `/`, like \"/status\" or \"/items/0/id\""),
+                        );
                         continue;
                     }
                     if let Some(expected) = self.json_value(v) {
@@ -658,9 +651,7 @@ impl Reader {
         if let Some(rate) = max_error_rate.filter(|r| !(0.0..=1.0).contains(r)) {
             self.sink.push(
                 Problem::new(
-                    t.get("max_error_rate")
-                        .map(|v| v.span())
-                        .unwrap_or_default(),
+                    t.get("max_error_rate").map(|v| v.span()).unwrap_or_default(),
                     format!("`max_error_rate` {rate} is not between 0 and 1"),
                 )
                 .help("0.001 means 0.1%"),
@@ -698,16 +689,14 @@ impl Reader {
 
     fn json_value(&mut self, value: &Value<'_>) -> Option<serde_json::Value> {
         Some(match value.get_ref() {
-            DeValue::String(s) => serde_json::Value::String(
-                self.interpolate(&Spanned::new(value.span(), s.to_string())),
-            ),
-            DeValue::Boolean(b) => serde_json::Value::Bool(*b),
-            DeValue::Integer(i) => serde_json::Value::from(
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()?,
-            ),
-            DeValue::Float(f) => {
-                serde_json::Value::from(f.as_str().replace('_', "").parse::<f64>().ok()?)
+            DeValue::String(s) => {
+                serde_json::Value::String(self.interpolate(&Spanned::new(value.span(), s.to_string())))
             }
+            DeValue::Boolean(b) => serde_json::Value::Bool(*b),
+            DeValue::Integer(i) => {
+                serde_json::Value::from(i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()?)
+            }
+            DeValue::Float(f) => serde_json::Value::from(f.as_str().replace('_', "").parse::<f64>().ok()?),
             other => {
                 self.sink.error(
                     value.span(),
@@ -733,10 +722,10 @@ impl Reader {
             let text = self.interpolate(&s);
             Expectation::parse(&text)
                 .map_err(|e| {
-                    self.sink
-                        .push(Problem::new(s.span(), format!("bad `expect`: {e}")).help(
-                            "write \"= 75\", \">= 1\", \"!= 0\", \"between 1 and 5\" or a string",
-                        ))
+                    self.sink.push(
+                        Problem::new(s.span(), format!("bad `expect`: {e}"))
+                            .help("write \"= 75\", \">= 1\", \"!= 0\", \"between 1 and 5\" or a string"),
+                    )
                 })
                 .ok()
         });
@@ -773,10 +762,8 @@ impl Reader {
     fn monitor(&mut self, value: &Value<'_>) -> Option<Monitor> {
         let t = self.sink.table(value, "`monitor`", MONITOR_KEYS)?;
         if !t.has("every") {
-            self.sink.error(
-                t.span.clone(),
-                "`monitor` needs `every`, like every = \"30s\"",
-            );
+            self.sink
+                .error(t.span.clone(), "`monitor` needs `every`, like every = \"30s\"");
         }
         if !t.has("for") {
             self.sink
@@ -791,10 +778,7 @@ impl Reader {
         let every = t.duration("every", &mut self.sink);
         let duration = t.duration("for", &mut self.sink);
         let steps = t.strings("steps", &mut self.sink).unwrap_or_default();
-        let alert_after = t
-            .unsigned("alert_after", &mut self.sink)
-            .unwrap_or(2)
-            .max(1);
+        let alert_after = t.unsigned("alert_after", &mut self.sink).unwrap_or(2).max(1);
         if every == Some(Duration::ZERO) {
             self.sink.error(
                 t.get("every").map(|v| v.span()).unwrap_or_default(),
@@ -882,9 +866,7 @@ impl Reader {
                 continue;
             };
             for step in steps.iter() {
-                let Some(DeValue::Table(monitor)) =
-                    step.get_ref().get("monitor").map(|m| m.get_ref())
-                else {
+                let Some(DeValue::Table(monitor)) = step.get_ref().get("monitor").map(|m| m.get_ref()) else {
                     continue;
                 };
                 let Some(DeValue::Array(names)) = monitor.get("steps").map(|s| s.get_ref()) else {
@@ -895,9 +877,17 @@ impl Reader {
                         continue;
                     };
                     match kinds.get(n.as_ref()) {
-                        None => self.sink.error(name.span(), format!("monitor names unknown step `{n}`")),
+                        None => self
+                            .sink
+                            .error(name.span(), format!("monitor names unknown step `{n}`")),
                         Some(StepKind::Http(_) | StepKind::Sql(_)) => {}
-                        Some(other) => self.sink.error(name.span(), format!("monitor names `{n}`, a {} step; a monitor repeats http and sql checks", other.name())),
+                        Some(other) => self.sink.error(
+                            name.span(),
+                            format!(
+                                "monitor names `{n}`, a {} step; a monitor repeats http and sql checks",
+                                other.name()
+                            ),
+                        ),
                     }
                 }
             }
@@ -921,10 +911,7 @@ impl Reader {
     }
 }
 
-pub(crate) fn interpolate(
-    text: &str,
-    vars: &HashMap<String, String>,
-) -> Result<String, Vec<String>> {
+pub(crate) fn interpolate(text: &str, vars: &HashMap<String, String>) -> Result<String, Vec<String>> {
     let mut out = String::with_capacity(text.len());
     let mut missing = Vec::new();
     let mut rest = text;
@@ -955,9 +942,5 @@ pub(crate) fn interpolate(
         }
     }
     out.push_str(rest);
-    if missing.is_empty() {
-        Ok(out)
-    } else {
-        Err(missing)
-    }
+    if missing.is_empty() { Ok(out) } else { Err(missing) }
 }

@@ -170,11 +170,7 @@ impl Runbook {
 
     /// Masks the value of every secret variable, and every password written into a URL.
     pub fn redactor(&self) -> Redactor {
-        let secrets = self
-            .vars
-            .iter()
-            .filter(|v| v.secret)
-            .map(|v| v.value.clone());
+        let secrets = self.vars.iter().filter(|v| v.secret).map(|v| v.value.clone());
         let urls = self
             .steps()
             .map(|(_, s)| s)
@@ -194,10 +190,7 @@ impl Runbook {
 
 fn url_password(text: &str) -> Option<String> {
     let parsed = url::Url::parse(text).ok()?;
-    parsed
-        .password()
-        .filter(|p| !p.is_empty())
-        .map(str::to_string)
+    parsed.password().filter(|p| !p.is_empty()).map(str::to_string)
 }
 
 fn percent_decode(text: &str) -> String {

@@ -44,21 +44,15 @@ impl Sink {
         let DeValue::Table(table) = value.get_ref() else {
             self.error(
                 value.span(),
-                format!(
-                    "{what} must be a table, found {}",
-                    value.get_ref().type_str()
-                ),
+                format!("{what} must be a table, found {}", value.get_ref().type_str()),
             );
             return None;
         };
         for key in table.keys() {
             if !allowed.contains(&key.get_ref().as_ref()) {
                 self.push(
-                    Problem::new(
-                        key.span(),
-                        format!("unknown key `{}` in {what}", key.get_ref()),
-                    )
-                    .help(format!("{what} takes: {}", allowed.join(", "))),
+                    Problem::new(key.span(), format!("unknown key `{}` in {what}", key.get_ref()))
+                        .help(format!("{what} takes: {}", allowed.join(", "))),
                 );
             }
         }
@@ -148,9 +142,7 @@ impl<'a, 'i> Table<'a, 'i> {
     pub fn integer(&self, key: &str, sink: &mut Sink) -> Option<i64> {
         let value = self.get(key)?;
         let parsed = match value.get_ref() {
-            DeValue::Integer(i) => {
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
-            }
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok(),
             _ => None,
         };
         if parsed.is_none() {
@@ -203,24 +195,14 @@ impl<'a, 'i> Table<'a, 'i> {
     pub fn duration(&self, key: &str, sink: &mut Sink) -> Option<Duration> {
         let text = self.string(key, sink)?;
         parse_duration(text.get_ref())
-            .map_err(|e| {
-                sink.error(
-                    text.span(),
-                    format!("bad duration for {}: {e}", self.name(key)),
-                )
-            })
+            .map_err(|e| sink.error(text.span(), format!("bad duration for {}: {e}", self.name(key))))
             .ok()
     }
 
     pub fn signed_duration(&self, key: &str, sink: &mut Sink) -> Option<TimeDelta> {
         let text = self.string(key, sink)?;
         parse_signed_duration(text.get_ref())
-            .map_err(|e| {
-                sink.error(
-                    text.span(),
-                    format!("bad duration for {}: {e}", self.name(key)),
-                )
-            })
+            .map_err(|e| sink.error(text.span(), format!("bad duration for {}: {e}", self.name(key))))
             .ok()
     }
 
@@ -228,11 +210,6 @@ impl<'a, 'i> Table<'a, 'i> {
         let value = self.get(key)?;
         let name = self.name(key);
         let items = sink.array(value, &name);
-        Some(
-            items
-                .iter()
-                .filter_map(|item| sink.string(item, &name))
-                .collect(),
-        )
+        Some(items.iter().filter_map(|item| sink.string(item, &name)).collect())
     }
 }

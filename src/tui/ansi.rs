@@ -51,15 +51,9 @@ impl Spans {
                 23 => self.style = self.style.remove_modifier(Modifier::ITALIC),
                 24 => self.style = self.style.remove_modifier(Modifier::UNDERLINED),
                 27 => self.style = self.style.remove_modifier(Modifier::REVERSED),
-                30..=37 if self.colour => {
-                    self.style = self.style.fg(Color::Indexed((code - 30) as u8))
-                }
-                90..=97 if self.colour => {
-                    self.style = self.style.fg(Color::Indexed((code - 90 + 8) as u8))
-                }
-                40..=47 if self.colour => {
-                    self.style = self.style.bg(Color::Indexed((code - 40) as u8))
-                }
+                30..=37 if self.colour => self.style = self.style.fg(Color::Indexed((code - 30) as u8)),
+                90..=97 if self.colour => self.style = self.style.fg(Color::Indexed((code - 90 + 8) as u8)),
+                40..=47 if self.colour => self.style = self.style.bg(Color::Indexed((code - 40) as u8)),
                 100..=107 if self.colour => {
                     self.style = self.style.bg(Color::Indexed((code - 100 + 8) as u8))
                 }
@@ -73,11 +67,7 @@ impl Spans {
                             Color::Indexed(*n as u8)
                         }),
                         Some(2) if i + 4 < codes.len() => {
-                            let c = Color::Rgb(
-                                codes[i + 2] as u8,
-                                codes[i + 3] as u8,
-                                codes[i + 4] as u8,
-                            );
+                            let c = Color::Rgb(codes[i + 2] as u8, codes[i + 3] as u8, codes[i + 4] as u8);
                             i += 4;
                             Some(c)
                         }
@@ -123,10 +113,7 @@ mod tests {
 
     #[test]
     fn colours_become_styles_and_the_rest_is_dropped() {
-        let line = styled_line(
-            "ok \x1b[1;31mFAIL\x1b[0m\x1b[2J\x1b]52;c;eA==\x07 done",
-            true,
-        );
+        let line = styled_line("ok \x1b[1;31mFAIL\x1b[0m\x1b[2J\x1b]52;c;eA==\x07 done", true);
         assert_eq!(line.spans.len(), 3);
         assert_eq!(line.spans[0].content, "ok ");
         assert_eq!(line.spans[1].content, "FAIL");

@@ -130,9 +130,7 @@ impl App {
             self.log.push_back((event.at, describe(event, &self.state)));
         }
         match &event.kind {
-            EventKind::StepStarted { .. } | EventKind::ConfirmationRequested { .. }
-                if self.follow =>
-            {
+            EventKind::StepStarted { .. } | EventKind::ConfirmationRequested { .. } if self.follow => {
                 if let Some(i) = event.step.as_deref().and_then(|id| self.index_of(id)) {
                     self.selected = i;
                     self.scroll = 0;
@@ -178,10 +176,7 @@ impl App {
     }
 
     pub fn running(&self) -> bool {
-        self.state
-            .steps
-            .iter()
-            .any(|s| s.status == StepStatus::Running)
+        self.state.steps.iter().any(|s| s.status == StepStatus::Running)
     }
 
     fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
@@ -252,9 +247,12 @@ impl App {
                 self.follow = !self.follow;
                 if self.follow {
                     self.scroll = 0;
-                    if let Some(i) = self.state.steps.iter().rposition(|s| {
-                        s.status == StepStatus::Running || s.status == StepStatus::Waiting
-                    }) {
+                    if let Some(i) = self
+                        .state
+                        .steps
+                        .iter()
+                        .rposition(|s| s.status == StepStatus::Running || s.status == StepStatus::Waiting)
+                    {
                         self.selected = i;
                     }
                 }
@@ -401,10 +399,7 @@ impl App {
                 })]
             }
             KeyCode::Char('r') => {
-                self.modal = Some(Modal::Rollback {
-                    reason,
-                    typing: true,
-                });
+                self.modal = Some(Modal::Rollback { reason, typing: true });
                 Vec::new()
             }
             KeyCode::Esc | KeyCode::Char('n') => {
@@ -446,9 +441,7 @@ impl App {
             KeyCode::Backspace => {
                 input.text.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                input.text.push(c)
-            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.text.push(c),
             _ => {}
         }
         self.modal = Some(match self.modal {
@@ -517,12 +510,7 @@ impl App {
                 self.scroll = 0;
             }
             Pane::Output => self.scroll_output(-delta),
-            Pane::Log => {
-                self.log_scroll = self
-                    .log_scroll
-                    .saturating_add_signed(-delta)
-                    .min(self.log.len())
-            }
+            Pane::Log => self.log_scroll = self.log_scroll.saturating_add_signed(-delta).min(self.log.len()),
         }
     }
 

@@ -7,6 +7,9 @@ mod terminal;
 pub mod theme;
 pub mod ui;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::Duration;
 
 use chrono::Utc;

@@ -45,10 +45,7 @@ pub enum ThemeError {
     #[error("theme {name}: {message}")]
     Invalid { name: String, message: String },
     #[error("theme {name}: cannot read it: {source}")]
-    Read {
-        name: String,
-        source: std::io::Error,
-    },
+    Read { name: String, source: std::io::Error },
     #[error("no theme `{0}`: use default, light, high-contrast or a path to a .toml file")]
     Unknown(String),
 }
@@ -60,9 +57,7 @@ impl Theme {
         match choice {
             None | Some("default") => {}
             Some("light") => theme = Theme::from_file("light", LIGHT, Some(&theme))?,
-            Some("high-contrast") => {
-                theme = Theme::from_file("high-contrast", HIGH_CONTRAST, Some(&theme))?
-            }
+            Some("high-contrast") => theme = Theme::from_file("high-contrast", HIGH_CONTRAST, Some(&theme))?,
             Some(path) if path.ends_with(".toml") || Path::new(path).exists() => {
                 let text = std::fs::read_to_string(path).map_err(|source| ThemeError::Read {
                     name: path.to_string(),
@@ -81,19 +76,22 @@ impl Theme {
             name: name.to_string(),
             message: e.to_string().trim().to_string(),
         })?;
-        let pick = |value: &Option<String>,
-                    fallback: Option<Color>,
-                    key: &str|
-         -> Result<Color, ThemeError> {
-            match (value, fallback) {
-                (Some(v), _) => parse_color(v).ok_or_else(|| ThemeError::Invalid {
-                    name: name.to_string(),
-                    message: format!("`{key} = \"{v}\"` is not a colour: use a name like \"lightred\" or \"#rrggbb\""),
-                }),
-                (None, Some(c)) => Ok(c),
-                (None, None) => Err(ThemeError::Invalid { name: name.to_string(), message: format!("`{key}` is missing") }),
-            }
-        };
+        let pick =
+            |value: &Option<String>, fallback: Option<Color>, key: &str| -> Result<Color, ThemeError> {
+                match (value, fallback) {
+                    (Some(v), _) => parse_color(v).ok_or_else(|| ThemeError::Invalid {
+                        name: name.to_string(),
+                        message: format!(
+                            "`{key} = \"{v}\"` is not a colour: use a name like \"lightred\" or \"#rrggbb\""
+                        ),
+                    }),
+                    (None, Some(c)) => Ok(c),
+                    (None, None) => Err(ThemeError::Invalid {
+                        name: name.to_string(),
+                        message: format!("`{key}` is missing"),
+                    }),
+                }
+            };
         Ok(Theme {
             ok: pick(&file.ok, base.map(|b| b.ok), "ok")?,
             fail: pick(&file.fail, base.map(|b| b.fail), "fail")?,
@@ -126,9 +124,7 @@ impl Theme {
         if self.monochrome {
             Style::default().add_modifier(Modifier::REVERSED)
         } else {
-            Style::default()
-                .bg(self.selection)
-                .add_modifier(Modifier::BOLD)
+            Style::default().bg(self.selection).add_modifier(Modifier::BOLD)
         }
     }
 }

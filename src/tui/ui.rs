@@ -70,17 +70,8 @@ fn t_zero(app: &App) -> Option<DateTime<FixedOffset>> {
 fn clock(delta: TimeDelta) -> String {
     let secs = delta.num_seconds().abs();
     let (days, rest) = (secs / 86400, secs % 86400);
-    let hms = format!(
-        "{:02}:{:02}:{:02}",
-        rest / 3600,
-        (rest % 3600) / 60,
-        rest % 60
-    );
-    if days > 0 {
-        format!("{days}d {hms}")
-    } else {
-        hms
-    }
+    let hms = format!("{:02}:{:02}:{:02}", rest / 3600, (rest % 3600) / 60, rest % 60);
+    if days > 0 { format!("{days}d {hms}") } else { hms }
 }
 
 fn header(app: &App, frame: &mut Frame, area: Rect) {
@@ -89,55 +80,47 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(" tminus  starting…"), area);
         return;
     };
-    let mode = match info.mode {
-        Mode::Live => "LIVE",
-        Mode::DryRun => "DRY-RUN",
+    let (mode, mode_style) = match info.mode {
+        Mode::Live => ("LIVE", t.strong(t.fail)),
+        Mode::DryRun => ("DRY-RUN", t.strong(t.warn)),
     };
-    let mut left = vec![
-        Span::styled(" tminus ", t.strong(t.accent)),
-        Span::styled(format!(" {} ", info.runbook), t.strong(t.text)),
-        Span::styled(
-            format!(" {mode} "),
-            if info.mode == Mode::Live {
-                t.strong(t.fail)
-            } else {
-                t.strong(t.warn)
-            },
-        ),
-        Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted)),
-    ];
-    let mut right = Vec::new();
-    if let Some(zero) = t_zero(app) {
-        let delta = app.now - zero.with_timezone(&Utc);
-        let sign = if delta < TimeDelta::zero() {
-            "T-"
-        } else {
-            "T+"
-        };
-        right.push(Span::styled(
-            format!("{sign}{} ", clock(delta)),
-            t.strong(t.text),
-        ));
-    }
-    right.push(Span::styled(
-        app.now
-            .with_timezone(&offset(app))
-            .format("%H:%M:%S %:z  ")
-            .to_string(),
-        t.fg(t.muted),
-    ));
     let (label, color) = status(app);
-    right.push(Span::styled(format!("{label} "), t.strong(color)));
-    let used: usize = left
-        .iter()
-        .chain(&right)
-        .map(|s| s.content.chars().count())
-        .sum();
-    left.push(Span::raw(
-        " ".repeat((area.width as usize).saturating_sub(used)),
-    ));
-    left.extend(right);
-    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    let countdown = t_zero(app).map(|zero| {
+        let delta = app.now - zero.with_timezone(&Utc);
+        let sign = if delta < TimeDelta::zero() { "T-" } else { "T+" };
+        format!("{sign}{} ", clock(delta))
+    });
+    let local = app.now.with_timezone(&offset(app));
+    // On a narrow terminal the lead's name, then the offset, give way before the status does.
+    let width = area.width as usize;
+    for detail in (0..=2).rev() {
+        let mut left = vec![
+            Span::styled(" tminus ", t.strong(t.accent)),
+            Span::styled(format!(" {} ", info.runbook), t.strong(t.text)),
+            Span::styled(format!(" {mode} "), mode_style),
+        ];
+        if detail == 2 {
+            left.push(Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted)));
+        }
+        let mut right: Vec<Span> = countdown
+            .iter()
+            .map(|c| Span::styled(c.clone(), t.strong(t.text)))
+            .collect();
+        let time = if detail >= 1 {
+            local.format("%H:%M:%S %:z  ")
+        } else {
+            local.format("%H:%M:%S  ")
+        };
+        right.push(Span::styled(time.to_string(), t.fg(t.muted)));
+        right.push(Span::styled(format!("{label} "), t.strong(color)));
+        let used: usize = left.iter().chain(&right).map(|s| s.content.chars().count()).sum();
+        if used <= width || detail == 0 {
+            left.push(Span::raw(" ".repeat(width.saturating_sub(used))));
+            left.extend(right);
+            frame.render_widget(Paragraph::new(Line::from(left)), area);
+            return;
+        }
+    }
 }
 
 /// The one-glance answer to "how is it going".
@@ -264,9 +247,7 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
                     .zip(p.at_secs)
                     .map(|(z, a)| (z + TimeDelta::seconds(a)).format("%H:%M").to_string())
                     .unwrap_or_default();
-                let budget = p
-                    .budget_secs
-                    .map(|b| format_duration(Duration::from_secs(b)));
+                let budget = p.budget_secs.map(|b| format_duration(Duration::from_secs(b)));
                 let took = phase_took(app, p).map(format_duration);
                 let times = match (budget, took) {
                     (Some(b), Some(t)) => format!("{b} / {t}"),
@@ -358,18 +339,12 @@ fn spread<'a>(left: &str, right: &str, width: usize, style: Style) -> Line<'a> {
     let right_len = right.chars().count();
     let room = width.saturating_sub(right_len + 1);
     let left: String = if left.chars().count() > room {
-        left.chars()
-            .take(room.saturating_sub(1))
-            .chain(['…'])
-            .collect()
+        left.chars().take(room.saturating_sub(1)).chain(['…']).collect()
     } else {
         left.to_string()
     };
     let pad = width.saturating_sub(left.chars().count() + right_len);
-    Line::from(Span::styled(
-        format!("{left}{}{right}", " ".repeat(pad)),
-        style,
-    ))
+    Line::from(Span::styled(format!("{left}{}{right}", " ".repeat(pad)), style))
 }
 
 fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
@@ -399,11 +374,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
     if !took.is_empty() {
         title.push_str(&format!("· {took} "));
     }
-    title.push_str(if app.follow {
-        "· follow "
-    } else {
-        "· scrolled "
-    });
+    title.push_str(if app.follow { "· follow " } else { "· scrolled " });
     if let Some(q) = &app.search {
         title.push_str(&format!("· /{q} "));
     }
@@ -468,9 +439,7 @@ fn log(app: &App, frame: &mut Frame, area: Rect) {
         .map(|(at, text)| {
             Line::from(vec![
                 Span::styled(
-                    at.with_timezone(&offset(app))
-                        .format("%H:%M:%S  ")
-                        .to_string(),
+                    at.with_timezone(&offset(app)).format("%H:%M:%S  ").to_string(),
                     t.fg(t.muted),
                 ),
                 Span::styled(text.clone(), t.fg(t.text)),
@@ -533,11 +502,7 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
                 ("R", "ROLLBACK"),
                 ("Esc", "look around"),
             ],
-            Some(Prompt::Alert) => vec![
-                ("⏎", "keep watching"),
-                ("d", "end monitor"),
-                ("R", "ROLLBACK"),
-            ],
+            Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
             _ => vec![("Esc", "close")],
         },
         None => {
@@ -605,11 +570,9 @@ fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
             ],
             t.warn,
         ),
-        Modal::Rollback { reason, typing } => (
-            " ROLLBACK ".into(),
-            rollback_lines(app, reason, *typing),
-            t.fail,
-        ),
+        Modal::Rollback { reason, typing } => {
+            (" ROLLBACK ".into(), rollback_lines(app, reason, *typing), t.fail)
+        }
         Modal::Typing { input } => {
             let what = if input.purpose == Purpose::Search {
                 "Search the output"
@@ -628,8 +591,11 @@ fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
         lines.push(Line::raw(""));
         lines.push(Line::styled(notice.clone(), t.strong(t.warn)));
     }
-    let width = (area.width * 3 / 4).max(50);
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let width = (area.width * 3 / 4).max(50).min(area.width.saturating_sub(2));
+    // Height as wrapped, so the last line (the keys) is never cut off.
+    let inner = width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::default()
@@ -724,10 +690,7 @@ fn prompt_lines(
         ));
     }
     lines.push(Line::raw(""));
-    let keys: Vec<String> = footer_keys(app)
-        .iter()
-        .map(|(k, w)| format!("{k} {w}"))
-        .collect();
+    let keys: Vec<String> = footer_keys(app).iter().map(|(k, w)| format!("{k} {w}")).collect();
     lines.push(Line::styled(keys.join("   "), t.fg(t.accent)));
     (title.into(), lines, color)
 }
@@ -764,10 +727,7 @@ fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
     }
     let irreversible: Vec<_> = ran.iter().filter(|s| s.plan.irreversible).collect();
     if !irreversible.is_empty() {
-        lines.push(Line::styled(
-            "Cannot be undone (irreversible):",
-            t.strong(t.fail),
-        ));
+        lines.push(Line::styled("Cannot be undone (irreversible):", t.strong(t.fail)));
         for s in irreversible {
             lines.push(Line::styled(format!("  ⚑ {}", s.plan.title), t.fg(t.fail)));
         }

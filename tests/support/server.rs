@@ -44,11 +44,7 @@ fn serve(mut stream: TcpStream, counts: &Mutex<HashMap<String, u32>>) {
     while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
         line.clear();
     }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("/")
-        .to_string();
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let count = |key: String| {
         let mut counts = counts.lock().unwrap();
@@ -66,9 +62,8 @@ fn serve(mut stream: TcpStream, counts: &Mutex<HashMap<String, u32>>) {
         ["status", code] => (code.parse().unwrap_or(500), "status".to_string()),
         ["malformed"] => (200, "{\"status\": \"ok\", \"count\": ".to_string()),
         ["slow-body"] => {
-            let _ = stream.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\npartial",
-            );
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\npartial");
             std::thread::sleep(Duration::from_secs(5));
             return;
         }

@@ -1,0 +1,596 @@
+//! The screen without a terminal: keys as plain `KeyEvent`s, and whole screens rendered into
+//! ratatui's `TestBackend` and compared with reviewed snapshots. Clocks are pinned, so the
+//! snapshots hold no wall-clock time.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{Action, App, Modal};
+use super::theme::Theme;
+use super::ui;
+use crate::engine::{Command, run_info};
+use crate::journal::{Decision, Event, EventKind, Mode, Outcome, Prompt, Role, RunOutcome, Stream};
+
+const RUNBOOK: &str = r#"
+[runbook]
+name = "Batch 2 rollout"
+start = "2025-11-27T09:00:00+02:00"
+
+[[phase]]
+id = "pre"
+title = "Pre-deployment"
+at = "-15m"
+budget = "15m"
+  [[phase.step]]
+  id = "preflight"
+  title = "Pre-flight checks"
+  run = "bash preflight.sh"
+  [[phase.step]]
+  id = "backup"
+  manual = "Backup exists and its size is plausible"
+  [[phase.step]]
+  id = "go"
+  gate = "GO / NO-GO for production"
+  signoff = ["Technical Lead"]
+
+[[phase]]
+id = "deploy"
+title = "Deployment"
+at = "0m"
+budget = "15m"
+  [[phase.step]]
+  id = "deploy"
+  title = "Production deployment"
+  confirm = true
+  run = "bash deploy.sh"
+  undo = "bash undo.sh"
+  [[phase.step]]
+  id = "flags"
+  title = "Feature flags on"
+  run = "bash flags.sh"
+  irreversible = true
+
+[rollback]
+  [[rollback.step]]
+  manual = "Announce the rollback in #deployments"
+"#;
+
+/// 08:58:00 local (+02:00) on the day, the moment every screen is drawn at.
+fn at(minutes_after_0858: i64) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-11-27T08:58:00+02:00")
+        .unwrap()
+        .with_timezone(&Utc)
+        + TimeDelta::seconds(minutes_after_0858)
+}
+
+struct Script {
+    app: App,
+    seq: i64,
+}
+
+impl Script {
+    fn new() -> Self {
+        let runbook = crate::runbook::parse(std::path::Path::new("batch2.toml"), RUNBOOK, &|_| None).unwrap();
+        let mut script = Script {
+            app: App::new("ops-lead".into(), Theme::load(None, false).unwrap(), at(0)),
+            seq: 0,
+        };
+        script.push(
+            0,
+            None,
+            EventKind::RunStarted(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01")),
+        );
+        script
+    }
+
+    fn push(&mut self, secs: i64, step: Option<&str>, kind: EventKind) -> &mut Self {
+        self.push_data(secs, step, kind, b"")
+    }
+
+    fn push_data(&mut self, secs: i64, step: Option<&str>, kind: EventKind, data: &[u8]) -> &mut Self {
+        self.seq += 1;
+        let event = Event {
+            run_id: "20251127-084500-a1b2".into(),
+            seq: self.seq,
+            at: at(secs),
+            step: step.map(Into::into),
+            kind,
+            data: data.to_vec(),
+        };
+        self.app.apply(&event);
+        self
+    }
+
+    fn started(&mut self, secs: i64, step: &str) -> &mut Self {
+        self.push(
+            secs,
+            Some(step),
+            EventKind::StepStarted {
+                attempt: 1,
+                role: Role::Main,
+                command: None,
+            },
+        )
+    }
+
+    fn finished(
+        &mut self,
+        secs: i64,
+        step: &str,
+        outcome: Outcome,
+        ms: u64,
+        message: Option<&str>,
+    ) -> &mut Self {
+        let kind = EventKind::StepFinished {
+            attempt: 1,
+            role: Role::Main,
+            outcome,
+            exit_code: Some(0),
+            duration_ms: ms,
+            message: message.map(Into::into),
+            metrics: Vec::new(),
+        };
+        self.push(secs, Some(step), kind)
+    }
+
+    fn ask(&mut self, secs: i64, step: &str, prompt: Prompt, text: &str) -> &mut Self {
+        self.push(
+            secs,
+            Some(step),
+            EventKind::ConfirmationRequested {
+                prompt,
+                text: text.into(),
+            },
+        )
+    }
+
+    fn decided(&mut self, secs: i64, step: &str, decision: Decision) -> &mut Self {
+        self.push(
+            secs,
+            Some(step),
+            EventKind::Decided {
+                who: "ops-lead".into(),
+                decision,
+                reason: None,
+                auto: false,
+            },
+        )
+    }
+
+    /// Pre-flight passed with coloured output, the backup ticked, the gate signed and GO.
+    fn through_the_gate(&mut self) -> &mut Self {
+        self.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+            .started(1, "preflight")
+            .push_data(2, Some("preflight"), EventKind::Output { stream: Stream::Stdout, lines: 3 }, b"\x1b[32mPASS\x1b[0m environment (3)\n\x1b[32mPASS\x1b[0m database reachable\n\x1b[1mGO DECISION\x1b[0m: 28/28\n")
+            .finished(118, "preflight", Outcome::Passed, 117_000, None)
+            .started(119, "backup")
+            .ask(119, "backup", Prompt::Manual, "Backup exists and its size is plausible")
+            .decided(130, "backup", Decision::Go)
+            .finished(130, "backup", Outcome::Passed, 11_000, None)
+            .started(131, "go")
+            .ask(131, "go", Prompt::Signoff { role: "Technical Lead".into() }, "Sign-off for \"GO / NO-GO for production\": who approves as Technical Lead?")
+            .decided(140, "go", Decision::Signed { role: "Technical Lead".into(), name: "Naledi Dube".into() })
+            .ask(140, "go", Prompt::Gate, "GO / NO-GO for production — 2 of 2 steps passed")
+            .decided(150, "go", Decision::Go)
+            .finished(150, "go", Outcome::Passed, 19_000, Some("GO"))
+            .push(150, None, EventKind::PhaseFinished { phase: "pre".into() })
+            .push(151, None, EventKind::PhaseStarted { phase: "deploy".into() })
+    }
+
+    fn deploying(&mut self) -> &mut Self {
+        self.through_the_gate()
+            .ask(152, "deploy", Prompt::Confirm, "Run \"Production deployment\"? Command: bash deploy.sh — undo: bash undo.sh")
+            .decided(155, "deploy", Decision::Go)
+            .started(156, "deploy")
+            .push_data(
+                200,
+                Some("deploy"),
+                EventKind::Output { stream: Stream::Stdout, lines: 2 },
+                b"inserting institution_gates 40/75\ninserting institution_gates 75/75\ninserting g12_logistics 9/15\n",
+            )
+    }
+
+    fn screen(&mut self, width: u16, height: u16, secs: i64) -> String {
+        self.app.now = at(secs);
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|frame| ui::draw(&self.app, frame)).unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..height)
+            .map(|y| {
+                (0..width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn press(app: &mut App, keys: &str) -> Vec<Action> {
+    keys.chars()
+        .flat_map(|c| {
+            app.on_key(key(if c == '\n' {
+                KeyCode::Enter
+            } else {
+                KeyCode::Char(c)
+            }))
+        })
+        .collect()
+}
+
+fn answer(decision: Decision, reason: Option<&str>) -> Action {
+    Action::Send(Command::Answer {
+        who: "ops-lead".into(),
+        decision,
+        reason: reason.map(Into::into),
+        auto: false,
+    })
+}
+
+#[test]
+fn a_confirmation_is_answered_with_enter_and_a_no_go_needs_a_reason() {
+    let mut s = Script::new();
+    s.through_the_gate()
+        .ask(152, "deploy", Prompt::Confirm, "Run it?");
+    assert!(matches!(s.app.modal, Some(Modal::Prompt { input: None })));
+    assert_eq!(press(&mut s.app, "\n"), vec![answer(Decision::Go, None)]);
+    assert_eq!(s.app.modal, None);
+
+    let mut s = Script::new();
+    s.through_the_gate()
+        .ask(152, "deploy", Prompt::Confirm, "Run it?");
+    assert!(
+        press(&mut s.app, "n\n").is_empty(),
+        "an empty reason is not enough"
+    );
+    assert_eq!(s.app.notice.as_deref(), Some("a reason is needed"));
+    assert_eq!(
+        press(&mut s.app, "db down\n"),
+        vec![answer(Decision::NoGo, Some("db down"))]
+    );
+}
+
+#[test]
+fn gate_keys_sign_off_and_go() {
+    let mut s = Script::new();
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+        .ask(
+            1,
+            "go",
+            Prompt::Signoff {
+                role: "Technical Lead".into(),
+            },
+            "who?",
+        );
+    // Enter opens the name, filled with the operator; it can be replaced.
+    press(&mut s.app, "\n");
+    for _ in 0.."ops-lead".len() {
+        s.app.on_key(key(KeyCode::Backspace));
+    }
+    assert_eq!(
+        press(&mut s.app, "Dana\n"),
+        vec![answer(
+            Decision::Signed {
+                role: "Technical Lead".into(),
+                name: "Dana".into()
+            },
+            None
+        )]
+    );
+    s.ask(2, "go", Prompt::Gate, "GO?");
+    assert_eq!(press(&mut s.app, "g"), vec![answer(Decision::Go, None)]);
+}
+
+#[test]
+fn rollback_needs_a_second_deliberate_key() {
+    let mut s = Script::new();
+    s.deploying();
+    assert!(press(&mut s.app, "R").is_empty());
+    assert!(matches!(s.app.modal, Some(Modal::Rollback { .. })));
+    assert!(press(&mut s.app, "\n").is_empty(), "Enter alone never rolls back");
+    assert!(press(&mut s.app, "rsmoke failed\n").is_empty());
+    assert_eq!(
+        press(&mut s.app, "y"),
+        vec![Action::Send(Command::Rollback {
+            who: "ops-lead".into(),
+            reason: Some("smoke failed".into())
+        })]
+    );
+    // Esc backs out without a word to the engine.
+    press(&mut s.app, "R");
+    assert!(s.app.on_key(key(KeyCode::Esc)).is_empty());
+    assert_eq!(s.app.modal, None);
+}
+
+#[test]
+fn quitting_while_a_step_runs_asks_first() {
+    let mut s = Script::new();
+    s.deploying();
+    assert!(press(&mut s.app, "q").is_empty());
+    assert_eq!(s.app.modal, Some(Modal::Quit));
+    assert!(s.app.on_key(key(KeyCode::Esc)).is_empty(), "Esc stays");
+    press(&mut s.app, "q");
+    assert_eq!(
+        press(&mut s.app, "a"),
+        vec![Action::Send(Command::Abort {
+            who: "ops-lead".into()
+        })]
+    );
+    let ctrl_c = s
+        .app
+        .on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(ctrl_c, vec![Action::Send(Command::Interrupt)]);
+    s.push(
+        300,
+        None,
+        EventKind::RunFinished {
+            outcome: RunOutcome::Aborted,
+        },
+    );
+    assert_eq!(
+        press(&mut s.app, "q"),
+        vec![Action::Exit],
+        "after the end, q just quits"
+    );
+}
+
+#[test]
+fn navigation_search_follow_and_notes() {
+    let mut s = Script::new();
+    s.deploying();
+    assert_eq!(
+        s.app.selected_step().unwrap().plan.id,
+        "deploy",
+        "follow selects the running step"
+    );
+    press(&mut s.app, "kk");
+    assert_eq!(s.app.selected_step().unwrap().plan.id, "backup");
+    assert!(!s.app.follow);
+    press(&mut s.app, "f");
+    assert!(s.app.follow);
+    assert_eq!(s.app.selected_step().unwrap().plan.id, "deploy");
+    press(&mut s.app, "/institution\n");
+    assert_eq!(s.app.matches().len(), 2);
+    assert_eq!(s.app.search.as_deref(), Some("institution"));
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(s.app.search, None);
+    assert_eq!(
+        press(&mut s.app, "nwaiting for the DBA\n"),
+        vec![Action::Send(Command::Note {
+            who: "ops-lead".into(),
+            text: "waiting for the DBA".into()
+        })]
+    );
+    s.app.on_key(key(KeyCode::Tab));
+    assert_eq!(s.app.focus, super::app::Pane::Output);
+}
+
+#[test]
+fn snapshot_running_at_80x24() {
+    let mut s = Script::new();
+    s.deploying();
+    insta::assert_snapshot!(s.screen(80, 24, 200));
+}
+
+#[test]
+fn snapshot_running_at_120x32() {
+    let mut s = Script::new();
+    s.deploying();
+    insta::assert_snapshot!(s.screen(120, 32, 200));
+}
+
+#[test]
+fn snapshot_confirm_modal() {
+    let mut s = Script::new();
+    s.through_the_gate().ask(
+        152,
+        "deploy",
+        Prompt::Confirm,
+        "Run \"Production deployment\"? Command: bash deploy.sh — undo: bash undo.sh",
+    );
+    insta::assert_snapshot!(s.screen(100, 28, 153));
+}
+
+#[test]
+fn snapshot_checklist_modal() {
+    let mut s = Script::new();
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+        .started(1, "backup")
+        .ask(
+            1,
+            "backup",
+            Prompt::Manual,
+            "Backup exists and its size is plausible",
+        );
+    insta::assert_snapshot!(s.screen(100, 28, 5));
+}
+
+#[test]
+fn snapshot_signoff_modal_with_name_typed() {
+    let mut s = Script::new();
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+        .started(1, "go")
+        .ask(
+            1,
+            "go",
+            Prompt::Signoff {
+                role: "Technical Lead".into(),
+            },
+            "Sign-off for \"GO / NO-GO for production\": who approves as Technical Lead?",
+        );
+    press(&mut s.app, "\n");
+    insta::assert_snapshot!(s.screen(100, 28, 5));
+}
+
+#[test]
+fn snapshot_gate_modal_lists_critical_failures_first() {
+    let mut s = Script::new();
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+        .started(1, "preflight")
+        .finished(
+            60,
+            "preflight",
+            Outcome::Failed,
+            59_000,
+            Some("exit code 1 (expected 0)"),
+        )
+        .decided(70, "preflight", Decision::Skip)
+        .started(71, "backup")
+        .finished(80, "backup", Outcome::Passed, 9_000, None)
+        .started(81, "go")
+        .ask(
+            81,
+            "go",
+            Prompt::Gate,
+            "GO / NO-GO for production — 1 of 2 steps passed; NOT MET (critical): preflight (failed)",
+        );
+    insta::assert_snapshot!(s.screen(100, 28, 90));
+}
+
+#[test]
+fn snapshot_no_go_reason_being_typed() {
+    let mut s = Script::new();
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
+        .started(1, "go")
+        .ask(
+            1,
+            "go",
+            Prompt::Gate,
+            "GO / NO-GO for production — 0 of 2 steps passed",
+        );
+    press(&mut s.app, "nBatch 1 regression");
+    insta::assert_snapshot!(s.screen(100, 28, 5));
+}
+
+#[test]
+fn snapshot_failure_modal() {
+    let mut s = Script::new();
+    s.deploying()
+        .finished(
+            230,
+            "deploy",
+            Outcome::Failed,
+            74_000,
+            Some("exit code 2 (expected 0)"),
+        )
+        .ask(
+            230,
+            "deploy",
+            Prompt::Failure,
+            "\"Production deployment\" failed and is critical: the run cannot go on as it is",
+        );
+    insta::assert_snapshot!(s.screen(100, 28, 240));
+}
+
+#[test]
+fn snapshot_rollback_confirmation_lists_undo_and_irreversible() {
+    let mut s = Script::new();
+    s.deploying()
+        .finished(230, "deploy", Outcome::Passed, 74_000, None)
+        .started(231, "flags")
+        .finished(232, "flags", Outcome::Passed, 1_000, None);
+    press(&mut s.app, "R");
+    insta::assert_snapshot!(s.screen(100, 28, 240));
+}
+
+#[test]
+fn snapshot_quit_modal() {
+    let mut s = Script::new();
+    s.deploying();
+    press(&mut s.app, "q");
+    insta::assert_snapshot!(s.screen(100, 28, 240));
+}
+
+#[test]
+fn snapshot_help() {
+    let mut s = Script::new();
+    s.deploying();
+    press(&mut s.app, "?");
+    insta::assert_snapshot!(s.screen(100, 28, 240));
+}
+
+#[test]
+fn snapshot_note_being_typed() {
+    let mut s = Script::new();
+    s.deploying();
+    press(&mut s.app, "nDBA on the bridge");
+    insta::assert_snapshot!(s.screen(100, 28, 240));
+}
+
+#[test]
+fn snapshot_rolled_back() {
+    let mut s = Script::new();
+    s.deploying()
+        .finished(
+            230,
+            "deploy",
+            Outcome::Failed,
+            74_000,
+            Some("exit code 2 (expected 0)"),
+        )
+        .push(
+            235,
+            None,
+            EventKind::RollbackRequested {
+                who: "ops-lead".into(),
+                reason: Some("deploy failed".into()),
+            },
+        )
+        .push(
+            235,
+            None,
+            EventKind::RollbackStarted {
+                undo: vec!["deploy".into()],
+                irreversible: vec![],
+                no_undo: vec!["go".into(), "backup".into(), "preflight".into()],
+            },
+        )
+        .push(
+            236,
+            Some("deploy"),
+            EventKind::StepStarted {
+                attempt: 1,
+                role: Role::Undo,
+                command: Some("bash undo.sh".into()),
+            },
+        )
+        .push(
+            240,
+            Some("deploy"),
+            EventKind::StepFinished {
+                attempt: 1,
+                role: Role::Undo,
+                outcome: Outcome::Passed,
+                exit_code: Some(0),
+                duration_ms: 4_000,
+                message: None,
+                metrics: Vec::new(),
+            },
+        )
+        .started(241, "rollback-1")
+        .finished(250, "rollback-1", Outcome::Passed, 9_000, None)
+        .push(250, None, EventKind::RollbackFinished { failed: vec![] })
+        .push(
+            251,
+            None,
+            EventKind::RunFinished {
+                outcome: RunOutcome::RolledBack,
+            },
+        );
+    insta::assert_snapshot!(s.screen(100, 28, 260));
+}
+
+#[test]
+fn snapshot_too_small() {
+    let mut s = Script::new();
+    s.deploying();
+    insta::assert_snapshot!(s.screen(50, 10, 240));
+}
