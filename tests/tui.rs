@@ -1,0 +1,163 @@
+//! The full screen as a person uses it: the real binary in a pseudo-terminal, keys pressed, the
+//! screen read through a terminal emulator, and the journal checked afterwards.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use support::{Sandbox, step};
+
+const DAY: &str = r#"
+[runbook]
+name = "Screen rehearsal"
+start = "2025-11-27T09:00:00+02:00"
+
+[[phase]]
+id = "deploy"
+title = "Deployment"
+at = "0m"
+budget = "15m"
+  [[phase.step]]
+  id = "deploy"
+  title = "Production deployment"
+  confirm = true
+  run = "for n in 25 50 75; do echo deploying $n/75; sleep 0.5; done; sleep 1"
+  undo = "echo undone > undone"
+
+  [[phase.step]]
+  id = "verify"
+  manual = "Verification queries look right"
+
+[rollback]
+  [[rollback.step]]
+  manual = "Announce the rollback in #deployments"
+"#;
+
+struct Screen {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Screen {
+    fn start(sandbox: &Sandbox, args: &[&str]) -> Self {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 110,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tminus"));
+        command.args(args);
+        command.cwd(sandbox.path());
+        command.env("TMINUS_JOURNAL", sandbox.journal());
+        command.env("TERM", "xterm-256color");
+        let child = pty.slave.spawn_command(command).unwrap();
+        drop(pty.slave);
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(30, 110, 0)));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let feed = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        // The master must outlive the child's use of the terminal.
+        std::mem::forget(pty.master);
+        Screen {
+            parser,
+            writer,
+            child,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `text`; fails with the screen as it was.
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if self.text().contains(text) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the screen never showed {text:?}; it shows:\n{}", self.text());
+    }
+
+    fn press(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    fn exit_code(&mut self) -> u32 {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.exit_code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("tminus did not exit; the screen shows:\n{}", self.text());
+    }
+}
+
+#[test]
+fn the_lead_confirms_watches_output_and_rolls_back_from_the_keyboard() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    screen.wait_for("Run \"Production deployment\"?");
+    screen.wait_for("LIVE");
+    screen.wait_for("lead naledi");
+    screen.press("\r");
+    screen.wait_for("deploying 75/75");
+    screen.wait_for("? verify: Verification queries look right");
+    // R, then the deliberate second key.
+    screen.press("R");
+    screen.wait_for("Roll back now? This runs, in order:");
+    screen.wait_for("undo Production deployment: echo undone > undone");
+    screen.press("y");
+    // The rollback's checklist item is asked (its line in the event log), then ticked.
+    screen.wait_for("? rollback-1: Announce the rollback in #deployments");
+    screen.press("\r");
+    screen.wait_for("ROLLED BACK");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 3);
+
+    assert_eq!(s.read("undone"), "undone\n");
+    let report = s.report_json();
+    assert_eq!(report["state"]["rollback"]["requested_by"], "naledi");
+    assert_eq!(step(&report, "deploy")["decisions"][0]["who"], "naledi");
+    assert_eq!(step(&report, "deploy")["undo"]["outcome"], "passed");
+}
+
+#[test]
+fn quitting_while_a_step_runs_asks_and_an_abort_is_journaled() {
+    let s = Sandbox::new();
+    s.write(
+        "slow.toml",
+        "[runbook]\nname = \"slow\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"wait\"\n  run = \"echo started; sleep 30\"\n",
+    );
+    let mut screen = Screen::start(&s, &["run", "slow.toml", "--operator", "naledi"]);
+    screen.wait_for("started");
+    screen.press("q");
+    screen.wait_for("Quit while a step runs?");
+    screen.press("a");
+    assert_eq!(screen.exit_code(), 4, "an aborted run stops with exit 4");
+    let report = s.report_json();
+    assert_eq!(step(&report, "wait")["status"], "aborted");
+    assert_eq!(step(&report, "wait")["message"], "aborted by naledi");
+}
