@@ -28,10 +28,19 @@ log="${pidfile%.pid}.log"
 mkdir -p "$(dirname "$pidfile")"
 bash "$here/api-stop.sh" "$pidfile" --quiet
 
-# Every stream goes to the log: a background process holding the step's pipes would keep
-# tminus waiting for output that never ends.
-"$tminus" example-api serve --root "$root" --port "$port" --pidfile "$pidfile" \
-  --stop-after "$stop_after" </dev/null >"$log" 2>&1 &
+# The server keeps nothing it inherited: its output goes to the log (a background process
+# holding the step's pipes keeps tminus waiting for output that never ends), and every other
+# descriptor is closed (an open pipe of whoever started tminus would never see its end).
+(
+  for fd in /dev/fd/*; do
+    fd="${fd##*/}"
+    if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then
+      eval "exec $fd>&-" 2>/dev/null || true
+    fi
+  done
+  exec "$tminus" example-api serve --root "$root" --port "$port" --pidfile "$pidfile" \
+    --stop-after "$stop_after" </dev/null >"$log" 2>&1
+) &
 server=$!
 
 for ((i = 0; i < wait_s * 20; i++)); do

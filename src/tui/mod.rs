@@ -44,11 +44,14 @@ pub async fn drive(
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;
+    // A key is answered on screen at once; only the run's own updates wait for the next frame.
+    let mut urgent = false;
     let mut last_draw = Instant::now() - FRAME;
     loop {
-        if dirty && last_draw.elapsed() >= FRAME {
+        if urgent || (dirty && last_draw.elapsed() >= FRAME) {
             screen.draw(&app)?;
             dirty = false;
+            urgent = false;
             last_draw = Instant::now();
         }
         let next_frame = dirty.then(|| last_draw + FRAME);
@@ -64,7 +67,7 @@ pub async fn drive(
                             Action::Exit => return Ok(()),
                         }
                     }
-                    dirty = true;
+                    urgent = true;
                 }
                 Some(Ok(_)) => dirty = true,
                 Some(Err(e)) => return Err(e),
