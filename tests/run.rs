@@ -486,3 +486,34 @@ fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
     let ran = s.run(demo, "", &["--yes", "--dry-run"]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 }
+
+#[test]
+fn ctrl_c_ends_the_running_step_and_exits_130() {
+    use std::process::{Command, Stdio};
+    let s = Sandbox::new();
+    s.write(
+        "slow.toml",
+        "[runbook]\nname = \"slow\"\nkill_grace = \"200ms\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"wait\"\n  run = \"echo $$ > step.pid; echo started; sleep 60\"\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(s.path())
+        .env("TMINUS_JOURNAL", s.journal())
+        .args(["run", "slow.toml", "--headless"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while s.read("step.pid").trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the step never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let step_pid: i32 = s.read("step.pid").trim().parse().unwrap();
+    assert!(!std::path::Path::new(&format!("/proc/{step_pid}/cmdline")).exists() || !alive(step_pid));
+    let report = s.report_json();
+    assert_eq!(report["state"]["outcome"], "interrupted");
+    assert_eq!(step(&report, "wait")["status"], "aborted");
+}
