@@ -118,14 +118,18 @@ impl Invocation {
         self
     }
 
-    pub fn output(mut self) -> Ran {
-        let mut child = self
-            .command
+    /// The binary with all three standard streams piped to the test.
+    fn spawn(&mut self) -> std::process::Child {
+        self.command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("tminus starts");
+            .expect("tminus starts")
+    }
+
+    pub fn output(mut self) -> Ran {
+        let mut child = self.spawn();
         let mut pipe = child.stdin.take().unwrap();
         let input = std::mem::take(&mut self.stdin);
         let writer = std::thread::spawn(move || {
@@ -182,13 +186,7 @@ impl Invocation {
     /// the next trigger, types that answer. Stdin closes once the script is done.
     pub fn converse(mut self, script: &[(&str, &str)]) -> Ran {
         use std::io::{BufRead, BufReader, Read};
-        let mut child = self
-            .command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("tminus starts");
+        let mut child = self.spawn();
         let mut stdin = child.stdin.take();
         let mut stderr_pipe = child.stderr.take().unwrap();
         let stderr = std::thread::spawn(move || {
