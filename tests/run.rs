@@ -459,11 +459,29 @@ fn reports_render_as_markdown_and_json_to_a_file() {
     );
 }
 
+/// The demo on a free port and in its own folder, so it runs beside anything else.
+fn demo(s: &Sandbox, stdin: &str, extra: &[&str]) -> support::Ran {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let dir = s.path().join("demo-stand-ins");
+    s.tminus()
+        .env("DEMO_API_PORT", &port)
+        .env("DEMO_DIR", dir.to_str().unwrap())
+        .args(["run", demo, "--headless", "--operator", "ops-lead"])
+        .args(extra)
+        .stdin(stdin)
+        .output()
+}
+
 #[test]
 fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
     let s = Sandbox::new();
-    let ran = s.run(demo, "", &["--yes"]);
+    let ran = demo(&s, "", &["--yes"]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert!(
         ran.stdout.contains("token ****"),
@@ -473,17 +491,26 @@ fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
     let report = s.report_json();
     assert_eq!(step(&report, "warm-cache")["attempts"], 2);
     assert_eq!(step(&report, "go")["status"], "passed");
+    let checks: Vec<_> = report["state"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|st| st["plan"]["kind"] == "http" || st["plan"]["kind"] == "sql")
+        .collect();
+    assert!(checks.len() >= 2, "the demo shows an HTTP and a SQL check");
+    assert!(checks.iter().all(|st| st["status"] == "passed"), "{}", ran.stdout);
+    assert!(s.report_md().contains("## Success criteria"));
 
     // backup, two sign-offs, GO, deploy confirmation; then rollback at the migration's.
     let s = Sandbox::new();
-    let ran = s.run(demo, "y\ny\ny\ny\ny\nrollback smoke failed\ny\n", &[]);
+    let ran = demo(&s, "y\ny\ny\ny\ny\nrollback smoke failed\ny\n", &[]);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
     let report = s.report_json();
     assert_eq!(step(&report, "deploy")["undo"]["outcome"], "passed");
     assert_eq!(report["state"]["rollback"]["undo"][0], "deploy");
 
     let s = Sandbox::new();
-    let ran = s.run(demo, "", &["--yes", "--dry-run"]);
+    let ran = demo(&s, "", &["--yes", "--dry-run"]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
 }
 
