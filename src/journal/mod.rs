@@ -134,7 +134,7 @@ pub async fn fold_run(
     run_id: &str,
     mut each: impl FnMut(&Event, &RunState),
 ) -> Result<RunState, StoreError> {
-    const PAGE: u32 = 64;
+    const PAGE: u32 = 16;
     let mut state = RunState::default();
     let mut after = 0;
     loop {
