@@ -33,9 +33,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Runbook(_) | Error::Theme(_) => 2,
-            Error::Journal(
-                StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::Unsupported { .. },
-            ) => 2,
+            Error::Journal(StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. }) => 2,
             _ => 1,
         }
     }

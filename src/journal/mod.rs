@@ -2,7 +2,7 @@
 
 mod describe;
 pub mod event;
-mod sqlite;
+mod sql_store;
 pub mod state;
 mod store;
 
@@ -13,7 +13,7 @@ use chrono::Utc;
 
 pub use describe::describe;
 pub use event::*;
-pub use sqlite::SqliteStore;
+pub use sql_store::{SqlStore, without_password};
 pub use state::RunState;
 pub use store::{RunRecord, Store, StoreError};
 
@@ -22,16 +22,18 @@ use crate::runbook::Redactor;
 /// Where the journal is when nothing says otherwise.
 pub const DEFAULT_LOCATION: &str = ".tminus/journal.db";
 
-/// Opens the journal named by `--journal` / `TMINUS_JOURNAL`: a file path means SQLite.
+/// Opens the journal named by `--journal` / `TMINUS_JOURNAL`: a `postgres://` URL means
+/// PostgreSQL, anything else a SQLite file.
 pub async fn open(location: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
-        return Err(StoreError::Unsupported {
-            location: "postgres://…".into(),
-            what: "a PostgreSQL journal is not available in this build; use a SQLite path".into(),
-        });
+    if is_postgres(location) {
+        return Ok(Arc::new(SqlStore::open_postgres(location).await?));
     }
     let path = location.strip_prefix("sqlite://").unwrap_or(location);
-    Ok(Arc::new(SqliteStore::open(Path::new(path)).await?))
+    Ok(Arc::new(SqlStore::open_sqlite(Path::new(path)).await?))
+}
+
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
 /// The folder reports are written to: `reports/` beside a file journal.
@@ -44,7 +46,11 @@ pub fn logs_dir(location: &str) -> PathBuf {
     beside(location).join("logs")
 }
 
+/// Beside a file journal; for a PostgreSQL journal, `.tminus/` here.
 fn beside(location: &str) -> PathBuf {
+    if is_postgres(location) {
+        return PathBuf::from(".tminus");
+    }
     let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())

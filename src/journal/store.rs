@@ -37,8 +37,6 @@ pub enum StoreError {
     },
     #[error("journal {location}: no run `{run_id}`")]
     NoSuchRun { location: String, run_id: String },
-    #[error("journal {location}: {what}")]
-    Unsupported { location: String, what: String },
     #[error("journal {location}: no runs yet")]
     NoRuns { location: String },
 }

@@ -1,0 +1,246 @@
+//! The journal in SQL: one implementation over SQLite (an embedded file in WAL mode, shared by
+//! the lead and local readers) and PostgreSQL (for a team that watches from other machines).
+//! Both run the same statements; only connecting and migrations differ.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, Row};
+
+use super::event::{Event, EventKind};
+use super::store::{RunRecord, Store, StoreError};
+
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The same code for either pool: each arm is compiled for its own database.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            Pool::Sqlite($pool) => $body,
+            Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+const INSERT_RUN: &str = "INSERT INTO runs (id, runbook, path, hash, operator, host, mode, started_at) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const INSERT_EVENT: &str =
+    "INSERT INTO events (run_id, seq, at, kind, step, payload, data) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const FINISH_RUN: &str = "UPDATE runs SET ended_at = $1, outcome = $2 WHERE id = $3";
+const SELECT_RUNS: &str = "SELECT id, runbook, path, operator, host, mode, started_at, ended_at, outcome \
+                           FROM runs ORDER BY started_at DESC, id DESC";
+const SELECT_EVENTS: &str = "SELECT seq, at, step, payload, data FROM events \
+                             WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
+pub struct SqlStore {
+    pool: Pool,
+    location: String,
+}
+
+impl SqlStore {
+    /// Opens (creating if needed) the SQLite journal at `path` and brings its schema up to date.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        let location = path.display().to_string();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                location: location.clone(),
+                dir: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL: a committed event survives a crash of the process; only a power cut
+            // can take the last transactions, and never corrupts the file.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let db = |source| StoreError::Database {
+            location: location.clone(),
+            source,
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                location: location.clone(),
+                source,
+            })?;
+        Ok(SqlStore {
+            pool: Pool::Sqlite(pool),
+            location,
+        })
+    }
+
+    /// Connects to a PostgreSQL journal and brings its schema up to date.
+    pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
+        let location = without_password(url);
+        let db = |source| StoreError::Database {
+            location: location.clone(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(db)?
+            .log_statements(tracing::log::LevelFilter::Debug);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                location: location.clone(),
+                source,
+            })?;
+        Ok(SqlStore {
+            pool: Pool::Postgres(pool),
+            location,
+        })
+    }
+
+    fn db(&self) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        |source| StoreError::Database {
+            location: self.location.clone(),
+            source,
+        }
+    }
+}
+
+/// A URL as it may be shown: the password replaced by `****`.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn location(&self) -> &str {
+        &self.location
+    }
+
+    async fn append(&self, events: &[Event]) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await.map_err(self.db())?;
+            for event in events {
+                if let EventKind::RunStarted(info) = &event.kind {
+                    sqlx::query(INSERT_RUN)
+                        .bind(&event.run_id)
+                        .bind(&info.runbook)
+                        .bind(&info.path)
+                        .bind(&info.hash)
+                        .bind(&info.operator)
+                        .bind(&info.host)
+                        .bind(info.mode.label())
+                        .bind(event.at.to_rfc3339())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db())?;
+                }
+                let payload = serde_json::to_string(&event.kind).expect("events serialize");
+                sqlx::query(INSERT_EVENT)
+                    .bind(&event.run_id)
+                    .bind(event.seq)
+                    .bind(event.at.to_rfc3339())
+                    .bind(event.kind.name())
+                    .bind(&event.step)
+                    .bind(payload)
+                    .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db())?;
+                if let EventKind::RunFinished { outcome } = &event.kind {
+                    sqlx::query(FINISH_RUN)
+                        .bind(event.at.to_rfc3339())
+                        .bind(outcome.as_str())
+                        .bind(&event.run_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(self.db())?;
+                }
+            }
+            tx.commit().await.map_err(self.db())
+        })
+    }
+
+    async fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(SELECT_RUNS).fetch_all(pool).await.map_err(self.db())?;
+            Ok(rows
+                .iter()
+                .map(|row| RunRecord {
+                    id: row.get("id"),
+                    runbook: row.get("runbook"),
+                    path: row.get("path"),
+                    operator: row.get("operator"),
+                    host: row.get("host"),
+                    mode: row.get("mode"),
+                    started_at: parse_time(row.get("started_at")),
+                    ended_at: row.get::<Option<String>, _>("ended_at").map(|t| parse_time(&t)),
+                    outcome: row.get("outcome"),
+                })
+                .collect())
+        })
+    }
+
+    async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
+        with_pool!(self, pool => {
+            let rows = sqlx::query(SELECT_EVENTS)
+                .bind(run_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(self.db())?;
+            rows.iter()
+                .map(|row| {
+                    let seq: i64 = row.get("seq");
+                    let kind = serde_json::from_str(row.get("payload")).map_err(|source| StoreError::Corrupt {
+                        location: self.location.clone(),
+                        run_id: run_id.to_string(),
+                        seq,
+                        source,
+                    })?;
+                    Ok(Event {
+                        run_id: run_id.to_string(),
+                        seq,
+                        at: parse_time(row.get("at")),
+                        step: row.get("step"),
+                        kind,
+                        data: row.get::<Option<Vec<u8>>, _>("data").unwrap_or_default(),
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+fn parse_time(text: &str) -> DateTime<Utc> {
+    DateTime::<Utc>::from_str(text)
+        .or_else(|_| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)))
+        .unwrap_or_default()
+}

@@ -1,0 +1,213 @@
+//! The store parity suite: the same tests against the SQLite journal and the PostgreSQL one
+//! (the server named by TMINUS_TEST_POSTGRES_URL, in a schema of its own per test).
+
+mod support;
+
+use chrono::Utc;
+use support::{Sandbox, database_url};
+use tminus::journal::{self, Event, EventKind, Mode, RunInfo, RunOutcome, Store, Stream};
+
+fn info() -> RunInfo {
+    RunInfo {
+        runbook: "Batch 2 rollout".into(),
+        path: "runbooks/batch2.toml".into(),
+        hash: "abc123".into(),
+        operator: "ops-lead".into(),
+        host: "deploy-01".into(),
+        mode: Mode::Live,
+        start: None,
+        owner: None,
+        vars: Vec::new(),
+        contacts: Vec::new(),
+        phases: Vec::new(),
+        rollback: Vec::new(),
+    }
+}
+
+fn event(run: &str, seq: i64, kind: EventKind, data: &[u8]) -> Event {
+    Event {
+        run_id: run.into(),
+        seq,
+        at: Utc::now(),
+        step: Some("deploy".into()),
+        kind,
+        data: data.to_vec(),
+    }
+}
+
+/// A PostgreSQL URL whose tables live in a fresh schema, so tests never see each other's runs.
+async fn postgres_schema(base: &str, name: &str) -> String {
+    use sqlx::{Connection, Executor};
+    let schema = format!("tminus_{name}_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("the test PostgreSQL answers");
+    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
+        .await
+        .unwrap();
+    let joiner = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{joiner}options=-c%20search_path%3D{schema}")
+}
+
+async fn parity(store: &dyn Store) {
+    let run = "20251127-084500-a1b2";
+    let hostile = b"ok \xff\xfe\x00 bytes\n\x1b[2J".to_vec();
+    store
+        .append(&[
+            event(run, 1, EventKind::RunStarted(info()), b""),
+            event(
+                run,
+                2,
+                EventKind::Output {
+                    stream: Stream::Stdout,
+                    lines: 1,
+                },
+                &hostile,
+            ),
+        ])
+        .await
+        .unwrap();
+    let runs = store.runs().await.unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].operator.as_str(), runs[0].outcome.as_deref()),
+        ("ops-lead", None)
+    );
+
+    // Gap-free and append-only: a seq is written once.
+    let again = store
+        .append(&[event(
+            run,
+            2,
+            EventKind::Note {
+                who: "x".into(),
+                text: "y".into(),
+            },
+            b"",
+        )])
+        .await;
+    assert!(again.is_err(), "a second event 2 was accepted");
+    // A failed append leaves nothing behind: all of a batch or none of it.
+    let batch = store
+        .append(&[
+            event(
+                run,
+                3,
+                EventKind::Note {
+                    who: "ops".into(),
+                    text: "half".into(),
+                },
+                b"",
+            ),
+            event(
+                run,
+                2,
+                EventKind::Note {
+                    who: "ops".into(),
+                    text: "clash".into(),
+                },
+                b"",
+            ),
+        ])
+        .await;
+    assert!(batch.is_err());
+    assert_eq!(
+        store.events(run, 0, 100).await.unwrap().len(),
+        2,
+        "half a batch was kept"
+    );
+
+    store
+        .append(&[event(
+            run,
+            3,
+            EventKind::RunFinished {
+                outcome: RunOutcome::RolledBack,
+            },
+            b"",
+        )])
+        .await
+        .unwrap();
+    let back = store.events(run, 0, 100).await.unwrap();
+    assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(back[1].data, hostile, "every byte of output comes back");
+    assert_eq!(
+        back[2].kind,
+        EventKind::RunFinished {
+            outcome: RunOutcome::RolledBack
+        }
+    );
+    assert_eq!(
+        store.events(run, 1, 1).await.unwrap()[0].seq,
+        2,
+        "pages start after a seq"
+    );
+    assert_eq!(
+        store.runs().await.unwrap()[0].outcome.as_deref(),
+        Some("rolled_back")
+    );
+    assert_eq!(store.run(None).await.unwrap().id, run);
+    assert!(store.run(Some("nope")).await.is_err());
+}
+
+#[tokio::test]
+async fn sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.db");
+    let store = journal::open(path.to_str().unwrap()).await.unwrap();
+    parity(store.as_ref()).await;
+    // Append-only in the database itself, not only in tminus.
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert!(conn.execute("UPDATE events SET kind = 'x'").await.is_err());
+    assert!(conn.execute("DELETE FROM events").await.is_err());
+}
+
+#[tokio::test]
+async fn postgres_store() {
+    let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let url = postgres_schema(&base, "parity").await;
+    let store = journal::open(&url).await.unwrap();
+    parity(store.as_ref()).await;
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    assert!(conn.execute("UPDATE events SET kind = 'x'").await.is_err());
+    assert!(conn.execute("DELETE FROM events").await.is_err());
+}
+
+#[tokio::test]
+async fn a_whole_run_journaled_in_postgres_reports_like_sqlite() {
+    let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let url = postgres_schema(&base, "run").await;
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        "[runbook]\nname = \"pg day\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"hello\"\n  run = \"echo hello from the lead\"\n  [[phase.step]]\n  id = \"go\"\n  gate = \"GO?\"\n",
+    );
+    let ran = s
+        .tminus()
+        .env("TMINUS_JOURNAL", &url)
+        .args(["run", "day.toml", "--headless", "--yes"])
+        .output();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let report = s
+        .tminus()
+        .env("TMINUS_JOURNAL", &url)
+        .args(["report", "--format", "json"])
+        .output();
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(json["state"]["outcome"], "succeeded");
+    assert_eq!(
+        support::step(&json, "hello")["output"]["lines"][0],
+        "hello from the lead"
+    );
+    let runs = s.tminus().env("TMINUS_JOURNAL", &url).args(["runs"]).output();
+    assert!(runs.stdout.contains("pg day"), "{}", runs.stdout);
+}
