@@ -11,6 +11,7 @@ use crate::engine::{self, Engine};
 use crate::error::Error;
 use crate::journal::{self, Journal, Mode};
 use crate::runbook::{self, Runbook, format_duration};
+use crate::tui::app::Session;
 use crate::tui::theme::Theme;
 use crate::{headless, report, tui};
 
@@ -46,6 +47,21 @@ enum Cmd {
         #[arg(long)]
         operator: Option<String>,
         /// Colours of the full screen: default, light, high-contrast, or a theme file.
+        #[arg(long, value_name = "NAME|PATH")]
+        theme: Option<String>,
+    },
+    /// Watch a run read-only (default: the newest live run), as the lead sees it.
+    Watch {
+        run_id: Option<String>,
+        #[arg(long, value_name = "NAME|PATH")]
+        theme: Option<String>,
+    },
+    /// Play a finished run back.
+    Replay {
+        run_id: String,
+        /// How many times faster than it happened.
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
         #[arg(long, value_name = "NAME|PATH")]
         theme: Option<String>,
     },
@@ -170,6 +186,15 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             crate::example_api::load_db(&sql, &db).await?;
             Ok(0)
         }
+        Cmd::Watch { run_id, theme } => observe(&cli.journal, run_id, None, theme).await,
+        Cmd::Replay { run_id, speed, theme } => {
+            if !(speed > 0.0 && speed.is_finite()) {
+                return Err(Error::Usage(format!(
+                    "--speed {speed}: give a number above 0, like 10"
+                )));
+            }
+            observe(&cli.journal, Some(run_id), Some(speed), theme).await
+        }
         Cmd::Runs => {
             let store = journal::open(&cli.journal).await?;
             let runs = store.runs().await?;
@@ -208,6 +233,50 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             Ok(0)
         }
+    }
+}
+
+/// `watch` (no speed) follows a run as it is journaled; `replay` plays a finished one back.
+/// Either way the journal is opened read-only: nothing here can write it.
+async fn observe(
+    location: &str,
+    run_id: Option<String>,
+    speed: Option<f64>,
+    theme: Option<String>,
+) -> Result<i32, Error> {
+    let store = journal::open_read_only(location).await?;
+    let run = match speed {
+        None => store.live_run(run_id.as_deref()).await?,
+        Some(_) => store.run(run_id.as_deref()).await?,
+    };
+    let (to, events) = mpsc::channel(64);
+    let feed = match speed {
+        None => tokio::spawn(journal::follow(store.clone(), run.id.clone(), 0, to)),
+        Some(speed) => tokio::spawn(journal::replay(store.clone(), run.id.clone(), speed, to)),
+    };
+    if std::io::stdout().is_terminal() {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let theme = Theme::load(theme.as_deref(), no_color)?;
+        let session = if speed.is_some() {
+            Session::Replay
+        } else {
+            Session::Watching
+        };
+        let options = tui::Options {
+            operator: run.operator.clone(),
+            theme,
+            session,
+        };
+        tui::drive(events, None, options)
+            .await
+            .map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
+        feed.abort();
+    } else {
+        headless::show(events).await;
+    }
+    match feed.await {
+        Ok(Err(e)) => Err(e.into()),
+        _ => Ok(0),
     }
 }
 
@@ -261,7 +330,16 @@ async fn run(
     let engine = tokio::spawn(engine.run());
     match screen {
         Some(theme) => {
-            let shown = tui::drive(event_rx, command_tx, tui::Options { operator, theme }).await;
+            let shown = tui::drive(
+                event_rx,
+                Some(command_tx),
+                tui::Options {
+                    operator,
+                    theme,
+                    session: Session::Lead,
+                },
+            )
+            .await;
             if let Err(e) = shown {
                 // The run goes on without a screen: nothing the engine journals is lost.
                 tracing::error!("the screen failed: {e}");

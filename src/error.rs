@@ -24,6 +24,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Usage(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -32,8 +34,10 @@ impl Error {
     /// Bad input is 2, as the CLI contract says; anything that broke mid-way is 1.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Runbook(_) | Error::Theme(_) => 2,
-            Error::Journal(StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. }) => 2,
+            Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) => 2,
+            Error::Journal(
+                StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
+            ) => 2,
             _ => 1,
         }
     }

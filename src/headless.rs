@@ -91,6 +91,16 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Com
     }
 }
 
+/// Prints a run's events as they come, for an observer without a terminal.
+pub async fn show(mut events: mpsc::Receiver<Event>) {
+    let colour = std::io::stdout().is_terminal();
+    let mut state = RunState::default();
+    while let Some(event) = events.recv().await {
+        state.apply(&event);
+        print_event(&event, &state, colour);
+    }
+}
+
 /// What `--yes` says to a prompt, or why it will not answer it.
 fn auto_answer(
     prompt: &Prompt,

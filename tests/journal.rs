@@ -35,20 +35,6 @@ fn event(run: &str, seq: i64, kind: EventKind, data: &[u8]) -> Event {
     }
 }
 
-/// A PostgreSQL URL whose tables live in a fresh schema, so tests never see each other's runs.
-async fn postgres_schema(base: &str, name: &str) -> String {
-    use sqlx::{Connection, Executor};
-    let schema = format!("tminus_{name}_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("the test PostgreSQL answers");
-    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
-        .await
-        .unwrap();
-    let joiner = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{joiner}options=-c%20search_path%3D{schema}")
-}
-
 async fn parity(store: &dyn Store) {
     let run = "20251127-084500-a1b2";
     let hostile = b"ok \xff\xfe\x00 bytes\n\x1b[2J".to_vec();
@@ -170,7 +156,7 @@ async fn postgres_store() {
     let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") else {
         return;
     };
-    let url = postgres_schema(&base, "parity").await;
+    let url = support::postgres_schema(&base, "parity").await;
     let store = journal::open(&url).await.unwrap();
     parity(store.as_ref()).await;
     use sqlx::{Connection, Executor};
@@ -184,7 +170,7 @@ async fn a_whole_run_journaled_in_postgres_reports_like_sqlite() {
     let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") else {
         return;
     };
-    let url = postgres_schema(&base, "run").await;
+    let url = support::postgres_schema(&base, "run").await;
     let s = Sandbox::new();
     s.write(
         "day.toml",

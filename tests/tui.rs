@@ -161,3 +161,46 @@ fn quitting_while_a_step_runs_asks_and_an_abort_is_journaled() {
     assert_eq!(step(&report, "wait")["status"], "aborted");
     assert_eq!(step(&report, "wait")["message"], "aborted by naledi");
 }
+
+#[test]
+fn an_observer_sees_the_leads_screen_and_cannot_act() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        "[runbook]\nname = \"watched day\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"hello\"\n  \
+         run = \"echo hello from the lead\"\n  [[phase.step]]\n  id = \"check\"\n  manual = \"Dashboards are green\"\n",
+    );
+    let mut lead = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(s.path())
+        .env("TMINUS_JOURNAL", s.journal())
+        .args(["run", "day.toml", "--headless", "--operator", "naledi"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lead_out = BufReader::new(lead.stdout.take().unwrap()).lines();
+    while !lead_out.next().unwrap().unwrap().contains("? check:") {}
+
+    let mut screen = Screen::start(&s, &["watch"]);
+    screen.wait_for("WATCHING");
+    screen.wait_for("lead naledi");
+    screen.wait_for("Dashboards are green");
+    // Select the step that printed, and read its output.
+    screen.press("k");
+    screen.wait_for("hello from the lead");
+    screen.press("R");
+    screen.wait_for("read-only session: only the lead (naledi) can act on this run");
+    screen.press("\r");
+    assert!(
+        !screen.text().contains("Checklist"),
+        "an observer never gets the lead's prompt"
+    );
+
+    writeln!(lead.stdin.as_mut().unwrap(), "y").unwrap();
+    assert_eq!(lead.wait().unwrap().code(), Some(0));
+    screen.wait_for("SUCCEEDED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 0);
+}

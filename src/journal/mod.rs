@@ -32,6 +32,77 @@ pub async fn open(location: &str) -> Result<Arc<dyn Store>, StoreError> {
     Ok(Arc::new(SqlStore::open_sqlite(Path::new(path)).await?))
 }
 
+/// Opens a journal to watch: read-only all the way down to the database connection.
+pub async fn open_read_only(location: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if is_postgres(location) {
+        return Ok(Arc::new(SqlStore::open_postgres_read_only(location).await?));
+    }
+    let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
+    if !path.exists() {
+        return Err(StoreError::NoJournal {
+            location: path.display().to_string(),
+        });
+    }
+    Ok(Arc::new(SqlStore::open_sqlite_read_only(path).await?))
+}
+
+/// Sends a run's events, from `after` on, as they are journaled, until the run has finished
+/// and every event is sent, or nobody listens any more.
+pub async fn follow(
+    store: Arc<dyn Store>,
+    run_id: String,
+    after: i64,
+    to: tokio::sync::mpsc::Sender<Event>,
+) -> Result<(), StoreError> {
+    let mut last = after;
+    loop {
+        let page = store.events(&run_id, last, 256).await?;
+        if page.is_empty() {
+            store.wait(&run_id, last).await;
+            continue;
+        }
+        for event in page {
+            last = event.seq;
+            let finished = matches!(event.kind, EventKind::RunFinished { .. });
+            if to.send(event).await.is_err() || finished {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Sends a finished run's events again with the pauses they had, `speed` times faster; no
+/// pause is longer than five seconds, so a long wait at a gate does not stall the replay.
+pub async fn replay(
+    store: Arc<dyn Store>,
+    run_id: String,
+    speed: f64,
+    to: tokio::sync::mpsc::Sender<Event>,
+) -> Result<(), StoreError> {
+    let mut after = 0;
+    let mut previous: Option<chrono::DateTime<Utc>> = None;
+    loop {
+        let page = store.events(&run_id, after, 64).await?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        for event in page {
+            if let Some(before) = previous {
+                let gap = (event.at - before)
+                    .to_std()
+                    .unwrap_or_default()
+                    .div_f64(speed.max(0.001));
+                tokio::time::sleep(gap.min(std::time::Duration::from_secs(5))).await;
+            }
+            previous = Some(event.at);
+            after = event.seq;
+            if to.send(event).await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+}
+
 pub fn is_postgres(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -45,7 +45,12 @@ const SELECT_EVENTS: &str = "SELECT seq, at, step, payload, data FROM events \
 pub struct SqlStore {
     pool: Pool,
     location: String,
+    /// PostgreSQL notifications of appends, for readers that follow a run.
+    listener: tokio::sync::Mutex<Option<PgListener>>,
 }
+
+/// How often a SQLite reader looks for new events: the file has no notifications.
+const POLL: Duration = Duration::from_millis(15);
 
 impl SqlStore {
     /// Opens (creating if needed) the SQLite journal at `path` and brings its schema up to date.
@@ -83,10 +88,58 @@ impl SqlStore {
                 location: location.clone(),
                 source,
             })?;
-        Ok(SqlStore {
-            pool: Pool::Sqlite(pool),
+        Ok(SqlStore::new(Pool::Sqlite(pool), location))
+    }
+
+    /// Opens a SQLite journal for reading only: nothing through it can write the file.
+    pub async fn open_sqlite_read_only(path: &Path) -> Result<Self, StoreError> {
+        let location = path.display().to_string();
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let db = |source| StoreError::Database {
+            location: location.clone(),
+            source,
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        Ok(SqlStore::new(Pool::Sqlite(pool), location))
+    }
+
+    /// Connects to a PostgreSQL journal for reading only: every transaction of the session is
+    /// read-only, so the server refuses any write.
+    pub async fn open_postgres_read_only(url: &str) -> Result<Self, StoreError> {
+        let location = without_password(url);
+        let db = |source| StoreError::Database {
+            location: location.clone(),
+            source,
+        };
+        let options = PgConnectOptions::from_str(url)
+            .map_err(db)?
+            .options([("default_transaction_read_only", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let mut listener = PgListener::connect_with(&pool).await.map_err(db)?;
+        listener.listen("tminus_events").await.map_err(db)?;
+        let store = SqlStore::new(Pool::Postgres(pool), location);
+        *store.listener.lock().await = Some(listener);
+        Ok(store)
+    }
+
+    fn new(pool: Pool, location: String) -> Self {
+        SqlStore {
+            pool,
             location,
-        })
+            listener: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// Connects to a PostgreSQL journal and brings its schema up to date.
@@ -112,10 +165,7 @@ impl SqlStore {
                 location: location.clone(),
                 source,
             })?;
-        Ok(SqlStore {
-            pool: Pool::Postgres(pool),
-            location,
-        })
+        Ok(SqlStore::new(Pool::Postgres(pool), location))
     }
 
     fn db(&self) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
@@ -185,6 +235,32 @@ impl Store for SqlStore {
             }
             tx.commit().await.map_err(self.db())
         })
+    }
+
+    async fn wait(&self, run_id: &str, after: i64) {
+        let mut listener = self.listener.lock().await;
+        let Some(listener) = listener.as_mut() else {
+            tokio::time::sleep(POLL).await;
+            return;
+        };
+        // A notification names the run and seq appended; a quiet second re-reads anyway, in case
+        // a notification was missed while the connection was re-established.
+        let quiet = tokio::time::sleep(Duration::from_secs(1));
+        tokio::pin!(quiet);
+        loop {
+            tokio::select! {
+                note = listener.recv() => match note {
+                    Ok(note) => {
+                        let (run, seq) = note.payload().split_once(' ').unwrap_or_default();
+                        if run == run_id && seq.parse::<i64>().is_ok_and(|s| s > after) {
+                            return;
+                        }
+                    }
+                    Err(_) => return,
+                },
+                _ = &mut quiet => return,
+            }
+        }
     }
 
     async fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {

@@ -37,6 +37,8 @@ pub enum StoreError {
     },
     #[error("journal {location}: no run `{run_id}`")]
     NoSuchRun { location: String, run_id: String },
+    #[error("no journal at {location}: nothing has run there yet (or give --journal)")]
+    NoJournal { location: String },
     #[error("journal {location}: no runs yet")]
     NoRuns { location: String },
 }
@@ -70,6 +72,10 @@ pub trait Store: Send + Sync {
     /// Up to `limit` events of a run with `seq > after`, in order.
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
 
+    /// Returns once events of `run_id` after `after` may have been appended: on a notification
+    /// where the database sends them, else after a short poll interval.
+    async fn wait(&self, run_id: &str, after: i64);
+
     /// A run by id, or the newest run when `id` is `None`.
     async fn run(&self, id: Option<&str>) -> Result<RunRecord, StoreError> {
         let runs = self.runs().await?;
@@ -83,6 +89,18 @@ pub trait Store: Send + Sync {
                     run_id: id.to_string(),
                 }),
             None => runs.into_iter().next().ok_or(StoreError::NoRuns { location }),
+        }
+    }
+
+    /// A run by id, or the newest run still going (the newest of all when none is).
+    async fn live_run(&self, id: Option<&str>) -> Result<RunRecord, StoreError> {
+        if id.is_some() {
+            return self.run(id).await;
+        }
+        let runs = self.runs().await?;
+        match runs.iter().position(|r| r.outcome.is_none()) {
+            Some(i) => Ok(runs[i].clone()),
+            None => self.run(None).await,
         }
     }
 }

@@ -58,6 +58,16 @@ pub enum Modal {
     Help,
 }
 
+/// Whose screen this is: only the lead's sends anything to the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    Lead,
+    /// `tminus watch`: the same screen, read-only.
+    Watching,
+    /// `tminus replay`: a finished run played back.
+    Replay,
+}
+
 /// What a key asks of the loop around the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -66,6 +76,7 @@ pub enum Action {
 }
 
 pub struct App {
+    pub session: Session,
     pub state: RunState,
     pub operator: String,
     pub theme: Theme,
@@ -96,8 +107,9 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(operator: String, theme: Theme, now: DateTime<Utc>) -> Self {
+    pub fn new(operator: String, theme: Theme, now: DateTime<Utc>, session: Session) -> Self {
         App {
+            session,
             state: RunState::default(),
             operator,
             theme,
@@ -139,6 +151,9 @@ impl App {
             _ => {}
         }
         if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
+            if self.session != Session::Lead {
+                return None;
+            }
             self.asked = Some(event.seq);
             self.prompt_hidden = false;
             if self.quit_when_idle && prompt.blocks() {
@@ -193,6 +208,9 @@ impl App {
     /// Handles one key press. Pure state change plus the commands it yields: no terminal here.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Action> {
         self.notice = None;
+        if self.session != Session::Lead {
+            return self.observer_key(key);
+        }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             self.quit_when_idle = true;
             return vec![Action::Send(Command::Interrupt)];
@@ -217,6 +235,45 @@ impl App {
             Some(Modal::Prompt { input: Some(input) }) => self.prompt_typing(key, input),
             Some(Modal::Prompt { input: None }) => self.prompt_key(key),
             None => self.browse_key(key),
+        }
+    }
+
+    /// An observer looks around freely; every key that would act on the run is refused.
+    fn observer_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL)
+            || matches!(
+                key.code,
+                KeyCode::Enter | KeyCode::Char('R' | 'd' | 'y' | 's' | 'r' | 'x')
+            )
+            || (key.code == KeyCode::Char('n') && self.search.is_none() && self.modal.is_none());
+        if control {
+            let lead = self
+                .state
+                .info
+                .as_ref()
+                .map_or("the lead", |i| i.operator.as_str());
+            self.notice = Some(format!(
+                "read-only session: only the lead ({lead}) can act on this run"
+            ));
+            return Vec::new();
+        }
+        match (&self.modal, key.code) {
+            (_, KeyCode::Char('q')) if self.modal.is_none() => vec![Action::Exit],
+            (Some(Modal::Typing { .. }), _) | (Some(Modal::Help), _) | (None, _) => {
+                let lead_modal = self.modal.clone();
+                match lead_modal {
+                    Some(Modal::Typing { input }) => self.typing(key, input, |_, _| Vec::new()),
+                    Some(_) => {
+                        self.modal = None;
+                        Vec::new()
+                    }
+                    None => self.browse_key(key),
+                }
+            }
+            _ => {
+                self.modal = None;
+                Vec::new()
+            }
         }
     }
 

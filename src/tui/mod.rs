@@ -31,16 +31,18 @@ const EVENTS_PER_TURN: usize = 256;
 pub struct Options {
     pub operator: String,
     pub theme: Theme,
+    pub session: app::Session,
 }
 
 /// Runs the screen until the operator quits after the run, or the run ends after a quit.
+/// `commands` is `None` for a watch or a replay: such a session has nothing to send them to.
 pub async fn drive(
     mut events: mpsc::Receiver<Event>,
-    commands: mpsc::Sender<Command>,
+    commands: Option<mpsc::Sender<Command>>,
     options: Options,
 ) -> std::io::Result<()> {
     let mut screen = terminal::Screen::enter()?;
-    let mut app = App::new(options.operator, options.theme, Utc::now());
+    let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -62,7 +64,9 @@ pub async fn drive(
                     for action in app.on_key(key) {
                         match action {
                             Action::Send(command) => {
-                                let _ = commands.send(command).await;
+                                if let Some(commands) = &commands {
+                                    let _ = commands.send(command).await;
+                                }
                             }
                             Action::Exit => return Ok(()),
                         }
@@ -77,7 +81,7 @@ pub async fn drive(
                 let mut next = event;
                 let mut folded = 0;
                 while let Some(event) = next {
-                    if let Some(Action::Send(command)) = app.apply(&event) {
+                    if let (Some(Action::Send(command)), Some(commands)) = (app.apply(&event), &commands) {
                         let _ = commands.send(command).await;
                     }
                     folded += 1;

@@ -74,7 +74,12 @@ impl Script {
     fn new() -> Self {
         let runbook = crate::runbook::parse(std::path::Path::new("batch2.toml"), RUNBOOK, &|_| None).unwrap();
         let mut script = Script {
-            app: App::new("ops-lead".into(), Theme::load(None, false).unwrap(), at(0)),
+            app: App::new(
+                "ops-lead".into(),
+                Theme::load(None, false).unwrap(),
+                at(0),
+                super::app::Session::Lead,
+            ),
             seq: 0,
         };
         script.push(

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::ansi::styled_line;
-use super::app::{App, Modal, Pane, Purpose};
+use super::app::{App, Modal, Pane, Purpose, Session};
 use crate::journal::state::{PhaseState, StepState, StepStatus};
 use crate::journal::{Decision, Mode, Prompt, RunOutcome};
 use crate::runbook::format_duration;
@@ -80,9 +80,11 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new(" tminus  starting…"), area);
         return;
     };
-    let (mode, mode_style) = match info.mode {
-        Mode::Live => ("LIVE", t.strong(t.fail)),
-        Mode::DryRun => ("DRY-RUN", t.strong(t.warn)),
+    let (mode, mode_style) = match (app.session, info.mode) {
+        (Session::Watching, _) => ("WATCHING", t.strong(t.accent)),
+        (Session::Replay, _) => ("REPLAY", t.strong(t.accent)),
+        (Session::Lead, Mode::Live) => ("LIVE", t.strong(t.fail)),
+        (Session::Lead, Mode::DryRun) => ("DRY-RUN", t.strong(t.warn)),
     };
     let (label, color) = status(app);
     let countdown = t_zero(app).map(|zero| {
@@ -505,6 +507,15 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
             Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
             _ => vec![("Esc", "close")],
         },
+        None if app.session != Session::Lead => vec![
+            ("↑↓", "select"),
+            ("Tab", "pane"),
+            ("/", "search"),
+            ("f", "follow"),
+            ("?", "help"),
+            ("q", "quit"),
+            ("", "read-only"),
+        ],
         None => {
             let mut keys = vec![("↑↓", "select"), ("Tab", "pane")];
             if app.open_prompt().is_some_and(Prompt::blocks) {
