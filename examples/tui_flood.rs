@@ -20,12 +20,7 @@ struct Session {
 impl Session {
     fn start(bin: &str, dir: &std::path::Path, runbook: &str) -> Self {
         let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 40,
-                cols: 120,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
+            .openpty(PtySize { rows: 40, cols: 120, pixel_width: 0, pixel_height: 0 })
             .unwrap();
         let mut command = CommandBuilder::new(bin);
         command.args(["run", runbook, "--operator", "bench"]);
@@ -47,12 +42,7 @@ impl Session {
             }
         });
         let writer = pty.master.take_writer().unwrap();
-        Session {
-            parser,
-            writer,
-            child,
-            _master: pty.master,
-        }
+        Session { parser, writer, child, _master: pty.master }
     }
 
     fn shows(&self, text: &str) -> bool {
@@ -104,26 +94,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 fn report(name: &str, mut ms: Vec<f64>) -> f64 {
     ms.sort_by(f64::total_cmp);
     let (p50, p99, max) = (percentile(&ms, 50.0), percentile(&ms, 99.0), ms[ms.len() - 1]);
-    println!(
-        "{name:<34} {:>4} samples   p50 {p50:6.1} ms   p99 {p99:6.1} ms   max {max:6.1} ms",
-        ms.len()
-    );
+    println!("{name:<34} {:>4} samples   p50 {p50:6.1} ms   p99 {p99:6.1} ms   max {max:6.1} ms", ms.len());
     p99
 }
 
 fn main() {
-    let bin = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "target/release/tminus".into());
+    let bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/tminus".into());
     // The child runs in a temp folder: name the binary absolutely.
-    let bin = std::fs::canonicalize(&bin)
-        .unwrap_or_else(|e| panic!("{bin}: {e}"))
-        .display()
-        .to_string();
-    let megabytes: u64 = std::env::var("FLOOD_MB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
+    let bin = std::fs::canonicalize(&bin).unwrap_or_else(|e| panic!("{bin}: {e}")).display().to_string();
+    let megabytes: u64 = std::env::var("FLOOD_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("idle.toml"),
@@ -171,8 +150,5 @@ fn main() {
         "ratio flood / idle at p99: {:.2}x   (goal: keys within 50 ms)",
         flood_p99 / idle_p99.max(0.001)
     );
-    println!(
-        "peak memory of tminus: {:.1} MB   (goal: under 64 MB)",
-        peak_kb as f64 / 1024.0
-    );
+    println!("peak memory of tminus: {:.1} MB   (goal: under 64 MB)", peak_kb as f64 / 1024.0);
 }

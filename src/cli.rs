@@ -122,24 +122,24 @@ enum Format {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tminus: cannot start: {e}");
             return 1;
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("{e}");
             e.exit_code()
         }
-    }
+    };
+    // A read of stdin may still be blocked in the runtime's thread pool: the run is over and
+    // journaled, so do not wait for a line nobody will type.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 async fn dispatch(cli: Cli) -> Result<i32, Error> {
@@ -150,14 +150,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             print!("{}", plan_text(&runbook));
             Ok(0)
         }
-        Cmd::Run {
-            runbook,
-            yes,
-            dry_run,
-            operator,
-            headless,
-            theme,
-        } => {
+        Cmd::Run { runbook, yes, dry_run, operator, headless, theme } => {
             let runbook = runbook::load(&runbook)?;
             // The full screen only where a person can see it, and never with --yes.
             let screen = if headless || yes || !std::io::stdout().is_terminal() {
@@ -173,12 +166,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let mode = if dry_run { Mode::DryRun } else { Mode::Live };
             run(runbook, &cli.journal, mode, operator, yes, screen).await
         }
-        Cmd::ExampleApi(Example::Serve {
-            root,
-            port,
-            pidfile,
-            stop_after,
-        }) => {
+        Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after }) => {
             crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after).await?;
             Ok(0)
         }
@@ -189,9 +177,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Cmd::Watch { run_id, theme } => observe(&cli.journal, run_id, None, theme).await,
         Cmd::Replay { run_id, speed, theme } => {
             if !(speed > 0.0 && speed.is_finite()) {
-                return Err(Error::Usage(format!(
-                    "--speed {speed}: give a number above 0, like 10"
-                )));
+                return Err(Error::Usage(format!("--speed {speed}: give a number above 0, like 10")));
             }
             observe(&cli.journal, Some(run_id), Some(speed), theme).await
         }
@@ -207,19 +193,13 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                     r.id,
                     truncate(&r.runbook, 28),
                     truncate(&r.operator, 12),
-                    r.started_at
-                        .with_timezone(&chrono::Local)
-                        .format("%Y-%m-%d %H:%M"),
+                    r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
                     r.outcome.as_deref().unwrap_or("unfinished"),
                 );
             }
             Ok(0)
         }
-        Cmd::Report {
-            run_id,
-            format,
-            output,
-        } => {
+        Cmd::Report { run_id, format, output } => {
             let store = journal::open(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
             let gathered = report::gather(store.as_ref(), &run.id).await?;
@@ -257,16 +237,8 @@ async fn observe(
     if std::io::stdout().is_terminal() {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let theme = Theme::load(theme.as_deref(), no_color)?;
-        let session = if speed.is_some() {
-            Session::Replay
-        } else {
-            Session::Watching
-        };
-        let options = tui::Options {
-            operator: run.operator.clone(),
-            theme,
-            session,
-        };
+        let session = if speed.is_some() { Session::Replay } else { Session::Watching };
+        let options = tui::Options { operator: run.operator.clone(), theme, session };
         tui::drive(events, None, options)
             .await
             .map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
@@ -321,11 +293,7 @@ async fn run(
     let (command_tx, command_rx) = mpsc::channel(16);
     // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
     let (event_tx, event_rx) = mpsc::channel(16);
-    let options = engine::Options {
-        mode,
-        operator: operator.clone(),
-        host,
-    };
+    let options = engine::Options { mode, operator: operator.clone(), host };
     let engine = Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx);
     let engine = tokio::spawn(engine.run());
     match screen {
@@ -333,11 +301,7 @@ async fn run(
             let shown = tui::drive(
                 event_rx,
                 Some(command_tx),
-                tui::Options {
-                    operator,
-                    theme,
-                    session: Session::Lead,
-                },
+                tui::Options { operator, theme, session: Session::Lead },
             )
             .await;
             if let Err(e) = shown {
@@ -348,9 +312,7 @@ async fn run(
         }
         None => headless::drive(event_rx, command_tx, headless::Options { operator, yes }).await,
     }
-    let outcome = engine
-        .await
-        .map_err(|e| Error::Internal(format!("the engine stopped: {e}")))??;
+    let outcome = engine.await.map_err(|e| Error::Internal(format!("the engine stopped: {e}")))??;
 
     let gathered = report::gather(store.as_ref(), &run_id).await?;
     let path = journal::reports_dir(location).join(format!("{run_id}.md"));
@@ -360,10 +322,7 @@ async fn run(
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Error> {
-    let io = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
+    let io = |source| Error::Write { path: path.to_path_buf(), source };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -374,30 +333,22 @@ fn write_file(path: &Path, text: &str) -> Result<(), Error> {
 /// The timeline as `tminus plan` prints it.
 pub fn plan_text(rb: &Runbook) -> String {
     let mut out = String::new();
-    let start = rb.start.map_or("no start time".to_string(), |s| {
-        format!("T-0 {}", s.format("%Y-%m-%d %H:%M %:z"))
-    });
+    let start =
+        rb.start.map_or("no start time".to_string(), |s| format!("T-0 {}", s.format("%Y-%m-%d %H:%M %:z")));
     out.push_str(&format!("{} — {start}", rb.name));
     if let Some(owner) = &rb.owner {
         out.push_str(&format!(" — owner {owner}"));
     }
     out.push('\n');
     for phase in &rb.phases {
-        let clock = rb
-            .planned_start(phase)
-            .map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
+        let clock = rb.planned_start(phase).map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
         let rel = phase.at.map(|a| {
             let sign = if a < chrono::TimeDelta::zero() { "-" } else { "+" };
             format!("T{sign}{}", format_duration(a.abs().to_std().unwrap_or_default()))
         });
         let budget = phase.budget.map(|b| format!("budget {}", format_duration(b)));
         let extra: Vec<String> = [rel, budget].into_iter().flatten().collect();
-        out.push_str(&format!(
-            "\n{clock}  {} ({})  {}\n",
-            phase.title,
-            phase.id,
-            extra.join(", ")
-        ));
+        out.push_str(&format!("\n{clock}  {} ({})  {}\n", phase.title, phase.id, extra.join(", ")));
         for step in &phase.steps {
             out.push_str(&step_line(step));
         }
@@ -428,17 +379,8 @@ fn step_line(step: &runbook::Step) -> String {
     if step.dry_run.is_some() {
         flags.push("dry-run form");
     }
-    let flags = if flags.is_empty() {
-        String::new()
-    } else {
-        format!("  [{}]", flags.join(", "))
-    };
-    format!(
-        "       {:<8} {:<24} {}{flags}\n",
-        step.kind.name(),
-        step.id,
-        step.title
-    )
+    let flags = if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(", ")) };
+    format!("       {:<8} {:<24} {}{flags}\n", step.kind.name(), step.id, step.title)
 }
 
 fn truncate(text: &str, max: usize) -> String {

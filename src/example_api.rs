@@ -24,20 +24,13 @@ use tokio::net::TcpListener;
 #[derive(Debug, thiserror::Error)]
 pub enum ExampleError {
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Listen { addr: SocketAddr, source: std::io::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("cannot load {sql} into {db}: {source}")]
-    Load {
-        sql: PathBuf,
-        db: PathBuf,
-        source: sqlx::Error,
-    },
+    Load { sql: PathBuf, db: PathBuf, source: sqlx::Error },
     #[error("{root} is not a folder")]
     NoRoot { root: PathBuf },
 }
@@ -50,20 +43,14 @@ pub async fn serve(
     stop_after: Duration,
 ) -> Result<(), ExampleError> {
     if !root.is_dir() {
-        return Err(ExampleError::NoRoot {
-            root: root.to_path_buf(),
-        });
+        return Err(ExampleError::NoRoot { root: root.to_path_buf() });
     }
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ExampleError::Listen { addr, source })?;
+    let listener = TcpListener::bind(addr).await.map_err(|source| ExampleError::Listen { addr, source })?;
     // The pid file appears only once the port listens: scripts wait for it to know it is up.
     if let Some(path) = pidfile {
-        std::fs::write(path, format!("{}\n", std::process::id())).map_err(|source| ExampleError::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .map_err(|source| ExampleError::Write { path: path.to_path_buf(), source })?;
     }
     println!(
         "serving {} on http://{addr} for {}",
@@ -84,9 +71,7 @@ pub async fn serve(
         let root = root.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| answer(root.clone(), request));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
     if let Some(path) = pidfile {
@@ -112,11 +97,7 @@ async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Respon
             continue;
         };
         let body = fill_headers(&text, &request);
-        let kind = if relative.ends_with(".json") {
-            "application/json"
-        } else {
-            "text/html; charset=utf-8"
-        };
+        let kind = if relative.ends_with(".json") { "application/json" } else { "text/html; charset=utf-8" };
         return Ok(Response::builder()
             .header("Content-Type", kind)
             .body(Full::new(Bytes::from(body)))
@@ -140,11 +121,7 @@ fn fill_headers(text: &str, request: &Request<Incoming>) -> String {
             out.push_str(&rest[start..]);
             return out;
         };
-        let value = request
-            .headers()
-            .get(&after[..end])
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let value = request.headers().get(&after[..end]).and_then(|v| v.to_str().ok()).unwrap_or("");
         out.push_str(value);
         rest = &after[end + 2..];
     }
@@ -154,28 +131,16 @@ fn fill_headers(text: &str, request: &Request<Incoming>) -> String {
 
 /// Creates (or recreates) the SQLite database `db` from the statements in `sql`.
 pub async fn load_db(sql: &Path, db: &Path) -> Result<(), ExampleError> {
-    let text = std::fs::read_to_string(sql).map_err(|source| ExampleError::Read {
-        path: sql.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(sql)
+        .map_err(|source| ExampleError::Read { path: sql.to_path_buf(), source })?;
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| ExampleError::Write {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| ExampleError::Write { path: dir.to_path_buf(), source })?;
     }
     let _ = std::fs::remove_file(db);
-    let load = |source| ExampleError::Load {
-        sql: sql.to_path_buf(),
-        db: db.to_path_buf(),
-        source,
-    };
-    let options = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(db)
-        .create_if_missing(true);
-    let mut conn = sqlx::SqliteConnection::connect_with(&options)
-        .await
-        .map_err(load)?;
+    let load = |source| ExampleError::Load { sql: sql.to_path_buf(), db: db.to_path_buf(), source };
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db).create_if_missing(true);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await.map_err(load)?;
     conn.execute(sqlx::raw_sql(&text)).await.map_err(load)?;
     conn.close().await.map_err(load)?;
     println!("loaded {} into {}", sql.display(), db.display());
@@ -204,12 +169,7 @@ mod tests {
         let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
         let mut health = None;
         for _ in 0..50 {
-            if let Ok(r) = client
-                .get(url("/api/health?x=1"))
-                .header("X-Site-Id", "GN_KINDIA")
-                .send()
-                .await
-            {
+            if let Ok(r) = client.get(url("/api/health?x=1")).header("X-Site-Id", "GN_KINDIA").send().await {
                 health = Some(r);
                 break;
             }
@@ -217,23 +177,9 @@ mod tests {
         }
         let health = health.expect("the stand-in answers");
         assert_eq!(health.status(), 200);
-        assert_eq!(
-            health.text().await.unwrap(),
-            r#"{"status":"ok","site":"GN_KINDIA"}"#
-        );
-        assert_eq!(
-            client.get(url("/api/nothing")).send().await.unwrap().status(),
-            404
-        );
-        assert_eq!(
-            client
-                .get(url("/../../etc/passwd"))
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            404
-        );
+        assert_eq!(health.text().await.unwrap(), r#"{"status":"ok","site":"GN_KINDIA"}"#);
+        assert_eq!(client.get(url("/api/nothing")).send().await.unwrap().status(), 404);
+        assert_eq!(client.get(url("/../../etc/passwd")).send().await.unwrap().status(), 404);
     }
 
     #[tokio::test]
@@ -247,16 +193,9 @@ mod tests {
         .unwrap();
         let db = dir.path().join("data/seed.db");
         load_db(&sql, &db).await.unwrap();
-        load_db(&sql, &db)
-            .await
-            .expect("loading again starts from a fresh file");
-        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
-            .await
-            .unwrap();
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+        load_db(&sql, &db).await.expect("loading again starts from a fresh file");
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sites").fetch_one(&mut conn).await.unwrap();
         assert_eq!(n, 2);
     }
 }

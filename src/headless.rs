@@ -82,11 +82,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Com
         if asked != answered && typed.is_empty() && !stdin_open && waiting.prompt.blocks() {
             say("end of input: stopping safely");
             answered = asked;
-            let _ = commands
-                .send(Command::Abort {
-                    who: options.operator.clone(),
-                })
-                .await;
+            let _ = commands.send(Command::Abort { who: options.operator.clone() }).await;
         }
     }
 }
@@ -110,23 +106,15 @@ fn auto_answer(
 ) -> Result<Decision, String> {
     match prompt {
         Prompt::Confirm | Prompt::Manual => Ok(Decision::Go),
-        Prompt::Signoff { role } => Ok(Decision::Signed {
-            role: role.clone(),
-            name: operator.to_string(),
-        }),
+        Prompt::Signoff { role } => Ok(Decision::Signed { role: role.clone(), name: operator.to_string() }),
         Prompt::Gate => {
             let unmet = state.unmet_before(step.unwrap_or_default());
             if unmet.is_empty() {
                 Ok(Decision::Go)
             } else {
-                let names: Vec<_> = unmet
-                    .iter()
-                    .map(|s| format!("{} {}", s.plan.id, s.status.label()))
-                    .collect();
-                Err(format!(
-                    "no GO while critical steps have not passed ({})",
-                    names.join(", ")
-                ))
+                let names: Vec<_> =
+                    unmet.iter().map(|s| format!("{} {}", s.plan.id, s.status.label())).collect();
+                Err(format!("no GO while critical steps have not passed ({})", names.join(", ")))
             }
         }
         Prompt::Failure => {
@@ -146,10 +134,7 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
     let reason = (!rest.is_empty()).then(|| rest.to_string());
     let decision = match (word.to_ascii_lowercase().as_str(), prompt) {
         ("note", _) if reason.is_some() => {
-            return Ok(Command::Note {
-                who: operator.to_string(),
-                text: rest.to_string(),
-            });
+            return Ok(Command::Note { who: operator.to_string(), text: rest.to_string() });
         }
         ("y" | "yes" | "go" | "done", Prompt::Signoff { role }) => Decision::Signed {
             role: role.clone(),
@@ -173,17 +158,8 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
     if !prompt.accepts(&decision) {
         return Err(format!("`{word}` does not answer this prompt"));
     }
-    let reason = if matches!(decision, Decision::Signed { .. }) {
-        None
-    } else {
-        reason
-    };
-    Ok(Command::Answer {
-        who: operator.to_string(),
-        decision,
-        reason,
-        auto: false,
-    })
+    let reason = if matches!(decision, Decision::Signed { .. }) { None } else { reason };
+    Ok(Command::Answer { who: operator.to_string(), decision, reason, auto: false })
 }
 
 fn say(text: &str) {
@@ -227,16 +203,8 @@ mod tests {
             decision("n db is down", &Prompt::Gate).unwrap(),
             (Decision::NoGo, Some("db is down".into()))
         );
-        assert!(
-            decision("n", &Prompt::Gate)
-                .unwrap_err()
-                .contains("needs a reason")
-        );
-        assert!(
-            decision("skip", &Prompt::Confirm)
-                .unwrap_err()
-                .contains("needs a reason")
-        );
+        assert!(decision("n", &Prompt::Gate).unwrap_err().contains("needs a reason"));
+        assert!(decision("skip", &Prompt::Confirm).unwrap_err().contains("needs a reason"));
         assert_eq!(decision("retry", &Prompt::Failure).unwrap().0, Decision::Retry);
         assert!(decision("retry", &Prompt::Gate).is_err());
         assert_eq!(decision("n", &Prompt::Failure).unwrap().0, Decision::NoGo);
@@ -249,22 +217,14 @@ mod tests {
 
     #[test]
     fn signoff_names_the_approver_or_the_operator() {
-        let prompt = Prompt::Signoff {
-            role: "QA Reviewer".into(),
-        };
+        let prompt = Prompt::Signoff { role: "QA Reviewer".into() };
         assert_eq!(
             decision("y Dana Smith", &prompt).unwrap().0,
-            Decision::Signed {
-                role: "QA Reviewer".into(),
-                name: "Dana Smith".into()
-            }
+            Decision::Signed { role: "QA Reviewer".into(), name: "Dana Smith".into() }
         );
         assert_eq!(
             decision("y", &prompt).unwrap().0,
-            Decision::Signed {
-                role: "QA Reviewer".into(),
-                name: "ops".into()
-            }
+            Decision::Signed { role: "QA Reviewer".into(), name: "ops".into() }
         );
     }
 
@@ -272,10 +232,7 @@ mod tests {
     fn notes_are_not_answers() {
         assert_eq!(
             parse_answer("note waiting for DBA", &Prompt::Gate, "ops").unwrap(),
-            Command::Note {
-                who: "ops".into(),
-                text: "waiting for DBA".into()
-            }
+            Command::Note { who: "ops".into(), text: "waiting for DBA".into() }
         );
     }
 }

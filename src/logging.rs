@@ -11,9 +11,6 @@ pub fn init(dir: &Path) {
     }
     let appender = tracing_appender::rolling::daily(dir, "tminus.log");
     let filter = EnvFilter::try_from_env("TMINUS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_writer(appender)
-        .with_ansi(false)
-        .with_env_filter(filter)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_writer(appender).with_ansi(false).with_env_filter(filter).try_init();
 }

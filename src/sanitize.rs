@@ -6,11 +6,7 @@ use vte::{Params, Parser, Perform};
 /// One line of output as printable text. With `keep_colour`, SGR colour sequences survive,
 /// re-encoded from their parsed parameters so nothing else can ride along with them.
 pub fn clean_line(bytes: &[u8], keep_colour: bool) -> String {
-    let mut out = Cleaner {
-        text: String::with_capacity(bytes.len()),
-        keep_colour,
-        coloured: false,
-    };
+    let mut out = Cleaner { text: String::with_capacity(bytes.len()), keep_colour, coloured: false };
     Parser::new().advance(&mut out, bytes);
     if out.coloured {
         out.text.push_str("\x1b[0m");
@@ -39,10 +35,8 @@ impl Perform for Cleaner {
         if !self.keep_colour || action != 'm' || ignore || !intermediates.is_empty() {
             return;
         }
-        let codes: Vec<String> = params
-            .iter()
-            .map(|sub| sub.iter().map(u16::to_string).collect::<Vec<_>>().join(":"))
-            .collect();
+        let codes: Vec<String> =
+            params.iter().map(|sub| sub.iter().map(u16::to_string).collect::<Vec<_>>().join(":")).collect();
         self.text.push_str("\x1b[");
         self.text.push_str(&codes.join(";"));
         self.text.push('m');

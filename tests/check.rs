@@ -10,12 +10,7 @@ const HEAD: &str = "[runbook]\nname = \"t\"\n\n";
 #[test]
 fn every_kind_of_bad_runbook_names_its_line() {
     let cases: &[(&str, &str, &str, usize)] = &[
-        (
-            "syntax",
-            "[[phase]]\nid = \"p\"\n  [[phase.step]\n",
-            "TOML syntax",
-            6,
-        ),
+        ("syntax", "[[phase]]\nid = \"p\"\n  [[phase.step]\n", "TOML syntax", 6),
         (
             "unknown key",
             "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  colour = \"red\"\n",
@@ -65,6 +60,12 @@ fn every_kind_of_bad_runbook_names_its_line() {
             5,
         ),
         (
+            "gate in rollback",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n[rollback]\n  [[rollback.step]]\n  gate = \"GO?\"\n",
+            "a gate step cannot be part of [rollback]",
+            11,
+        ),
+        (
             "unknown monitor step",
             "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  monitor = { every = \"1s\", for = \"1m\", steps = [\"ghost\"] }\n",
             "ghost",
@@ -77,17 +78,9 @@ fn every_kind_of_bad_runbook_names_its_line() {
         sandbox.write("bad.toml", &text);
         let ran = sandbox.tminus().args(["check", "bad.toml"]).output();
         assert_eq!(ran.code, 2, "{what}: exit code; stderr: {}", ran.stderr);
-        assert!(
-            ran.stderr.contains(message),
-            "{what}: wanted {message:?} in:\n{}",
-            ran.stderr
-        );
+        assert!(ran.stderr.contains(message), "{what}: wanted {message:?} in:\n{}", ran.stderr);
         let at = format!("bad.toml:{line}:");
-        assert!(
-            ran.stderr.contains(&at),
-            "{what}: wanted {at} in:\n{}",
-            ran.stderr
-        );
+        assert!(ran.stderr.contains(&at), "{what}: wanted {at} in:\n{}", ran.stderr);
     }
 }
 
@@ -106,10 +99,7 @@ fn every_problem_is_reported_at_once_and_nothing_runs() {
 
     let ran = sandbox.run("bad.toml", "", &["--yes"]);
     assert_eq!(ran.code, 2);
-    assert!(
-        !sandbox.path().join("ran").exists(),
-        "a step of an invalid runbook ran"
-    );
+    assert!(!sandbox.path().join("ran").exists(), "a step of an invalid runbook ran");
     assert!(!sandbox.journal().exists(), "an invalid runbook opened a journal");
 }
 
@@ -147,17 +137,8 @@ at = "0m"
     );
     let ran = sandbox.tminus().args(["plan", "day.toml"]).output();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.stdout
-            .contains("08:45  Pre-deployment (pre)  T-15m, budget 15m"),
-        "{}",
-        ran.stdout
-    );
-    assert!(
-        ran.stdout.contains("09:00  Deployment (deploy)"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("08:45  Pre-deployment (pre)  T-15m, budget 15m"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("09:00  Deployment (deploy)"), "{}", ran.stdout);
     assert!(ran.stdout.contains("gate"), "{}", ran.stdout);
     assert!(ran.stdout.contains("[confirm, undo]"), "{}", ran.stdout);
 }

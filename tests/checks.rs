@@ -46,56 +46,24 @@ fn http_latency_percentiles_are_measured_and_held_against_targets() {
     assert_eq!(metric(&report, "fast-enough", "samples")["value"], "12");
     assert_eq!(metric(&report, "fast-enough", "p95")["pass"], true);
     assert_eq!(metric(&report, "too-slow", "p95")["pass"], false);
-    assert!(
-        step(&report, "too-slow")["message"]
-            .as_str()
-            .unwrap()
-            .contains("over the 20 ms target")
-    );
+    assert!(step(&report, "too-slow")["message"].as_str().unwrap().contains("over the 20 ms target"));
     // One line per sample, as it came.
-    assert_eq!(
-        ran.stdout.matches("[fast-enough] #").count(),
-        12,
-        "{}",
-        ran.stdout
-    );
+    assert_eq!(ran.stdout.matches("[fast-enough] #").count(), 12, "{}", ran.stdout);
     let md = s.report_md();
     assert!(md.contains("## Success criteria"), "{md}");
-    assert!(
-        md.contains("| p95 |") && md.contains("| ≤ 20 ms | **FAIL** |"),
-        "{md}"
-    );
+    assert!(md.contains("| p95 |") && md.contains("| ≤ 20 ms | **FAIL** |"), "{md}");
 }
 
 #[test]
 fn http_failures_read_as_a_person_would_write_them() {
     let server = TestServer::start();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let s = Sandbox::new();
     let checks = [
-        (
-            "refused",
-            format!("url = \"http://127.0.0.1:{closed}/api/health\", samples = 3"),
-        ),
-        (
-            "unavailable",
-            format!("url = \"{}\", samples = 5", server.url("/status/503")),
-        ),
-        (
-            "wrong-body",
-            format!("url = \"{}\", body = \"^healthy$\"", server.url("/ok")),
-        ),
-        (
-            "malformed",
-            format!(
-                "url = \"{}\", json = {{ \"/status\" = \"ok\" }}",
-                server.url("/malformed")
-            ),
-        ),
+        ("refused", format!("url = \"http://127.0.0.1:{closed}/api/health\", samples = 3")),
+        ("unavailable", format!("url = \"{}\", samples = 5", server.url("/status/503"))),
+        ("wrong-body", format!("url = \"{}\", body = \"^healthy$\"", server.url("/ok"))),
+        ("malformed", format!("url = \"{}\", json = {{ \"/status\" = \"ok\" }}", server.url("/malformed"))),
         (
             "degraded",
             format!(
@@ -103,17 +71,8 @@ fn http_failures_read_as_a_person_would_write_them() {
                 server.url("/json/degraded")
             ),
         ),
-        (
-            "slow-body",
-            format!("url = \"{}\", timeout = \"300ms\"", server.url("/slow-body")),
-        ),
-        (
-            "tolerated",
-            format!(
-                "url = \"{}\", samples = 10, max_error_rate = 0.5",
-                server.url("/every/5")
-            ),
-        ),
+        ("slow-body", format!("url = \"{}\", timeout = \"300ms\"", server.url("/slow-body"))),
+        ("tolerated", format!("url = \"{}\", samples = 10, max_error_rate = 0.5", server.url("/every/5"))),
     ];
     let steps: String = checks
         .iter()
@@ -125,46 +84,25 @@ fn http_failures_read_as_a_person_would_write_them() {
     let ran = s.run("h.toml", "", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     let report = s.report_json();
-    let message = |id: &str| {
-        step(&report, id)["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
+    let message = |id: &str| step(&report, id)["message"].as_str().unwrap_or_default().to_string();
     assert_eq!(
         message("refused"),
         format!("connection refused: http://127.0.0.1:{closed}/api/health (3 of 3 samples)")
     );
-    assert_eq!(
-        message("unavailable"),
-        "status 503 (expected 200) (5 of 5 samples)"
-    );
+    assert_eq!(message("unavailable"), "status 503 (expected 200) (5 of 5 samples)");
     assert!(
         message("wrong-body").starts_with("body does not match `^healthy$`: \"ok\""),
         "{}",
         message("wrong-body")
     );
-    assert!(
-        message("malformed").starts_with("body is not JSON"),
-        "{}",
-        message("malformed")
-    );
+    assert!(message("malformed").starts_with("body is not JSON"), "{}", message("malformed"));
     assert!(
         message("degraded").starts_with("/status is \"degraded\" (expected \"ok\")"),
         "{}",
         message("degraded")
     );
-    assert!(
-        message("slow-body").starts_with("timed out after 300ms"),
-        "{}",
-        message("slow-body")
-    );
-    assert_eq!(
-        step(&report, "tolerated")["status"],
-        "passed",
-        "{}",
-        message("tolerated")
-    );
+    assert!(message("slow-body").starts_with("timed out after 300ms"), "{}", message("slow-body"));
+    assert_eq!(step(&report, "tolerated")["status"], "passed", "{}", message("tolerated"));
     assert_eq!(metric(&report, "tolerated", "error rate")["value"], "20%");
 }
 
@@ -194,41 +132,24 @@ fn sql_suite(url: &str, sleep: &str) {
     runtime.block_on(async {
         use sqlx::{Connection, Executor};
         sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(url)
-            .await
-            .expect("the test database answers");
-        conn.execute(format!("DROP TABLE IF EXISTS {table}").as_str())
-            .await
-            .unwrap();
-        conn.execute(format!("CREATE TABLE {table} (id INTEGER, name VARCHAR(20))").as_str())
-            .await
-            .unwrap();
+        let mut conn = sqlx::AnyConnection::connect(url).await.expect("the test database answers");
+        conn.execute(format!("DROP TABLE IF EXISTS {table}").as_str()).await.unwrap();
+        conn.execute(format!("CREATE TABLE {table} (id INTEGER, name VARCHAR(20))").as_str()).await.unwrap();
         for i in 0..75 {
-            conn.execute(format!("INSERT INTO {table} VALUES ({i}, 'gate {i}')").as_str())
-                .await
-                .unwrap();
+            conn.execute(format!("INSERT INTO {table} VALUES ({i}, 'gate {i}')").as_str()).await.unwrap();
         }
     });
     let s = Sandbox::new();
     let steps = [
-        (
-            "count",
-            format!("query = \"SELECT COUNT(*) FROM {table}\", expect = \"= 75\", max_ms = 5000"),
-        ),
+        ("count", format!("query = \"SELECT COUNT(*) FROM {table}\", expect = \"= 75\", max_ms = 5000")),
         (
             "rows",
             format!(
                 "query = \"SELECT id FROM {table} WHERE id < 5\", expect_rows = true, expect = \"between 1 and 5\""
             ),
         ),
-        (
-            "name",
-            format!("query = \"SELECT name FROM {table} WHERE id = 7\", expect = \"gate 7\""),
-        ),
-        (
-            "short",
-            format!("query = \"SELECT COUNT(*) FROM {table}\", expect = \">= 90\""),
-        ),
+        ("name", format!("query = \"SELECT name FROM {table} WHERE id = 7\", expect = \"gate 7\"")),
+        ("short", format!("query = \"SELECT COUNT(*) FROM {table}\", expect = \">= 90\"")),
         ("write", format!("query = \"DELETE FROM {table}\"")),
         ("typo", format!("query = \"SELEKT 1 FROM {table}\"")),
     ];
@@ -246,12 +167,7 @@ fn sql_suite(url: &str, sleep: &str) {
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     let report = s.report_json();
     let status = |id: &str| step(&report, id)["status"].as_str().unwrap().to_string();
-    let message = |id: &str| {
-        step(&report, id)["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
-    };
+    let message = |id: &str| step(&report, id)["message"].as_str().unwrap_or_default().to_string();
     assert_eq!(status("count"), "passed", "{}", message("count"));
     assert_eq!(metric(&report, "count", "value")["value"], "75");
     assert_eq!(status("rows"), "passed", "{}", message("rows"));
@@ -263,16 +179,8 @@ fn sql_suite(url: &str, sleep: &str) {
         "{}",
         message("write")
     );
-    assert!(
-        message("typo").starts_with("the query failed on "),
-        "{}",
-        message("typo")
-    );
-    assert!(
-        message("slow").contains("did not answer within 500ms"),
-        "{}",
-        message("slow")
-    );
+    assert!(message("typo").starts_with("the query failed on "), "{}", message("typo"));
+    assert!(message("slow").contains("did not answer within 500ms"), "{}", message("slow"));
 
     // The refused write changed nothing.
     let s2 = Sandbox::new();
@@ -281,9 +189,7 @@ fn sql_suite(url: &str, sleep: &str) {
     runtime.block_on(async {
         use sqlx::{Connection, Executor};
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-        conn.execute(format!("DROP TABLE {table}").as_str())
-            .await
-            .unwrap();
+        conn.execute(format!("DROP TABLE {table}").as_str()).await.unwrap();
     });
 }
 
@@ -314,17 +220,8 @@ fn sql_checks_on_sqlite_never_change_the_file() {
         let url = format!("sqlite://{}?mode=rwc", db.display());
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         conn.execute("CREATE TABLE sites (code TEXT)").await.unwrap();
-        for code in [
-            "GN_CONAKRY",
-            "GN_KINDIA",
-            "GN_MAMOU",
-            "GN_LABE",
-            "SN_DAKAR",
-            "ML_BAMAKO",
-        ] {
-            conn.execute(format!("INSERT INTO sites VALUES ('{code}')").as_str())
-                .await
-                .unwrap();
+        for code in ["GN_CONAKRY", "GN_KINDIA", "GN_MAMOU", "GN_LABE", "SN_DAKAR", "ML_BAMAKO"] {
+            conn.execute(format!("INSERT INTO sites VALUES ('{code}')").as_str()).await.unwrap();
         }
     });
     let before = std::fs::read(&db).unwrap();
@@ -345,19 +242,9 @@ fn sql_checks_on_sqlite_never_change_the_file() {
     assert_eq!(step(&report, "write")["status"], "failed");
     assert_eq!(step(&report, "drop")["status"], "failed");
     let missing = step(&report, "missing")["message"].as_str().unwrap().to_string();
-    assert!(
-        missing.starts_with("cannot connect to sqlite ") && missing.contains("nothere.db"),
-        "{missing}"
-    );
-    assert!(
-        !s.path().join("data/nothere.db").exists(),
-        "a check created a database file"
-    );
-    assert_eq!(
-        std::fs::read(&db).unwrap(),
-        before,
-        "a check changed the database file"
-    );
+    assert!(missing.starts_with("cannot connect to sqlite ") && missing.contains("nothere.db"), "{missing}");
+    assert!(!s.path().join("data/nothere.db").exists(), "a check created a database file");
+    assert_eq!(std::fs::read(&db).unwrap(), before, "a check changed the database file");
 }
 
 #[test]
@@ -412,21 +299,9 @@ fn a_failing_monitor_alerts_and_offers_a_rollback() {
         .args(["run", "m.toml", "--headless", "--operator", "ops-lead"])
         .converse(&[("ALERT: 2 rounds in a row failed", "rollback the API is down")]);
     assert_eq!(ran.code, 3, "{}", ran.stdout);
-    assert!(
-        ran.stdout.contains("ALERT: 2 rounds in a row failed"),
-        "{}",
-        ran.stdout
-    );
-    assert!(
-        ran.stdout.contains("[watch] round 1 · health ok"),
-        "{}",
-        ran.stdout
-    );
-    assert!(
-        ran.stdout.contains("down FAILED: status 500 (expected 200)"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("ALERT: 2 rounds in a row failed"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("[watch] round 1 · health ok"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("down FAILED: status 500 (expected 200)"), "{}", ran.stdout);
     assert_eq!(s.read("undone"), "undone\n");
 
     // --yes never rolls back: the monitor runs its time, and the alert fails the step.
@@ -437,10 +312,7 @@ fn a_failing_monitor_alerts_and_offers_a_rollback() {
     assert!(s.read("undone").is_empty());
     let report = s.report_json();
     assert!(
-        step(&report, "watch")["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("1 alert raised"),
+        step(&report, "watch")["message"].as_str().unwrap().starts_with("1 alert raised"),
         "{}",
         ran.stdout
     );
@@ -461,11 +333,6 @@ fn the_operator_ends_a_monitor_early() {
     let ran = s.run("m.toml", "note all quiet\ndone\n", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     let report = s.report_json();
-    assert!(
-        step(&report, "watch")["message"]
-            .as_str()
-            .unwrap()
-            .contains("ended early by ops-lead")
-    );
+    assert!(step(&report, "watch")["message"].as_str().unwrap().contains("ended early by ops-lead"));
     assert_eq!(report["state"]["notes"][0]["text"], "all quiet");
 }

@@ -29,15 +29,8 @@ fn fifty_megabytes_of_output_are_journaled_whole_in_bounded_memory() {
     let peak_kb = getrusage(UsageWho::RUSAGE_CHILDREN).unwrap().max_rss() as u64;
     let report = s.report_json();
     let flood = step(&report, "flood");
-    assert_eq!(
-        flood["output"]["total_bytes"].as_u64().unwrap(),
-        50 * MB,
-        "every byte is in the journal"
-    );
-    assert_eq!(
-        flood["output"]["total_lines"].as_u64().unwrap(),
-        lines_bytes / 100
-    );
+    assert_eq!(flood["output"]["total_bytes"].as_u64().unwrap(), 50 * MB, "every byte is in the journal");
+    assert_eq!(flood["output"]["total_lines"].as_u64().unwrap(), lines_bytes / 100);
     println!("peak RSS of the largest child process: {} MB", peak_kb / 1024);
     assert!(peak_kb < 64 * 1024, "peak memory {peak_kb} kB is over 64 MB");
 }

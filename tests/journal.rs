@@ -25,14 +25,7 @@ fn info() -> RunInfo {
 }
 
 fn event(run: &str, seq: i64, kind: EventKind, data: &[u8]) -> Event {
-    Event {
-        run_id: run.into(),
-        seq,
-        at: Utc::now(),
-        step: Some("deploy".into()),
-        kind,
-        data: data.to_vec(),
-    }
+    Event { run_id: run.into(), seq, at: Utc::now(), step: Some("deploy".into()), kind, data: data.to_vec() }
 }
 
 async fn parity(store: &dyn Store) {
@@ -41,97 +34,38 @@ async fn parity(store: &dyn Store) {
     store
         .append(&[
             event(run, 1, EventKind::RunStarted(info()), b""),
-            event(
-                run,
-                2,
-                EventKind::Output {
-                    stream: Stream::Stdout,
-                    lines: 1,
-                },
-                &hostile,
-            ),
+            event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
         ])
         .await
         .unwrap();
     let runs = store.runs().await.unwrap();
     assert_eq!(runs.len(), 1);
-    assert_eq!(
-        (runs[0].operator.as_str(), runs[0].outcome.as_deref()),
-        ("ops-lead", None)
-    );
+    assert_eq!((runs[0].operator.as_str(), runs[0].outcome.as_deref()), ("ops-lead", None));
 
     // Gap-free and append-only: a seq is written once.
-    let again = store
-        .append(&[event(
-            run,
-            2,
-            EventKind::Note {
-                who: "x".into(),
-                text: "y".into(),
-            },
-            b"",
-        )])
-        .await;
+    let again =
+        store.append(&[event(run, 2, EventKind::Note { who: "x".into(), text: "y".into() }, b"")]).await;
     assert!(again.is_err(), "a second event 2 was accepted");
     // A failed append leaves nothing behind: all of a batch or none of it.
     let batch = store
         .append(&[
-            event(
-                run,
-                3,
-                EventKind::Note {
-                    who: "ops".into(),
-                    text: "half".into(),
-                },
-                b"",
-            ),
-            event(
-                run,
-                2,
-                EventKind::Note {
-                    who: "ops".into(),
-                    text: "clash".into(),
-                },
-                b"",
-            ),
+            event(run, 3, EventKind::Note { who: "ops".into(), text: "half".into() }, b""),
+            event(run, 2, EventKind::Note { who: "ops".into(), text: "clash".into() }, b""),
         ])
         .await;
     assert!(batch.is_err());
-    assert_eq!(
-        store.events(run, 0, 100).await.unwrap().len(),
-        2,
-        "half a batch was kept"
-    );
+    assert_eq!(store.events(run, 0, 100).await.unwrap().len(), 2, "half a batch was kept");
 
     store
-        .append(&[event(
-            run,
-            3,
-            EventKind::RunFinished {
-                outcome: RunOutcome::RolledBack,
-            },
-            b"",
-        )])
+        .append(&[event(run, 3, EventKind::RunFinished { outcome: RunOutcome::RolledBack }, b"")])
         .await
         .unwrap();
     let back = store.events(run, 0, 100).await.unwrap();
     assert_eq!(back.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(back[1].data, hostile, "every byte of output comes back");
-    assert_eq!(
-        back[2].kind,
-        EventKind::RunFinished {
-            outcome: RunOutcome::RolledBack
-        }
-    );
-    assert_eq!(
-        store.events(run, 1, 1).await.unwrap()[0].seq,
-        2,
-        "pages start after a seq"
-    );
-    assert_eq!(
-        store.runs().await.unwrap()[0].outcome.as_deref(),
-        Some("rolled_back")
-    );
+    assert_eq!(back[2].kind, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
+    assert_eq!(store.events(run, 1, 1).await.unwrap()[0].seq, 2, "pages start after a seq");
+    assert_eq!(store.runs().await.unwrap()[0].outcome.as_deref(), Some("rolled_back"));
     assert_eq!(store.run(None).await.unwrap().id, run);
     assert!(store.run(Some("nope")).await.is_err());
 }
@@ -144,9 +78,7 @@ async fn sqlite_store() {
     parity(store.as_ref()).await;
     // Append-only in the database itself, not only in tminus.
     use sqlx::{Connection, Executor};
-    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     assert!(conn.execute("UPDATE events SET kind = 'x'").await.is_err());
     assert!(conn.execute("DELETE FROM events").await.is_err());
 }
@@ -176,24 +108,14 @@ async fn a_whole_run_journaled_in_postgres_reports_like_sqlite() {
         "day.toml",
         "[runbook]\nname = \"pg day\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"hello\"\n  run = \"echo hello from the lead\"\n  [[phase.step]]\n  id = \"go\"\n  gate = \"GO?\"\n",
     );
-    let ran = s
-        .tminus()
-        .env("TMINUS_JOURNAL", &url)
-        .args(["run", "day.toml", "--headless", "--yes"])
-        .output();
+    let ran =
+        s.tminus().env("TMINUS_JOURNAL", &url).args(["run", "day.toml", "--headless", "--yes"]).output();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    let report = s
-        .tminus()
-        .env("TMINUS_JOURNAL", &url)
-        .args(["report", "--format", "json"])
-        .output();
+    let report = s.tminus().env("TMINUS_JOURNAL", &url).args(["report", "--format", "json"]).output();
     assert_eq!(report.code, 0, "{}", report.stderr);
     let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
     assert_eq!(json["state"]["outcome"], "succeeded");
-    assert_eq!(
-        support::step(&json, "hello")["output"]["lines"][0],
-        "hello from the lead"
-    );
+    assert_eq!(support::step(&json, "hello")["output"]["lines"][0], "hello from the lead");
     let runs = s.tminus().env("TMINUS_JOURNAL", &url).args(["runs"]).output();
     assert!(runs.stdout.contains("pg day"), "{}", runs.stdout);
 }

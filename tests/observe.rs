@@ -71,9 +71,7 @@ fn a_watcher_follows_the_lead_on_postgres() {
     let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") else {
         return;
     };
-    let url = tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(support::postgres_schema(&base, "watch"));
+    let url = tokio::runtime::Runtime::new().unwrap().block_on(support::postgres_schema(&base, "watch"));
     watch_follows_the_lead(&url);
 }
 
@@ -85,10 +83,7 @@ async fn the_watch_path_cannot_write() {
         seq,
         at: chrono::Utc::now(),
         step: None,
-        kind: EventKind::Note {
-            who: "observer".into(),
-            text: "sneaky".into(),
-        },
+        kind: EventKind::Note { who: "observer".into(), text: "sneaky".into() },
         data: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();
@@ -100,10 +95,7 @@ async fn the_watch_path_cannot_write() {
     );
     journal::open(location).await.unwrap();
     let watching = journal::open_read_only(location).await.unwrap();
-    assert!(
-        watching.append(&[note(1)]).await.is_err(),
-        "a read-only SQLite journal took a write"
-    );
+    assert!(watching.append(&[note(1)]).await.is_err(), "a read-only SQLite journal took a write");
 
     if let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") {
         let url = support::postgres_schema(&base, "readonly").await;
@@ -123,11 +115,7 @@ fn replay_plays_a_finished_run_back() {
     let id = runs.stdout.split_whitespace().next().unwrap().to_string();
     let replay = s.tminus().args(["replay", &id, "--speed", "50"]).output();
     assert_eq!(replay.code, 0, "{}", replay.stderr);
-    assert!(
-        replay.stdout.contains("[hello] hello from the lead"),
-        "{}",
-        replay.stdout
-    );
+    assert!(replay.stdout.contains("[hello] hello from the lead"), "{}", replay.stdout);
     assert!(replay.stdout.contains("succeeded (exit 0)"), "{}", replay.stdout);
     let bad = s.tminus().args(["replay", &id, "--speed", "0"]).output();
     assert_eq!(bad.code, 2);

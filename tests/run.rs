@@ -69,20 +69,13 @@ fn a_go_run_succeeds_and_records_who_decided() {
     let report = s.report_json();
     assert_eq!(report["state"]["outcome"], "succeeded");
     let gate = step(&report, "go");
-    let signed: Vec<_> = gate["decisions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["decision"].clone())
-        .collect();
+    let signed: Vec<_> =
+        gate["decisions"].as_array().unwrap().iter().map(|d| d["decision"].clone()).collect();
     assert_eq!(
         signed[0],
         serde_json::json!({"decision": "signed", "role": "Technical Lead", "name": "Dana"})
     );
-    assert_eq!(
-        signed[1],
-        serde_json::json!({"decision": "signed", "role": "QA Reviewer", "name": "Sam"})
-    );
+    assert_eq!(signed[1], serde_json::json!({"decision": "signed", "role": "QA Reviewer", "name": "Sam"}));
     assert_eq!(signed[2], serde_json::json!({"decision": "go"}));
     assert_eq!(gate["decisions"][2]["who"], "ops-lead");
 
@@ -99,19 +92,12 @@ fn a_go_run_succeeds_and_records_who_decided() {
 fn no_go_stops_before_anything_after_the_gate() {
     let s = Sandbox::new();
     s.write("day.toml", DAY);
-    let ran = s.run(
-        "day.toml",
-        "y\ny Dana\ny Sam\nn Batch 1 regression in staging\n",
-        &[],
-    );
+    let ran = s.run("day.toml", "y\ny Dana\ny Sam\nn Batch 1 regression in staging\n", &[]);
     assert_eq!(ran.code, 4, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(s.read("trail"), "preflight\n", "nothing after the gate may run");
     let report = s.report_json();
     assert_eq!(report["state"]["outcome"], "no_go");
-    assert_eq!(
-        step(&report, "go")["decisions"][2]["reason"],
-        "Batch 1 regression in staging"
-    );
+    assert_eq!(step(&report, "go")["decisions"][2]["reason"], "Batch 1 regression in staging");
     assert_eq!(step(&report, "migrate")["status"], "pending");
 }
 
@@ -131,15 +117,8 @@ fn rollback_undoes_finished_steps_newest_first_then_runs_the_rollback_section() 
     // Gate GO, then answer `rollback` at the deploy's confirmation.
     let ran = s.run("day.toml", "y\ny\ny\ny\nrollback smoke tests failed\ny\n", &[]);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
-    assert_eq!(
-        s.read("trail"),
-        "preflight\nmigrate\nflags\nundo-migrate\nundo-preflight\nrollback-script\n"
-    );
-    assert!(
-        ran.stdout.contains("NOT undone (irreversible): flags"),
-        "{}",
-        ran.stdout
-    );
+    assert_eq!(s.read("trail"), "preflight\nmigrate\nflags\nundo-migrate\nundo-preflight\nrollback-script\n");
+    assert!(ran.stdout.contains("NOT undone (irreversible): flags"), "{}", ran.stdout);
 
     let report = s.report_json();
     let rollback = &report["state"]["rollback"];
@@ -209,8 +188,7 @@ fn a_failed_recommended_step_warns_and_the_run_goes_on() {
     let ran = s.run("r.toml", "", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     assert!(
-        ran.stdout
-            .contains("⚠ docs failed (recommended, the run goes on): exit code 1 (expected 0)"),
+        ran.stdout.contains("⚠ docs failed (recommended, the run goes on): exit code 1 (expected 0)"),
         "{}",
         ran.stdout
     );
@@ -231,10 +209,7 @@ fn a_failed_critical_step_can_be_retried_skipped_or_stop_the_run() {
     let ran = s.run("f.toml", "skip known flaky, checked by hand\n", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     assert_eq!(s.read("trail"), "after\n");
-    assert!(
-        s.report_md()
-            .contains("skipped by ops-lead: known flaky, checked by hand")
-    );
+    assert!(s.report_md().contains("skipped by ops-lead: known flaky, checked by hand"));
 
     let s = Sandbox::new();
     s.write("f.toml", &flaky.replace("-ge 1", "-ge 9"));
@@ -269,10 +244,7 @@ fn expectations_on_exit_code_and_output_are_enforced() {
     assert_eq!(ran.code, 1, "{}", ran.stdout);
     let report = s.report_json();
     assert_eq!(step(&report, "code")["status"], "passed");
-    assert_eq!(
-        step(&report, "words")["message"],
-        "no output line matched `BATCH 1 HEALTHY`"
-    );
+    assert_eq!(step(&report, "words")["message"], "no output line matched `BATCH 1 HEALTHY`");
     let md = s.report_md();
     assert!(
         md.contains("BATCH 1 ISSUES DETECTED"),
@@ -299,12 +271,7 @@ id = "p"
     );
     let ran = s.run("t.toml", "n\n", &[]);
     assert_eq!(ran.code, 1, "{}", ran.stdout);
-    assert!(
-        ran.stdout
-            .contains("timed out after 500ms; its process group was ended"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("timed out after 500ms; its process group was ended"), "{}", ran.stdout);
     for file in ["grandchild.pid", "child.pid"] {
         let pid: i32 = s.read(file).trim().parse().expect(file);
         assert!(!alive(pid), "{file} {pid} survived the timeout");
@@ -386,11 +353,7 @@ id = "p"
         "an escape sequence reached a non-terminal stdout: {:?}",
         ran.stdout
     );
-    assert!(
-        ran.stdout.contains("[hostile] ok \u{fffd}\u{fffd} bytes"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("[hostile] ok \u{fffd}\u{fffd} bytes"), "{}", ran.stdout);
     assert!(ran.stdout.contains("[hostile] cleared"));
     assert!(ran.stdout.contains("[hostile] clip"));
     assert!(ran.stdout.contains("[hostile] red"));
@@ -411,11 +374,7 @@ fn dry_run_runs_dry_forms_and_skips_the_rest() {
     assert_eq!(ran.code, 0, "{}", ran.stdout);
     assert_eq!(s.read("trail"), "dry\nread-only check\n");
     assert!(ran.stdout.contains("DRY RUN"), "{}", ran.stdout);
-    assert!(
-        ran.stdout.contains("migrate skipped: skipped for the dry run"),
-        "{}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("migrate skipped: skipped for the dry run"), "{}", ran.stdout);
     let md = s.report_md();
     assert!(md.starts_with("# Deployment report: d (DRY RUN)"), "{md}");
     let runs = s.tminus().args(["runs"]).output();
@@ -442,32 +401,20 @@ fn reports_render_as_markdown_and_json_to_a_file() {
     assert_eq!(first.code, 0);
     let runs = s.tminus().args(["runs"]).output();
     let id = runs.stdout.split_whitespace().next().unwrap().to_string();
-    let ran = s
-        .tminus()
-        .args(["report", &id, "--format", "json", "-o", "out/r.json"])
-        .output();
+    let ran = s.tminus().args(["report", &id, "--format", "json", "-o", "out/r.json"]).output();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let json: serde_json::Value = serde_json::from_str(&s.read("out/r.json")).unwrap();
     assert_eq!(json["state"]["run_id"], id.as_str());
     assert!(json["log"].as_array().unwrap().len() > 10);
     let missing = s.tminus().args(["report", "no-such-run"]).output();
     assert_eq!(missing.code, 2);
-    assert!(
-        missing.stderr.contains("no run `no-such-run`"),
-        "{}",
-        missing.stderr
-    );
+    assert!(missing.stderr.contains("no run `no-such-run`"), "{}", missing.stderr);
 }
 
 /// The demo on a free port and in its own folder, so it runs beside anything else.
 fn demo(s: &Sandbox, stdin: &str, extra: &[&str]) -> support::Ran {
     let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let dir = s.path().join("demo-stand-ins");
     s.tminus()
         .env("DEMO_API_PORT", &port)
@@ -483,11 +430,7 @@ fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
     let s = Sandbox::new();
     let ran = demo(&s, "", &["--yes"]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(
-        ran.stdout.contains("token ****"),
-        "the demo's secret shows masked: {}",
-        ran.stdout
-    );
+    assert!(ran.stdout.contains("token ****"), "the demo's secret shows masked: {}", ran.stdout);
     let report = s.report_json();
     assert_eq!(step(&report, "warm-cache")["attempts"], 2);
     assert_eq!(step(&report, "go")["status"], "passed");

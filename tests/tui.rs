@@ -45,12 +45,7 @@ struct Screen {
 impl Screen {
     fn start(sandbox: &Sandbox, args: &[&str]) -> Self {
         let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 30,
-                cols: 110,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
+            .openpty(PtySize { rows: 30, cols: 110, pixel_width: 0, pixel_height: 0 })
             .unwrap();
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tminus"));
         command.args(args);
@@ -74,11 +69,7 @@ impl Screen {
         let writer = pty.master.take_writer().unwrap();
         // The master must outlive the child's use of the terminal.
         std::mem::forget(pty.master);
-        Screen {
-            parser,
-            writer,
-            child,
-        }
+        Screen { parser, writer, child }
     }
 
     fn text(&self) -> String {
@@ -193,10 +184,7 @@ fn an_observer_sees_the_leads_screen_and_cannot_act() {
     screen.press("R");
     screen.wait_for("read-only session: only the lead (naledi) can act on this run");
     screen.press("\r");
-    assert!(
-        !screen.text().contains("Checklist"),
-        "an observer never gets the lead's prompt"
-    );
+    assert!(!screen.text().contains("Checklist"), "an observer never gets the lead's prompt");
 
     writeln!(lead.stdin.as_mut().unwrap(), "y").unwrap();
     assert_eq!(lead.wait().unwrap().code(), Some(0));

@@ -11,11 +11,7 @@ pub struct CheckOutcome {
 
 impl CheckOutcome {
     pub fn failed(message: String) -> Self {
-        CheckOutcome {
-            pass: false,
-            message: Some(message),
-            metrics: Vec::new(),
-        }
+        CheckOutcome { pass: false, message: Some(message), metrics: Vec::new() }
     }
 }
 
@@ -30,11 +26,7 @@ pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
 
 /// Milliseconds as a person reads them: "12 ms", "1.4 ms", "2340 ms".
 pub fn ms(value: f64) -> String {
-    if value < 10.0 {
-        format!("{value:.1} ms")
-    } else {
-        format!("{value:.0} ms")
-    }
+    if value < 10.0 { format!("{value:.1} ms") } else { format!("{value:.0} ms") }
 }
 
 #[cfg(test)]

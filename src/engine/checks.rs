@@ -29,58 +29,37 @@ enum Followed {
 
 impl Engine {
     /// An HTTP or SQL step: up to `retries + 1` tries with backoff, stopping at the first pass.
-    pub(super) async fn check_attempts(&mut self, step: &Step) -> Result<Ran> {
+    pub(super) async fn check_attempts(&mut self, step: &Step, role: Role) -> Result<Ran> {
         let tries = step.retries + 1;
         for n in 1..=tries {
             if n > 1 {
                 tokio::time::sleep(backoff(step.retry_delay, n)).await;
             }
             let number = self.next_attempt(&step.id);
-            let at = Attempt {
-                step: &step.id,
-                role: Role::Main,
-                number,
-            };
-            let started_event = EventKind::StepStarted {
-                attempt: number,
-                role: Role::Main,
-                command: Some(detail(&step.kind)),
-            };
+            let at = Attempt { step: &step.id, role, number };
+            let started_event =
+                EventKind::StepStarted { attempt: number, role, command: Some(detail(&step.kind)) };
             self.emit(Some(&step.id), started_event).await?;
             let started = Instant::now();
             let (lines, read) = unbounded_channel();
-            let work = self
-                .check_work(&step.kind, step.timeout, lines)
-                .expect("http and sql steps are checks");
+            let work =
+                self.check_work(&step.kind, step.timeout, lines).expect("http and sql steps are checks");
             match self.follow(&step.id, work, read, Following::Step).await? {
                 Followed::Done(found) => {
-                    let outcome = if found.pass {
-                        Outcome::Passed
-                    } else {
-                        Outcome::Failed
-                    };
+                    let outcome = if found.pass { Outcome::Passed } else { Outcome::Failed };
                     let end = Ending {
                         metrics: found.metrics,
                         ..Ending::new(outcome, started.elapsed(), found.message)
                     };
                     self.finish(at, end).await?;
                     if found.pass || n == tries {
-                        return Ok(Ran {
-                            outcome,
-                            cut_in: None,
-                        });
+                        return Ok(Ran { outcome, cut_in: None });
                     }
                 }
                 Followed::CutIn(reply) => {
-                    self.finish(
-                        at,
-                        Ending::new(Outcome::Aborted, started.elapsed(), Some(reply.why())),
-                    )
-                    .await?;
-                    return Ok(Ran {
-                        outcome: Outcome::Aborted,
-                        cut_in: Some(reply),
-                    });
+                    self.finish(at, Ending::new(Outcome::Aborted, started.elapsed(), Some(reply.why())))
+                        .await?;
+                    return Ok(Ran { outcome: Outcome::Aborted, cut_in: Some(reply) });
                 }
             }
         }
@@ -101,9 +80,7 @@ impl Engine {
             }
             StepKind::Sql(check) => {
                 let (check, dir) = (check.clone(), self.runbook.dir.clone());
-                Some(Box::pin(
-                    async move { sql::run(&check, &dir, limit, &lines).await },
-                ))
+                Some(Box::pin(async move { sql::run(&check, &dir, limit, &lines).await }))
             }
             _ => None,
         }
@@ -163,16 +140,9 @@ impl Engine {
     /// Repeats the named checks every `every` for `for`; after `alert_after` failed rounds in a
     /// row, asks whether to roll back. The operator can end it early with `done`.
     pub(super) async fn monitor(&mut self, step: &Step, monitor: &Monitor) -> Result<Ran> {
-        let at = Attempt {
-            step: &step.id,
-            role: Role::Main,
-            number: 1,
-        };
-        let started_event = EventKind::StepStarted {
-            attempt: 1,
-            role: Role::Main,
-            command: Some(detail(&step.kind)),
-        };
+        let at = Attempt { step: &step.id, role: Role::Main, number: 1 };
+        let started_event =
+            EventKind::StepStarted { attempt: 1, role: Role::Main, command: Some(detail(&step.kind)) };
         self.emit(Some(&step.id), started_event).await?;
         let started = Instant::now();
         let end = started + monitor.duration;
@@ -184,10 +154,7 @@ impl Engine {
         );
         self.emit(
             Some(&step.id),
-            EventKind::ConfirmationRequested {
-                prompt: Prompt::Monitor,
-                text: standing.clone(),
-            },
+            EventKind::ConfirmationRequested { prompt: Prompt::Monitor, text: standing.clone() },
         )
         .await?;
 
@@ -264,14 +231,10 @@ impl Engine {
             ),
         ];
         let (outcome, message) = match (alerts, ended_by) {
-            (0, Some(who)) => (
-                Outcome::Passed,
-                format!("{rounds} rounds, all healthy; ended early by {who}"),
-            ),
-            (0, None) => (
-                Outcome::Passed,
-                format!("{rounds} rounds, {failed_rounds} failed, no alert"),
-            ),
+            (0, Some(who)) => {
+                (Outcome::Passed, format!("{rounds} rounds, all healthy; ended early by {who}"))
+            }
+            (0, None) => (Outcome::Passed, format!("{rounds} rounds, {failed_rounds} failed, no alert")),
             (n, _) => (
                 Outcome::Failed,
                 format!(
@@ -280,18 +243,8 @@ impl Engine {
                 ),
             ),
         };
-        self.finish(
-            at,
-            Ending {
-                metrics,
-                ..Ending::new(outcome, started.elapsed(), Some(message))
-            },
-        )
-        .await?;
-        Ok(Ran {
-            outcome,
-            cut_in: None,
-        })
+        self.finish(at, Ending { metrics, ..Ending::new(outcome, started.elapsed(), Some(message)) }).await?;
+        Ok(Ran { outcome, cut_in: None })
     }
 
     /// One round: every named check once, one line each. `Err` when the operator cut in.
@@ -322,20 +275,12 @@ impl Engine {
             }
         }
         let line = format!("round {n} · {}\n", parts.join(" · "));
-        self.emit_output(&step.id, Stream::Stdout, line.as_bytes())
-            .await?;
+        self.emit_output(&step.id, Stream::Stdout, line.as_bytes()).await?;
         Ok(Ok(passed))
     }
 
     async fn monitor_cut(&mut self, at: Attempt<'_>, started: Instant, reply: Reply) -> Result<Ran> {
-        self.finish(
-            at,
-            Ending::new(Outcome::Aborted, started.elapsed(), Some(reply.why())),
-        )
-        .await?;
-        Ok(Ran {
-            outcome: Outcome::Aborted,
-            cut_in: Some(reply),
-        })
+        self.finish(at, Ending::new(Outcome::Aborted, started.elapsed(), Some(reply.why()))).await?;
+        Ok(Ran { outcome: Outcome::Aborted, cut_in: Some(reply) })
     }
 }

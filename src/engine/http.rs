@@ -61,11 +61,7 @@ async fn sample(check: &HttpCheck, client: &reqwest::Client, method: reqwest::Me
     let response = match request.send().await {
         Ok(r) => r,
         Err(e) => {
-            return Sample {
-                latency_ms: None,
-                status: None,
-                problem: Some(describe(&e, check)),
-            };
+            return Sample { latency_ms: None, status: None, problem: Some(describe(&e, check)) };
         }
     };
     let status = response.status().as_u16();
@@ -74,18 +70,10 @@ async fn sample(check: &HttpCheck, client: &reqwest::Client, method: reqwest::Me
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            return Sample {
-                latency_ms,
-                status: Some(status),
-                problem: Some(describe(&e, check)),
-            };
+            return Sample { latency_ms, status: Some(status), problem: Some(describe(&e, check)) };
         }
     };
-    Sample {
-        latency_ms,
-        status: Some(status),
-        problem: judge_response(check, status, &body),
-    }
+    Sample { latency_ms, status: Some(status), problem: judge_response(check, status, &body) }
 }
 
 /// What is wrong with a response, in the first words that matter.
@@ -117,16 +105,8 @@ fn judge_response(check: &HttpCheck, status: u16, body: &[u8]) -> Option<String>
 }
 
 fn excerpt(text: &str) -> String {
-    let flat: String = text
-        .chars()
-        .take(80)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().count() > 80 {
-        format!("\"{flat}…\"")
-    } else {
-        format!("\"{flat}\"")
-    }
+    let flat: String = text.chars().take(80).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if text.chars().count() > 80 { format!("\"{flat}…\"") } else { format!("\"{flat}\"") }
 }
 
 /// A transport error as a person would write it: "connection refused: http://…".
@@ -161,11 +141,7 @@ fn describe(error: &reqwest::Error, check: &HttpCheck) -> String {
     } else {
         "request failed"
     };
-    if root.is_empty() {
-        format!("{what}: {url}")
-    } else {
-        format!("{what}: {url} ({root})")
-    }
+    if root.is_empty() { format!("{what}: {url}") } else { format!("{what}: {url} ({root})") }
 }
 
 fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
@@ -173,50 +149,25 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
     let mut latencies: Vec<f64> = samples.iter().filter_map(|s| s.latency_ms).collect();
     latencies.sort_by(f64::total_cmp);
     let errors = samples.iter().filter(|s| s.problem.is_some()).count();
-    let error_rate = if total == 0 {
-        0.0
-    } else {
-        errors as f64 / total as f64
-    };
+    let error_rate = if total == 0 { 0.0 } else { errors as f64 / total as f64 };
     let max_rate = check.max_error_rate.unwrap_or(0.0);
-    let (p50, p95, p99) = (
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 95.0),
-        percentile(&latencies, 99.0),
-    );
+    let (p50, p95, p99) =
+        (percentile(&latencies, 50.0), percentile(&latencies, 95.0), percentile(&latencies, 99.0));
 
     let mut metrics = vec![Metric::info("samples", total.to_string())];
     let rate_ok = error_rate <= max_rate;
-    let rate_target = if max_rate == 0.0 {
-        "no errors".to_string()
-    } else {
-        format!("≤ {}", percent(max_rate))
-    };
-    metrics.push(Metric::against(
-        "error rate",
-        percent(error_rate),
-        rate_target,
-        rate_ok,
-    ));
+    let rate_target =
+        if max_rate == 0.0 { "no errors".to_string() } else { format!("≤ {}", percent(max_rate)) };
+    metrics.push(Metric::against("error rate", percent(error_rate), rate_target, rate_ok));
     let show = |v: Option<f64>| v.map_or("—".to_string(), ms);
     metrics.push(Metric::info("p50", show(p50)));
     let p95_ok = match (check.p95_ms, p95) {
         (Some(target), Some(v)) => {
-            metrics.push(Metric::against(
-                "p95",
-                ms(v),
-                format!("≤ {}", ms(target)),
-                v <= target,
-            ));
+            metrics.push(Metric::against("p95", ms(v), format!("≤ {}", ms(target)), v <= target));
             v <= target
         }
         (Some(target), None) => {
-            metrics.push(Metric::against(
-                "p95",
-                "—".into(),
-                format!("≤ {}", ms(target)),
-                false,
-            ));
+            metrics.push(Metric::against("p95", "—".into(), format!("≤ {}", ms(target)), false));
             false
         }
         (None, _) => {
@@ -235,11 +186,7 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
         let mut grouped: Vec<_> = grouped.into_iter().collect();
         grouped.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-        reasons.extend(
-            grouped
-                .iter()
-                .map(|(problem, n)| format!("{problem} ({n} of {total} samples)")),
-        );
+        reasons.extend(grouped.iter().map(|(problem, n)| format!("{problem} ({n} of {total} samples)")));
     }
     if !p95_ok {
         let target = check.p95_ms.map(ms).unwrap_or_default();
@@ -249,24 +196,12 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
     }
     let pass = reasons.is_empty();
-    let summary = format!(
-        "{total} samples, {errors} failed, p50 {} p95 {} p99 {}",
-        show(p50),
-        show(p95),
-        show(p99)
-    );
-    CheckOutcome {
-        pass,
-        message: Some(if pass { summary } else { reasons.join("; ") }),
-        metrics,
-    }
+    let summary =
+        format!("{total} samples, {errors} failed, p50 {} p95 {} p99 {}", show(p50), show(p95), show(p99));
+    CheckOutcome { pass, message: Some(if pass { summary } else { reasons.join("; ") }), metrics }
 }
 
 fn percent(rate: f64) -> String {
     let p = rate * 100.0;
-    if p == 0.0 || p >= 1.0 {
-        format!("{p:.0}%")
-    } else {
-        format!("{p:.2}%")
-    }
+    if p == 0.0 || p >= 1.0 { format!("{p:.0}%") } else { format!("{p:.2}%") }
 }

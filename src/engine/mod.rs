@@ -30,12 +30,7 @@ pub use plan::{detail, run_info};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// An answer to the prompt the engine is waiting on.
-    Answer {
-        who: String,
-        decision: Decision,
-        reason: Option<String>,
-        auto: bool,
-    },
+    Answer { who: String, decision: Decision, reason: Option<String>, auto: bool },
     /// A note for the journal, at any moment.
     Note { who: String, text: String },
     /// Roll back now: from a prompt, or in the middle of a running step.
@@ -109,13 +104,7 @@ struct Ending {
 
 impl Ending {
     fn new(outcome: Outcome, elapsed: Duration, message: Option<String>) -> Self {
-        Ending {
-            outcome,
-            exit: None,
-            elapsed,
-            message,
-            metrics: Vec::new(),
-        }
+        Ending { outcome, exit: None, elapsed, message, metrics: Vec::new() }
     }
 }
 
@@ -151,9 +140,8 @@ impl Engine {
     ) -> Self {
         // Commands also learn which tminus runs them and for which run: a runbook can call
         // `"$TMINUS" example-api` or stamp its own logs with the run id.
-        let tminus = std::env::current_exe()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| "tminus".into());
+        let tminus =
+            std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "tminus".into());
         let env = runbook
             .vars
             .iter()
@@ -182,12 +170,7 @@ impl Engine {
 
     /// Drives the whole run and returns how it ended; the journal holds every step of the way.
     pub async fn run(mut self) -> Result<RunOutcome> {
-        let info = run_info(
-            &self.runbook,
-            self.options.mode,
-            &self.options.operator,
-            &self.options.host,
-        );
+        let info = run_info(&self.runbook, self.options.mode, &self.options.operator, &self.options.host);
         self.emit(None, EventKind::RunStarted(info)).await?;
         let outcome = self.phases().await?;
         self.emit(None, EventKind::RunFinished { outcome }).await?;
@@ -197,32 +180,14 @@ impl Engine {
     async fn phases(&mut self) -> Result<RunOutcome> {
         let runbook = self.runbook.clone();
         for phase in &runbook.phases {
-            self.emit(
-                None,
-                EventKind::PhaseStarted {
-                    phase: phase.id.clone(),
-                },
-            )
-            .await?;
+            self.emit(None, EventKind::PhaseStarted { phase: phase.id.clone() }).await?;
             for step in &phase.steps {
                 if let Flow::End(outcome) = self.step(step).await? {
-                    self.emit(
-                        None,
-                        EventKind::PhaseFinished {
-                            phase: phase.id.clone(),
-                        },
-                    )
-                    .await?;
+                    self.emit(None, EventKind::PhaseFinished { phase: phase.id.clone() }).await?;
                     return Ok(outcome);
                 }
             }
-            self.emit(
-                None,
-                EventKind::PhaseFinished {
-                    phase: phase.id.clone(),
-                },
-            )
-            .await?;
+            self.emit(None, EventKind::PhaseFinished { phase: phase.id.clone() }).await?;
         }
         Ok(RunOutcome::Succeeded)
     }
@@ -261,13 +226,8 @@ impl Engine {
 
     /// A step that did not run, and why.
     async fn skip(&mut self, step: &str, role: Role, why: Option<String>) -> Result<()> {
-        let at = Attempt {
-            step,
-            role,
-            number: 0,
-        };
-        self.finish(at, Ending::new(Outcome::Skipped, Duration::ZERO, why))
-            .await
+        let at = Attempt { step, role, number: 0 };
+        self.finish(at, Ending::new(Outcome::Skipped, Duration::ZERO, why)).await
     }
 
     async fn next_command(&mut self) -> Option<Command> {
@@ -281,27 +241,13 @@ impl Engine {
 
     /// Asks the operator and waits; notes are journaled while the question stands.
     async fn ask(&mut self, step: Option<&str>, prompt: Prompt, text: String) -> Result<Reply> {
-        self.emit(
-            step,
-            EventKind::ConfirmationRequested {
-                prompt: prompt.clone(),
-                text,
-            },
-        )
-        .await?;
+        self.emit(step, EventKind::ConfirmationRequested { prompt: prompt.clone(), text }).await?;
         loop {
             let Some(command) = self.next_command().await else {
-                return Ok(Reply::Abort {
-                    who: self.options.operator.clone(),
-                });
+                return Ok(Reply::Abort { who: self.options.operator.clone() });
             };
             match command {
-                Command::Answer {
-                    who,
-                    decision,
-                    reason,
-                    auto,
-                } if prompt.accepts(&decision) => {
+                Command::Answer { who, decision, reason, auto } if prompt.accepts(&decision) => {
                     let kind = EventKind::Decided {
                         who: who.clone(),
                         decision: decision.clone(),
@@ -344,10 +290,7 @@ impl Engine {
             return Ok(Flow::Next);
         }
         if step.confirm {
-            match self
-                .ask(Some(&step.id), Prompt::Confirm, confirm_text(step, dry))
-                .await?
-            {
+            match self.ask(Some(&step.id), Prompt::Confirm, confirm_text(step, dry)).await? {
                 Reply::Decided(Decision::Go, _) => {}
                 Reply::Decided(Decision::Skip, reason) => {
                     self.skip(&step.id, Role::Main, reason).await?;
@@ -361,16 +304,12 @@ impl Engine {
         loop {
             let ran = match &step.kind {
                 StepKind::Run(command) => {
-                    let command = if dry {
-                        step.dry_run.as_deref().unwrap_or(command)
-                    } else {
-                        command
-                    };
+                    let command = if dry { step.dry_run.as_deref().unwrap_or(command) } else { command };
                     self.run_attempts(step, command).await?
                 }
                 StepKind::Manual(text) => self.manual(&step.id, Role::Main, text).await?,
                 StepKind::Gate(gate) => return self.gate(step, gate).await,
-                StepKind::Http(_) | StepKind::Sql(_) => self.check_attempts(step).await?,
+                StepKind::Http(_) | StepKind::Sql(_) => self.check_attempts(step, Role::Main).await?,
                 StepKind::Monitor(monitor) => self.monitor(step, monitor).await?,
             };
             if let Some(reply) = ran.cut_in {
@@ -379,10 +318,7 @@ impl Engine {
             if !ran.outcome.is_failure() || !step.critical {
                 return Ok(Flow::Next);
             }
-            let text = format!(
-                "\"{}\" failed and is critical: the run cannot go on as it is",
-                step.title
-            );
+            let text = format!("\"{}\" failed and is critical: the run cannot go on as it is", step.title);
             match self.ask(Some(&step.id), Prompt::Failure, text).await? {
                 Reply::Decided(Decision::Retry, _) => continue,
                 Reply::Decided(Decision::Skip, _) => return Ok(Flow::Next),
@@ -401,9 +337,8 @@ impl Engine {
                 tokio::time::sleep(backoff(step.retry_delay, n)).await;
             }
             let attempt = self.next_attempt(&step.id);
-            let ran = self
-                .execute(&step.id, Role::Main, attempt, command, &step.expect, step.timeout)
-                .await?;
+            let ran =
+                self.execute(&step.id, Role::Main, attempt, command, &step.expect, step.timeout).await?;
             if ran.outcome == Outcome::Passed || ran.cut_in.is_some() || n == tries {
                 return Ok(ran);
             }
@@ -425,15 +360,8 @@ impl Engine {
         expect: &Expect,
         timeout: Option<Duration>,
     ) -> Result<Ran> {
-        self.emit(
-            Some(step),
-            EventKind::StepStarted {
-                attempt,
-                role,
-                command: Some(command.to_string()),
-            },
-        )
-        .await?;
+        self.emit(Some(step), EventKind::StepStarted { attempt, role, command: Some(command.to_string()) })
+            .await?;
         let started = Instant::now();
         let spec = CommandSpec {
             script: command.to_string(),
@@ -447,25 +375,15 @@ impl Engine {
             Err(e) => {
                 let why = format!("cannot start bash in {}: {e}", spec.dir.display());
                 self.finish(
-                    Attempt {
-                        step,
-                        role,
-                        number: attempt,
-                    },
+                    Attempt { step, role, number: attempt },
                     Ending::new(Outcome::Failed, started.elapsed(), Some(why)),
                 )
                 .await?;
-                return Ok(Ran {
-                    outcome: Outcome::Failed,
-                    cut_in: None,
-                });
+                return Ok(Ran { outcome: Outcome::Failed, cut_in: None });
             }
         };
         let holdback = self.redactor.overlap();
-        let mut batches = [
-            Batcher::new(Stream::Stdout, holdback),
-            Batcher::new(Stream::Stderr, holdback),
-        ];
+        let mut batches = [Batcher::new(Stream::Stdout, holdback), Batcher::new(Stream::Stderr, holdback)];
         let mut matched = expect.stdout.is_none();
         let mut cut_in = None;
         let exit = loop {
@@ -510,21 +428,13 @@ impl Engine {
         for batch in &mut batches {
             if let Some(data) = batch.take_all() {
                 let stream = batch.stream;
-                self.journal_output(step, stream, &data, expect, &mut matched)
-                    .await?;
+                self.journal_output(step, stream, &data, expect, &mut matched).await?;
             }
         }
         let (outcome, message) = judge(&exit, expect, matched, timeout, cut_in.as_ref());
         self.finish(
-            Attempt {
-                step,
-                role,
-                number: attempt,
-            },
-            Ending {
-                exit: exit.code,
-                ..Ending::new(outcome, started.elapsed(), message)
-            },
+            Attempt { step, role, number: attempt },
+            Ending { exit: exit.code, ..Ending::new(outcome, started.elapsed(), message) },
         )
         .await?;
         Ok(Ran { outcome, cut_in })
@@ -539,9 +449,8 @@ impl Engine {
         matched: &mut bool,
     ) -> Result<()> {
         if let (false, Some(pattern), Stream::Stdout) = (*matched, &expect.stdout, stream) {
-            *matched = data
-                .split(|b| *b == b'\n')
-                .any(|line| pattern.is_match(&String::from_utf8_lossy(line)));
+            *matched =
+                data.split(|b| *b == b'\n').any(|line| pattern.is_match(&String::from_utf8_lossy(line)));
         }
         self.emit_output(step, stream, data).await
     }
@@ -549,15 +458,7 @@ impl Engine {
     /// A checklist item: the operator ticks it, fails it with a reason, or skips it.
     async fn manual(&mut self, step: &str, role: Role, text: &str) -> Result<Ran> {
         let attempt = self.next_attempt(step);
-        self.emit(
-            Some(step),
-            EventKind::StepStarted {
-                attempt,
-                role,
-                command: None,
-            },
-        )
-        .await?;
+        self.emit(Some(step), EventKind::StepStarted { attempt, role, command: None }).await?;
         let started = Instant::now();
         let reply = self.ask(Some(step), Prompt::Manual, text.to_string()).await?;
         let (outcome, message, cut_in) = match reply {
@@ -567,11 +468,7 @@ impl Engine {
             other => (Outcome::Aborted, None, Some(other)),
         };
         self.finish(
-            Attempt {
-                step,
-                role,
-                number: attempt,
-            },
+            Attempt { step, role, number: attempt },
             Ending::new(outcome, started.elapsed(), message),
         )
         .await?;
@@ -580,22 +477,12 @@ impl Engine {
 
     /// GO / NO-GO: every sign-off role named first, then the decision itself.
     async fn gate(&mut self, step: &Step, gate: &Gate) -> Result<Flow> {
-        self.emit(
-            Some(&step.id),
-            EventKind::StepStarted {
-                attempt: 1,
-                role: Role::Main,
-                command: None,
-            },
-        )
-        .await?;
+        self.emit(Some(&step.id), EventKind::StepStarted { attempt: 1, role: Role::Main, command: None })
+            .await?;
         let started = Instant::now();
         for role in &gate.signoff {
             let text = format!("Sign-off for \"{}\": who approves as {role}?", gate.question);
-            match self
-                .ask(Some(&step.id), Prompt::Signoff { role: role.clone() }, text)
-                .await?
-            {
+            match self.ask(Some(&step.id), Prompt::Signoff { role: role.clone() }, text).await? {
                 Reply::Decided(Decision::Signed { .. }, _) => {}
                 other => return self.gate_ends(step, started, other).await,
             }
@@ -604,11 +491,7 @@ impl Engine {
         match self.ask(Some(&step.id), Prompt::Gate, text).await? {
             Reply::Decided(Decision::Go, _) => {
                 self.finish(
-                    Attempt {
-                        step: &step.id,
-                        role: Role::Main,
-                        number: 1,
-                    },
+                    Attempt { step: &step.id, role: Role::Main, number: 1 },
                     Ending::new(Outcome::Passed, started.elapsed(), Some("GO".into())),
                 )
                 .await?;
@@ -620,20 +503,15 @@ impl Engine {
 
     async fn gate_ends(&mut self, step: &Step, started: Instant, reply: Reply) -> Result<Flow> {
         let (outcome, message) = match &reply {
-            Reply::Decided(_, reason) => (
-                Outcome::Failed,
-                format!("NO-GO: {}", reason.as_deref().unwrap_or("no reason given")),
-            ),
+            Reply::Decided(_, reason) => {
+                (Outcome::Failed, format!("NO-GO: {}", reason.as_deref().unwrap_or("no reason given")))
+            }
             Reply::Rollback { .. } => (Outcome::Failed, "rollback instead of a decision".to_string()),
             _ => (Outcome::Aborted, "no decision".to_string()),
         };
         let message = Some(message);
         self.finish(
-            Attempt {
-                step: &step.id,
-                role: Role::Main,
-                number: 1,
-            },
+            Attempt { step: &step.id, role: Role::Main, number: 1 },
             Ending::new(outcome, started.elapsed(), message),
         )
         .await?;
@@ -642,24 +520,14 @@ impl Engine {
 
     /// One line for the gate: how the steps before it went, critical failures first.
     fn results_so_far(&self, gate: &str) -> String {
-        let before: Vec<_> = self
-            .state
-            .steps
-            .iter()
-            .take_while(|s| s.plan.id != gate)
-            .filter(|s| s.phase.is_some())
-            .collect();
-        let passed = before
-            .iter()
-            .filter(|s| s.status == crate::journal::state::StepStatus::Passed)
-            .count();
+        let before: Vec<_> =
+            self.state.steps.iter().take_while(|s| s.plan.id != gate).filter(|s| s.phase.is_some()).collect();
+        let passed = before.iter().filter(|s| s.status == crate::journal::state::StepStatus::Passed).count();
         let unmet = self.state.unmet_before(gate);
         let mut text = format!("{passed} of {} steps passed", before.len());
         if !unmet.is_empty() {
-            let names: Vec<String> = unmet
-                .iter()
-                .map(|s| format!("{} ({})", s.plan.id, s.status.label()))
-                .collect();
+            let names: Vec<String> =
+                unmet.iter().map(|s| format!("{} ({})", s.plan.id, s.status.label())).collect();
             text.push_str(&format!("; NOT MET (critical): {}", names.join(", ")));
         }
         text
@@ -669,11 +537,7 @@ impl Engine {
 fn confirm_text(step: &Step, dry: bool) -> String {
     let mut text = format!("Run \"{}\"?", step.title);
     if let StepKind::Run(command) = &step.kind {
-        let command = if dry {
-            step.dry_run.as_deref().unwrap_or(command)
-        } else {
-            command
-        };
+        let command = if dry { step.dry_run.as_deref().unwrap_or(command) } else { command };
         text.push_str(&format!(" Command: {command}"));
     }
     match (&step.undo, step.irreversible) {
@@ -701,28 +565,20 @@ fn judge(
             );
         }
         Some(EndedBy::Abort) => {
-            return (
-                Outcome::Aborted,
-                Some(cut_in.map_or_else(|| "interrupted".into(), Reply::why)),
-            );
+            return (Outcome::Aborted, Some(cut_in.map_or_else(|| "interrupted".into(), Reply::why)));
         }
         None => {}
     }
-    let lingering = exit
-        .lingering
-        .then_some("background processes kept its output open; tminus stopped reading it");
+    let lingering =
+        exit.lingering.then_some("background processes kept its output open; tminus stopped reading it");
     match (exit.code, exit.signal) {
-        (Some(code), _) if code != expect.exit => (
-            Outcome::Failed,
-            Some(format!("exit code {code} (expected {})", expect.exit)),
-        ),
+        (Some(code), _) if code != expect.exit => {
+            (Outcome::Failed, Some(format!("exit code {code} (expected {})", expect.exit)))
+        }
         (None, Some(signal)) => (Outcome::Failed, Some(format!("killed by signal {signal}"))),
         _ if !matched => {
             let pattern = expect.stdout.as_ref().map(|r| r.as_str()).unwrap_or_default();
-            (
-                Outcome::Failed,
-                Some(format!("no output line matched `{pattern}`")),
-            )
+            (Outcome::Failed, Some(format!("no output line matched `{pattern}`")))
         }
         _ => (Outcome::Passed, lingering.map(str::to_string)),
     }

@@ -22,12 +22,7 @@ pub struct Batcher {
 
 impl Batcher {
     pub fn new(stream: Stream, holdback: usize) -> Self {
-        Batcher {
-            stream,
-            buf: Vec::new(),
-            since: None,
-            holdback,
-        }
+        Batcher { stream, buf: Vec::new(), since: None, holdback }
     }
 
     pub fn push(&mut self, bytes: &[u8]) {

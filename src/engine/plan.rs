@@ -16,25 +16,12 @@ pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> Ru
         vars: runbook
             .vars
             .iter()
-            .map(|v| {
-                (
-                    v.name.clone(),
-                    if v.secret {
-                        "****".to_string()
-                    } else {
-                        v.value.clone()
-                    },
-                )
-            })
+            .map(|v| (v.name.clone(), if v.secret { "****".to_string() } else { v.value.clone() }))
             .collect(),
         contacts: runbook
             .contacts
             .iter()
-            .map(|c| PlannedContact {
-                role: c.role.clone(),
-                name: c.name.clone(),
-                reach: c.reach.clone(),
-            })
+            .map(|c| PlannedContact { role: c.role.clone(), name: c.name.clone(), reach: c.reach.clone() })
             .collect(),
         phases: runbook
             .phases

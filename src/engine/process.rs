@@ -127,9 +127,7 @@ impl ProcessRun {
         }
         self.ended_by.get_or_insert(why);
         let _ = killpg(self.pgid, Signal::SIGTERM);
-        self.phase = Phase::Terminating {
-            kill_at: Instant::now() + self.grace,
-        };
+        self.phase = Phase::Terminating { kill_at: Instant::now() + self.grace };
     }
 
     fn kill(&mut self) {

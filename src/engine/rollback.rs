@@ -6,37 +6,20 @@ use crate::runbook::{Expect, StepKind};
 
 impl Engine {
     pub(super) async fn rollback(&mut self, who: String, reason: Option<String>) -> Result<RunOutcome> {
-        self.emit(None, EventKind::RollbackRequested { who, reason })
-            .await?;
+        self.emit(None, EventKind::RollbackRequested { who, reason }).await?;
         let runbook = self.runbook.clone();
         let dry = self.options.mode == Mode::DryRun;
 
         // Newest first: the order steps started in, reversed.
-        let mut ran: Vec<_> = self
-            .state
-            .steps
-            .iter()
-            .filter(|s| s.phase.is_some() && s.ran())
-            .collect();
+        let mut ran: Vec<_> = self.state.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
         ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
         let ids = |pred: &dyn Fn(&crate::journal::state::StepState) -> bool| -> Vec<String> {
-            ran.iter()
-                .filter(|s| pred(s))
-                .map(|s| s.plan.id.clone())
-                .collect()
+            ran.iter().filter(|s| pred(s)).map(|s| s.plan.id.clone()).collect()
         };
         let undo = ids(&|s| s.plan.undo.is_some() && !s.plan.irreversible);
         let irreversible = ids(&|s| s.plan.irreversible);
         let no_undo = ids(&|s| s.plan.undo.is_none() && !s.plan.irreversible);
-        self.emit(
-            None,
-            EventKind::RollbackStarted {
-                undo: undo.clone(),
-                irreversible,
-                no_undo,
-            },
-        )
-        .await?;
+        self.emit(None, EventKind::RollbackStarted { undo: undo.clone(), irreversible, no_undo }).await?;
 
         let mut failed = Vec::new();
         for id in &undo {
@@ -49,9 +32,7 @@ impl Engine {
                 self.skip(id, Role::Undo, why).await?;
                 continue;
             }
-            let ran = self
-                .execute(id, Role::Undo, 1, command, &Expect::default(), step.timeout)
-                .await?;
+            let ran = self.execute(id, Role::Undo, 1, command, &Expect::default(), step.timeout).await?;
             if ran.outcome.is_failure() {
                 failed.push(id.clone());
             }
@@ -66,16 +47,9 @@ impl Engine {
                             .outcome
                     }
                     (true, Some(dry_command)) => {
-                        self.execute(
-                            &step.id,
-                            Role::Rollback,
-                            1,
-                            dry_command,
-                            &step.expect,
-                            step.timeout,
-                        )
-                        .await?
-                        .outcome
+                        self.execute(&step.id, Role::Rollback, 1, dry_command, &step.expect, step.timeout)
+                            .await?
+                            .outcome
                     }
                     (true, None) => {
                         let why = Some("skipped for the dry run: no `dry_run` form".to_string());
@@ -84,10 +58,12 @@ impl Engine {
                     }
                 },
                 StepKind::Manual(text) => self.manual(&step.id, Role::Rollback, text).await?.outcome,
-                other => {
-                    let why = Some(format!("a {} step cannot be part of a rollback", other.name()));
-                    self.skip(&step.id, Role::Rollback, why).await?;
-                    Outcome::Skipped
+                // Checks only read, so a dry run runs them too: is the old version healthy again?
+                StepKind::Http(_) | StepKind::Sql(_) => {
+                    self.check_attempts(step, Role::Rollback).await?.outcome
+                }
+                StepKind::Gate(_) | StepKind::Monitor(_) => {
+                    unreachable!("a runbook with one is rejected on load")
                 }
             };
             if outcome.is_failure() {

@@ -28,11 +28,9 @@ pub async fn run(
     let target = Target::parse(&check.url, dir);
     match timeout(limit, query(check, &target, lines)).await {
         Ok(outcome) => outcome,
-        Err(_) => CheckOutcome::failed(format!(
-            "{} did not answer within {}",
-            target.name,
-            format_duration(limit)
-        )),
+        Err(_) => {
+            CheckOutcome::failed(format!("{} did not answer within {}", target.name, format_duration(limit)))
+        }
     }
 }
 
@@ -44,16 +42,10 @@ struct Target {
 
 impl Target {
     fn parse(url: &str, dir: &Path) -> Self {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             let (path, _) = path.split_once('?').unwrap_or((path, ""));
-            let path = if Path::new(path).is_absolute() {
-                Path::new(path).to_path_buf()
-            } else {
-                dir.join(path)
-            };
+            let path =
+                if Path::new(path).is_absolute() { Path::new(path).to_path_buf() } else { dir.join(path) };
             // Read-only at the connection too: a check can never create or change the file.
             return Target {
                 name: format!("sqlite {}", path.display()),
@@ -69,11 +61,8 @@ impl Target {
                 };
                 let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
                 let db = u.path().trim_start_matches('/');
-                let user = if u.username().is_empty() {
-                    String::new()
-                } else {
-                    format!(" as {}", u.username())
-                };
+                let user =
+                    if u.username().is_empty() { String::new() } else { format!(" as {}", u.username()) };
                 format!("{engine} at {}{port}/{db}{user}", u.host_str().unwrap_or("?"))
             }
             Err(_) => "the database".to_string(),
@@ -123,17 +112,10 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
             return CheckOutcome::failed(format!("the query failed on {}: {}", target.name, reason(&e)));
         }
     };
-    let answer = if check.expect_rows {
-        rows.to_string()
-    } else {
-        value.clone().unwrap_or_else(|| "NULL".into())
-    };
-    let _ = lines.send(format!(
-        "{} in {} ({rows} row{})",
-        answer,
-        ms(took),
-        if rows == 1 { "" } else { "s" }
-    ));
+    let answer =
+        if check.expect_rows { rows.to_string() } else { value.clone().unwrap_or_else(|| "NULL".into()) };
+    let _ =
+        lines.send(format!("{} in {} ({rows} row{})", answer, ms(took), if rows == 1 { "" } else { "s" }));
 
     let mut metrics = Vec::new();
     let mut reasons = Vec::new();
@@ -151,12 +133,7 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
     match check.max_ms {
         Some(max) => {
             let fast = took <= max;
-            metrics.push(Metric::against(
-                "query time",
-                ms(took),
-                format!("≤ {}", ms(max)),
-                fast,
-            ));
+            metrics.push(Metric::against("query time", ms(took), format!("≤ {}", ms(max)), fast));
             if !fast {
                 reasons.push(format!("the query took {}, over the {} limit", ms(took), ms(max)));
             }
@@ -164,16 +141,8 @@ async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String
         None => metrics.push(Metric::info("query time", ms(took))),
     }
     let pass = reasons.is_empty();
-    let message = if pass {
-        format!("{what} {answer} in {}", ms(took))
-    } else {
-        reasons.join("; ")
-    };
-    CheckOutcome {
-        pass,
-        message: Some(message),
-        metrics,
-    }
+    let message = if pass { format!("{what} {answer} in {}", ms(took)) } else { reasons.join("; ") };
+    CheckOutcome { pass, message: Some(message), metrics }
 }
 
 /// The first column of the first row, as text, and how many rows there were.

@@ -11,11 +11,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
     let step = event.step.as_deref().unwrap_or_default();
     match &event.kind {
         EventKind::Output { stream, lines } => {
-            let on = if *stream == super::Stream::Stderr {
-                " on stderr"
-            } else {
-                ""
-            };
+            let on = if *stream == super::Stream::Stderr { " on stderr" } else { "" };
             format!(
                 "{step} printed {lines} line{}{on} ({} bytes)",
                 if *lines == 1 { "" } else { "s" },
@@ -31,19 +27,11 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             info.host
         ),
         EventKind::PhaseStarted { phase } => {
-            let title = state
-                .phases
-                .iter()
-                .find(|p| &p.id == phase)
-                .map_or("", |p| p.title.as_str());
+            let title = state.phases.iter().find(|p| &p.id == phase).map_or("", |p| p.title.as_str());
             format!("── phase {phase}: {title}")
         }
         EventKind::PhaseFinished { phase } => format!("── phase {phase} done"),
-        EventKind::StepStarted {
-            attempt,
-            role,
-            command,
-        } => {
+        EventKind::StepStarted { attempt, role, command } => {
             let title = state.step(step).map_or("", |s| s.plan.title.as_str());
             match role {
                 Role::Undo => format!("↶ undo {step}: {}", command.as_deref().unwrap_or_default()),
@@ -51,14 +39,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
                 _ => format!("▶ {step} \"{title}\""),
             }
         }
-        EventKind::StepFinished {
-            role,
-            outcome,
-            duration_ms,
-            message,
-            metrics,
-            ..
-        } => {
+        EventKind::StepFinished { role, outcome, duration_ms, message, metrics, .. } => {
             let took = format_duration(Duration::from_millis(*duration_ms));
             let mut why = message.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
             // Each measured figure next to its target.
@@ -66,23 +47,14 @@ pub fn describe(event: &Event, state: &RunState) -> String {
                 .iter()
                 .filter_map(|m| {
                     let mark = if m.pass? { "✔" } else { "✖" };
-                    Some(format!(
-                        "{} {} (target {}) {mark}",
-                        m.name,
-                        m.value,
-                        m.target.as_deref()?
-                    ))
+                    Some(format!("{} {} (target {}) {mark}", m.name, m.value, m.target.as_deref()?))
                 })
                 .collect();
             if !targeted.is_empty() {
                 why.push_str(&format!(" [{}]", targeted.join(", ")));
             }
             let critical = state.step(step).is_none_or(|s| s.plan.critical);
-            let what = if *role == Role::Undo {
-                format!("undo of {step}")
-            } else {
-                step.to_string()
-            };
+            let what = if *role == Role::Undo { format!("undo of {step}") } else { step.to_string() };
             match outcome {
                 Outcome::Passed => format!("✔ {what} passed in {took}{why}"),
                 Outcome::Skipped => format!("⏭ {what} skipped{why}"),
@@ -95,12 +67,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::ConfirmationRequested { prompt, text } => {
             format!("? {step}: {text}  [{}]", prompt.answers())
         }
-        EventKind::Decided {
-            who,
-            decision,
-            reason,
-            auto,
-        } => {
+        EventKind::Decided { who, decision, reason, auto } => {
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let how = if *auto { " (--yes)" } else { "" };
             // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
@@ -117,11 +84,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             format!("⟲ ROLLBACK requested by {who}{why}")
         }
-        EventKind::RollbackStarted {
-            undo,
-            irreversible,
-            no_undo,
-        } => {
+        EventKind::RollbackStarted { undo, irreversible, no_undo } => {
             let mut text = format!("⟲ undoing, newest first: {}", list(undo));
             if !irreversible.is_empty() {
                 text.push_str(&format!("; NOT undone (irreversible): {}", list(irreversible)));
@@ -136,20 +99,11 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             format!("⟲ rollback finished with failures: {}", list(failed))
         }
         EventKind::RunFinished { outcome } => {
-            format!(
-                "■ run {} {} (exit {})",
-                event.run_id,
-                outcome.label(),
-                outcome.exit_code()
-            )
+            format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }
     }
 }
 
 fn list(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".to_string()
-    } else {
-        items.join(", ")
-    }
+    if items.is_empty() { "none".to_string() } else { items.join(", ") }
 }

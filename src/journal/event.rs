@@ -355,20 +355,10 @@ pub struct Metric {
 
 impl Metric {
     pub fn info(name: &str, value: String) -> Self {
-        Metric {
-            name: name.to_string(),
-            value,
-            target: None,
-            pass: None,
-        }
+        Metric { name: name.to_string(), value, target: None, pass: None }
     }
 
     pub fn against(name: &str, value: String, target: String, pass: bool) -> Self {
-        Metric {
-            name: name.to_string(),
-            value,
-            target: Some(target),
-            pass: Some(pass),
-        }
+        Metric { name: name.to_string(), value, target: Some(target), pass: Some(pass) }
     }
 }

@@ -2,6 +2,7 @@
 
 mod describe;
 pub mod event;
+pub mod lease;
 mod sql_store;
 pub mod state;
 mod store;
@@ -15,7 +16,7 @@ pub use describe::describe;
 pub use event::*;
 pub use sql_store::{SqlStore, without_password};
 pub use state::RunState;
-pub use store::{RunRecord, Store, StoreError};
+pub use store::{Lease, RunRecord, Store, StoreError};
 
 use crate::runbook::Redactor;
 
@@ -39,9 +40,7 @@ pub async fn open_read_only(location: &str) -> Result<Arc<dyn Store>, StoreError
     }
     let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
     if !path.exists() {
-        return Err(StoreError::NoJournal {
-            location: path.display().to_string(),
-        });
+        return Err(StoreError::NoJournal { location: path.display().to_string() });
     }
     Ok(Arc::new(SqlStore::open_sqlite_read_only(path).await?))
 }
@@ -88,10 +87,7 @@ pub async fn replay(
         }
         for event in page {
             if let Some(before) = previous {
-                let gap = (event.at - before)
-                    .to_std()
-                    .unwrap_or_default()
-                    .div_f64(speed.max(0.001));
+                let gap = (event.at - before).to_std().unwrap_or_default().div_f64(speed.max(0.001));
                 tokio::time::sleep(gap.min(std::time::Duration::from_secs(5))).await;
             }
             previous = Some(event.at);
@@ -123,10 +119,7 @@ fn beside(location: &str) -> PathBuf {
         return PathBuf::from(".tminus");
     }
     let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
-    path.parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .to_path_buf()
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
 }
 
 /// A sortable, readable run id: start time plus a few random hex digits.
@@ -147,12 +140,7 @@ pub struct Journal {
 
 impl Journal {
     pub fn new(store: Arc<dyn Store>, run_id: String, redactor: Redactor) -> Self {
-        Journal {
-            store,
-            run_id,
-            last_seq: 0,
-            redactor,
-        }
+        Journal { store, run_id, last_seq: 0, redactor }
     }
 
     pub fn run_id(&self) -> &str {
@@ -175,8 +163,7 @@ impl Journal {
         data: &[u8],
     ) -> Result<Event, StoreError> {
         let lines = memchr::memchr_iter(b'\n', data).count() as u32;
-        self.append_with_data(Some(step), EventKind::Output { stream, lines }, data)
-            .await
+        self.append_with_data(Some(step), EventKind::Output { stream, lines }, data).await
     }
 
     async fn append_with_data(

@@ -15,7 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{ConnectOptions, Row};
 
 use super::event::{Event, EventKind};
-use super::store::{RunRecord, Store, StoreError};
+use super::store::{Lease, RunRecord, Store, StoreError};
 
 enum Pool {
     Sqlite(SqlitePool),
@@ -39,6 +39,11 @@ const INSERT_EVENT: &str =
 const FINISH_RUN: &str = "UPDATE runs SET ended_at = $1, outcome = $2 WHERE id = $3";
 const SELECT_RUNS: &str = "SELECT id, runbook, path, operator, host, mode, started_at, ended_at, outcome \
                            FROM runs ORDER BY started_at DESC, id DESC";
+const SELECT_LEASE: &str = "SELECT holder, host, pid, since, heartbeat FROM leases WHERE run_id = $1";
+const TAKE_LEASE: &str = "INSERT INTO leases (run_id, holder, host, pid, since, heartbeat) VALUES ($1, $2, $3, $4, $5, $6) \
+                          ON CONFLICT (run_id) DO UPDATE SET holder = $2, host = $3, pid = $4, since = $5, heartbeat = $6";
+const RENEW_LEASE: &str = "UPDATE leases SET heartbeat = $1 WHERE run_id = $2 AND host = $3 AND pid = $4";
+const DROP_LEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
 const SELECT_EVENTS: &str = "SELECT seq, at, step, payload, data FROM events \
                              WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
@@ -72,41 +77,22 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let db = |source| StoreError::Database {
-            location: location.clone(),
-            source,
-        };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(db)?;
+        let db = |source| StoreError::Database { location: location.clone(), source };
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(db)?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate {
-                location: location.clone(),
-                source,
-            })?;
+            .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
         Ok(SqlStore::new(Pool::Sqlite(pool), location))
     }
 
     /// Opens a SQLite journal for reading only: nothing through it can write the file.
     pub async fn open_sqlite_read_only(path: &Path) -> Result<Self, StoreError> {
         let location = path.display().to_string();
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .read_only(true)
-            .busy_timeout(Duration::from_secs(10));
-        let db = |source| StoreError::Database {
-            location: location.clone(),
-            source,
-        };
-        let pool = SqlitePoolOptions::new()
-            .max_connections(2)
-            .connect_with(options)
-            .await
-            .map_err(db)?;
+        let options =
+            SqliteConnectOptions::new().filename(path).read_only(true).busy_timeout(Duration::from_secs(10));
+        let db = |source| StoreError::Database { location: location.clone(), source };
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(db)?;
         Ok(SqlStore::new(Pool::Sqlite(pool), location))
     }
 
@@ -114,13 +100,9 @@ impl SqlStore {
     /// read-only, so the server refuses any write.
     pub async fn open_postgres_read_only(url: &str) -> Result<Self, StoreError> {
         let location = without_password(url);
-        let db = |source| StoreError::Database {
-            location: location.clone(),
-            source,
-        };
-        let options = PgConnectOptions::from_str(url)
-            .map_err(db)?
-            .options([("default_transaction_read_only", "on")]);
+        let db = |source| StoreError::Database { location: location.clone(), source };
+        let options =
+            PgConnectOptions::from_str(url).map_err(db)?.options([("default_transaction_read_only", "on")]);
         let pool = PgPoolOptions::new()
             .max_connections(2)
             .acquire_timeout(Duration::from_secs(10))
@@ -135,23 +117,15 @@ impl SqlStore {
     }
 
     fn new(pool: Pool, location: String) -> Self {
-        SqlStore {
-            pool,
-            location,
-            listener: tokio::sync::Mutex::new(None),
-        }
+        SqlStore { pool, location, listener: tokio::sync::Mutex::new(None) }
     }
 
     /// Connects to a PostgreSQL journal and brings its schema up to date.
     pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
         let location = without_password(url);
-        let db = |source| StoreError::Database {
-            location: location.clone(),
-            source,
-        };
-        let options = PgConnectOptions::from_str(url)
-            .map_err(db)?
-            .log_statements(tracing::log::LevelFilter::Debug);
+        let db = |source| StoreError::Database { location: location.clone(), source };
+        let options =
+            PgConnectOptions::from_str(url).map_err(db)?.log_statements(tracing::log::LevelFilter::Debug);
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
@@ -161,18 +135,12 @@ impl SqlStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|source| StoreError::Migrate {
-                location: location.clone(),
-                source,
-            })?;
+            .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
         Ok(SqlStore::new(Pool::Postgres(pool), location))
     }
 
     fn db(&self) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
-        |source| StoreError::Database {
-            location: self.location.clone(),
-            source,
-        }
+        |source| StoreError::Database { location: self.location.clone(), source }
     }
 }
 
@@ -234,6 +202,70 @@ impl Store for SqlStore {
                 }
             }
             tx.commit().await.map_err(self.db())
+        })
+    }
+
+    async fn acquire(
+        &self,
+        lease: &Lease,
+        stale: chrono::TimeDelta,
+    ) -> Result<Result<(), Lease>, StoreError> {
+        with_pool!(self, pool => {
+            // Read and take in one transaction, so two would-be drivers cannot both win.
+            let mut tx = pool.begin().await.map_err(self.db())?;
+            if let Some(row) = sqlx::query(SELECT_LEASE).bind(&lease.run_id).fetch_optional(&mut *tx).await.map_err(self.db())? {
+                let held = Lease {
+                    run_id: lease.run_id.clone(),
+                    holder: row.get("holder"),
+                    host: row.get("host"),
+                    pid: row.get("pid"),
+                    since: parse_time(row.get("since")),
+                    heartbeat: parse_time(row.get("heartbeat")),
+                };
+                let mine = held.host == lease.host && held.pid == lease.pid;
+                if !mine && held.is_alive(stale) {
+                    return Ok(Err(held));
+                }
+            }
+            sqlx::query(TAKE_LEASE)
+                .bind(&lease.run_id)
+                .bind(&lease.holder)
+                .bind(&lease.host)
+                .bind(lease.pid)
+                .bind(stamp(lease.since))
+                .bind(stamp(lease.heartbeat))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.db())?;
+            tx.commit().await.map_err(self.db())?;
+            Ok(Ok(()))
+        })
+    }
+
+    async fn heartbeat(&self, lease: &Lease) -> Result<bool, StoreError> {
+        with_pool!(self, pool => {
+            let done = sqlx::query(RENEW_LEASE)
+                .bind(stamp(Utc::now()))
+                .bind(&lease.run_id)
+                .bind(&lease.host)
+                .bind(lease.pid)
+                .execute(pool)
+                .await
+                .map_err(self.db())?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query(DROP_LEASE)
+                .bind(&lease.run_id)
+                .bind(&lease.host)
+                .bind(lease.pid)
+                .execute(pool)
+                .await
+                .map_err(self.db())?;
+            Ok(())
         })
     }
 
@@ -313,6 +345,10 @@ impl Store for SqlStore {
                 .collect()
         })
     }
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 fn parse_time(text: &str) -> DateTime<Utc> {

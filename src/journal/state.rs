@@ -65,10 +65,7 @@ impl From<Outcome> for StepStatus {
 
 impl StepStatus {
     pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            StepStatus::Failed | StepStatus::TimedOut | StepStatus::Aborted
-        )
+        matches!(self, StepStatus::Failed | StepStatus::TimedOut | StepStatus::Aborted)
     }
 
     pub fn label(self) -> &'static str {
@@ -209,8 +206,7 @@ impl OutputTail {
             return;
         }
         let text = String::from_utf8_lossy(bytes);
-        self.partial
-            .extend(text.chars().filter(|c| *c != '\r').take(room));
+        self.partial.extend(text.chars().filter(|c| *c != '\r').take(room));
     }
 
     /// The last `n` lines, the unfinished one included.
@@ -246,11 +242,7 @@ impl RunState {
                 self.steps = info
                     .phases
                     .iter()
-                    .flat_map(|p| {
-                        p.steps
-                            .iter()
-                            .map(|s| StepState::new(s.clone(), Some(p.id.clone())))
-                    })
+                    .flat_map(|p| p.steps.iter().map(|s| StepState::new(s.clone(), Some(p.id.clone()))))
                     .chain(info.rollback.iter().map(|s| StepState::new(s.clone(), None)))
                     .collect();
                 self.info = Some(info.clone());
@@ -288,15 +280,7 @@ impl RunState {
                     }
                 }
             }
-            EventKind::StepFinished {
-                role,
-                outcome,
-                exit_code,
-                duration_ms,
-                message,
-                attempt,
-                metrics,
-            } => {
+            EventKind::StepFinished { role, outcome, exit_code, duration_ms, message, attempt, metrics } => {
                 let Some(step) = self.step_mut(event.step.as_deref()) else {
                     return;
                 };
@@ -336,12 +320,7 @@ impl RunState {
                     since: event.at,
                 });
             }
-            EventKind::Decided {
-                who,
-                decision,
-                reason,
-                auto,
-            } => {
+            EventKind::Decided { who, decision, reason, auto } => {
                 self.waiting = None;
                 if let Some(step) = self.step_mut(event.step.as_deref()) {
                     if step.status == StepStatus::Waiting {
@@ -356,11 +335,9 @@ impl RunState {
                     });
                 }
             }
-            EventKind::Note { who, text } => self.notes.push(NoteRecord {
-                at: event.at,
-                who: who.clone(),
-                text: text.clone(),
-            }),
+            EventKind::Note { who, text } => {
+                self.notes.push(NoteRecord { at: event.at, who: who.clone(), text: text.clone() })
+            }
             EventKind::RollbackRequested { who, reason } => {
                 self.waiting = None;
                 self.rollback = Some(RollbackState {
@@ -374,11 +351,7 @@ impl RunState {
                     finished_at: None,
                 });
             }
-            EventKind::RollbackStarted {
-                undo,
-                irreversible,
-                no_undo,
-            } => {
+            EventKind::RollbackStarted { undo, irreversible, no_undo } => {
                 if let Some(r) = &mut self.rollback {
                     r.undo = undo.clone();
                     r.irreversible = irreversible.clone();
@@ -413,9 +386,7 @@ impl RunState {
     }
 
     pub fn phase_steps<'a>(&'a self, phase: &'a str) -> impl Iterator<Item = &'a StepState> + 'a {
-        self.steps
-            .iter()
-            .filter(move |s| s.phase.as_deref() == Some(phase))
+        self.steps.iter().filter(move |s| s.phase.as_deref() == Some(phase))
     }
 
     pub fn rollback_steps(&self) -> impl Iterator<Item = &StepState> {
@@ -456,14 +427,7 @@ mod tests {
     }
 
     fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {
-        Event {
-            run_id: "r1".into(),
-            seq,
-            at: Utc::now(),
-            step: step.map(Into::into),
-            kind,
-            data: Vec::new(),
-        }
+        Event { run_id: "r1".into(), seq, at: Utc::now(), step: step.map(Into::into), kind, data: Vec::new() }
     }
 
     fn started() -> Event {
@@ -499,24 +463,9 @@ mod tests {
         s.apply(&started());
         assert_eq!(s.steps.len(), 4);
         assert_eq!(s.rollback_steps().count(), 1);
-        s.apply(&event(
-            2,
-            Some("a"),
-            EventKind::StepStarted {
-                attempt: 1,
-                role: Role::Main,
-                command: None,
-            },
-        ));
+        s.apply(&event(2, Some("a"), EventKind::StepStarted { attempt: 1, role: Role::Main, command: None }));
         assert_eq!(s.step("a").unwrap().status, StepStatus::Running);
-        let mut out = event(
-            3,
-            Some("a"),
-            EventKind::Output {
-                stream: Stream::Stdout,
-                lines: 2,
-            },
-        );
+        let mut out = event(3, Some("a"), EventKind::Output { stream: Stream::Stdout, lines: 2 });
         out.data = b"one\ntwo\nthr".to_vec();
         s.apply(&out);
         let finished = |seq, attempt, outcome| {
@@ -536,15 +485,7 @@ mod tests {
         };
         s.apply(&finished(4, 1, Outcome::Failed));
         assert_eq!(s.step("a").unwrap().status, StepStatus::Failed);
-        s.apply(&event(
-            5,
-            Some("a"),
-            EventKind::StepStarted {
-                attempt: 2,
-                role: Role::Main,
-                command: None,
-            },
-        ));
+        s.apply(&event(5, Some("a"), EventKind::StepStarted { attempt: 2, role: Role::Main, command: None }));
         s.apply(&finished(6, 2, Outcome::Passed));
         let a = s.step("a").unwrap();
         assert_eq!((a.status, a.attempts), (StepStatus::Passed, 2));
@@ -558,13 +499,7 @@ mod tests {
         let mut s = RunState::default();
         s.apply(&started());
         // a (critical) not run yet, b is recommended
-        assert_eq!(
-            s.unmet_before("gate")
-                .iter()
-                .map(|s| s.plan.id.as_str())
-                .collect::<Vec<_>>(),
-            ["a"]
-        );
+        assert_eq!(s.unmet_before("gate").iter().map(|s| s.plan.id.as_str()).collect::<Vec<_>>(), ["a"]);
         s.apply(&event(
             2,
             Some("a"),
@@ -588,10 +523,7 @@ mod tests {
         s.apply(&event(
             2,
             Some("gate"),
-            EventKind::ConfirmationRequested {
-                prompt: Prompt::Gate,
-                text: "GO?".into(),
-            },
+            EventKind::ConfirmationRequested { prompt: Prompt::Gate, text: "GO?".into() },
         ));
         assert!(s.waiting.is_some());
         assert_eq!(s.step("gate").unwrap().status, StepStatus::Waiting);
@@ -606,17 +538,8 @@ mod tests {
             },
         ));
         assert!(s.waiting.is_none());
-        assert_eq!(
-            s.step("gate").unwrap().decisions[0].reason.as_deref(),
-            Some("db down")
-        );
-        s.apply(&event(
-            4,
-            None,
-            EventKind::RunFinished {
-                outcome: RunOutcome::NoGo,
-            },
-        ));
+        assert_eq!(s.step("gate").unwrap().decisions[0].reason.as_deref(), Some("db down"));
+        s.apply(&event(4, None, EventKind::RunFinished { outcome: RunOutcome::NoGo }));
         assert_eq!(s.outcome, Some(RunOutcome::NoGo));
     }
 

@@ -57,6 +57,18 @@ pub struct RunRecord {
     pub outcome: Option<String>,
 }
 
+/// Who drives a run: the lead's lease on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lease {
+    pub run_id: String,
+    /// The operator, as recorded on decisions.
+    pub holder: String,
+    pub host: String,
+    pub pid: i64,
+    pub since: DateTime<Utc>,
+    pub heartbeat: DateTime<Utc>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync {
     /// Where the journal is, for messages (never with a password).
@@ -72,6 +84,18 @@ pub trait Store: Send + Sync {
     /// Up to `limit` events of a run with `seq > after`, in order.
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
 
+    /// Takes the run's lease for `lease.holder`, unless another holder's is still alive:
+    /// then that lease comes back as the error. A lease is dead when its heartbeat is older
+    /// than `stale`, or when its process on this very host is gone.
+    async fn acquire(&self, lease: &Lease, stale: chrono::TimeDelta)
+    -> Result<Result<(), Lease>, StoreError>;
+
+    /// Renews the lease; `false` when it is no longer this process's.
+    async fn heartbeat(&self, lease: &Lease) -> Result<bool, StoreError>;
+
+    /// Gives the lease up at the end of the run.
+    async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
+
     /// Returns once events of `run_id` after `after` may have been appended: on a notification
     /// where the database sends them, else after a short poll interval.
     async fn wait(&self, run_id: &str, after: i64);
@@ -84,10 +108,7 @@ pub trait Store: Send + Sync {
             Some(id) => runs
                 .into_iter()
                 .find(|r| r.id == id)
-                .ok_or(StoreError::NoSuchRun {
-                    location,
-                    run_id: id.to_string(),
-                }),
+                .ok_or(StoreError::NoSuchRun { location, run_id: id.to_string() }),
             None => runs.into_iter().next().ok_or(StoreError::NoRuns { location }),
         }
     }

@@ -21,31 +21,20 @@ pub fn render(report: &Report) -> String {
     };
     let offset = report.offset();
     let at = |t: Option<DateTime<Utc>>| {
-        t.map_or("—".to_string(), |t| {
-            t.with_timezone(&offset)
-                .format("%Y-%m-%d %H:%M:%S %:z")
-                .to_string()
-        })
+        t.map_or("—".to_string(), |t| t.with_timezone(&offset).format("%Y-%m-%d %H:%M:%S %:z").to_string())
     };
     let dry = info.mode == Mode::DryRun;
 
-    let _ = writeln!(
-        md,
-        "# Deployment report: {}{}\n",
-        info.runbook,
-        if dry { " (DRY RUN)" } else { "" }
-    );
+    let _ = writeln!(md, "# Deployment report: {}{}\n", info.runbook, if dry { " (DRY RUN)" } else { "" });
     if dry {
         let _ = writeln!(
             md,
             "> **DRY RUN** — only `dry_run` commands and checks ran; nothing was changed by this run.\n"
         );
     }
-    let outcome = s
-        .outcome
-        .map_or("**UNFINISHED** (no end was journaled)".to_string(), |o| {
-            format!("**{}** (exit {})", o.label().to_uppercase(), o.exit_code())
-        });
+    let outcome = s.outcome.map_or("**UNFINISHED** (no end was journaled)".to_string(), |o| {
+        format!("**{}** (exit {})", o.label().to_uppercase(), o.exit_code())
+    });
     let duration = match (s.started_at, s.ended_at) {
         (Some(a), Some(b)) => format_duration((b - a).to_std().unwrap_or_default()),
         _ => "—".into(),
@@ -56,22 +45,12 @@ pub fn render(report: &Report) -> String {
         ("Run", format!("`{}`", s.run_id)),
         (
             "Runbook",
-            format!(
-                "{} (`{}`, sha256 {})",
-                info.runbook,
-                info.path,
-                &info.hash[..info.hash.len().min(12)]
-            ),
+            format!("{} (`{}`, sha256 {})", info.runbook, info.path, &info.hash[..info.hash.len().min(12)]),
         ),
         ("Owner", info.owner.clone().unwrap_or_else(|| "—".into())),
         ("Operator", info.operator.clone()),
         ("Host", info.host.clone()),
-        (
-            "Planned T-0",
-            report
-                .t_zero()
-                .map_or("—".into(), |t| t.format("%Y-%m-%d %H:%M %:z").to_string()),
-        ),
+        ("Planned T-0", report.t_zero().map_or("—".into(), |t| t.format("%Y-%m-%d %H:%M %:z").to_string())),
         ("Started", at(s.started_at)),
         ("Ended", at(s.ended_at)),
         ("Duration", duration),
@@ -86,18 +65,12 @@ pub fn render(report: &Report) -> String {
         "\n## Phases\n\n| Phase | Planned start | Actual start | Budget | Took | Overrun |\n|---|---|---|---|---|---|"
     );
     for p in &s.phases {
-        let planned = report
-            .t_zero()
-            .zip(p.at_secs)
-            .map(|(t, a)| t + TimeDelta::seconds(a));
+        let planned = report.t_zero().zip(p.at_secs).map(|(t, a)| t + TimeDelta::seconds(a));
         let planned_text = planned.map_or("—".into(), |t| t.format("%H:%M").to_string());
-        let actual = p.started_at.map_or("not reached".into(), |t| {
-            t.with_timezone(&offset).format("%H:%M:%S").to_string()
-        });
-        let took = p
+        let actual = p
             .started_at
-            .zip(p.finished_at)
-            .map(|(a, b)| (b - a).to_std().unwrap_or_default());
+            .map_or("not reached".into(), |t| t.with_timezone(&offset).format("%H:%M:%S").to_string());
+        let took = p.started_at.zip(p.finished_at).map(|(a, b)| (b - a).to_std().unwrap_or_default());
         let budget = p.budget_secs.map(Duration::from_secs);
         let overrun = match (took, budget) {
             (Some(t), Some(b)) if t > b => format!("**+{}**", format_duration(t - b)),
@@ -124,8 +97,7 @@ pub fn render(report: &Report) -> String {
             cell(&format!("{} `{}`", step.plan.title, step.plan.id)),
             step.plan.kind,
             cell(&outcome_text(step)),
-            step.duration_ms
-                .map_or("—".into(), |ms| format_duration(Duration::from_millis(ms))),
+            step.duration_ms.map_or("—".into(), |ms| format_duration(Duration::from_millis(ms))),
             step.attempts,
             cell(&decisions_text(step, offset)),
         );
@@ -134,12 +106,7 @@ pub fn render(report: &Report) -> String {
     let measured: Vec<(&StepState, &Metric)> = s
         .steps
         .iter()
-        .flat_map(|st| {
-            st.metrics
-                .iter()
-                .filter(|m| m.target.is_some())
-                .map(move |m| (st, m))
-        })
+        .flat_map(|st| st.metrics.iter().filter(|m| m.target.is_some()).map(move |m| (st, m)))
         .collect();
     if !measured.is_empty() {
         let _ = writeln!(
@@ -204,19 +171,10 @@ pub fn render(report: &Report) -> String {
             r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
         );
         for id in &r.undo {
-            let text = s
-                .step(id)
-                .and_then(|st| st.undo.as_ref())
-                .map_or("not run".to_string(), |u| {
-                    let outcome = u.outcome.map_or("did not finish", Outcome::label);
-                    format!(
-                        "{outcome}{}",
-                        u.message
-                            .as_deref()
-                            .map(|m| format!(" — {m}"))
-                            .unwrap_or_default()
-                    )
-                });
+            let text = s.step(id).and_then(|st| st.undo.as_ref()).map_or("not run".to_string(), |u| {
+                let outcome = u.outcome.map_or("did not finish", Outcome::label);
+                format!("{outcome}{}", u.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default())
+            });
             let _ = writeln!(md, "- undo `{id}`: {text}");
         }
         for id in &r.irreversible {
@@ -242,11 +200,7 @@ pub fn render(report: &Report) -> String {
                 let _ = writeln!(md, "\nThe rollback finished; every undo it ran passed.");
             }
             (Some(_), false) => {
-                let _ = writeln!(
-                    md,
-                    "\n**The rollback finished with failures: {}.**",
-                    r.failed.join(", ")
-                );
+                let _ = writeln!(md, "\n**The rollback finished with failures: {}.**", r.failed.join(", "));
             }
         }
     }
@@ -268,13 +222,7 @@ pub fn render(report: &Report) -> String {
     if !failed.is_empty() {
         let _ = writeln!(md, "\n## Failed steps: last lines of output\n");
         for step in failed {
-            let _ = writeln!(
-                md,
-                "### {} `{}` — {}\n",
-                step.plan.title,
-                step.plan.id,
-                outcome_text(step)
-            );
+            let _ = writeln!(md, "### {} `{}` — {}\n", step.plan.title, step.plan.id, outcome_text(step));
             let lines = step.output.last(FAILED_TAIL);
             if lines.is_empty() {
                 let _ = writeln!(md, "(no output)\n");
@@ -304,10 +252,7 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    let _ = writeln!(
-        md,
-        "\n## Appendix: event log\n\n| # | Time | Step | Event |\n|---|---|---|---|"
-    );
+    let _ = writeln!(md, "\n## Appendix: event log\n\n| # | Time | Step | Event |\n|---|---|---|---|");
     for line in &report.log {
         let _ = writeln!(
             md,
@@ -335,12 +280,8 @@ fn outcome_text(step: &StepState) -> String {
     }
     if step.status.is_failure() {
         if let Some(skip) = step.decisions.iter().rev().find(|d| d.decision == Decision::Skip) {
-            let _ = write!(
-                text,
-                "; skipped by {}: {}",
-                skip.who,
-                skip.reason.as_deref().unwrap_or("no reason")
-            );
+            let _ =
+                write!(text, "; skipped by {}: {}", skip.who, skip.reason.as_deref().unwrap_or("no reason"));
         }
     }
     text

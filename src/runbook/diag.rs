@@ -18,11 +18,7 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(span: Range<usize>, message: impl Into<String>) -> Self {
-        Problem {
-            span,
-            message: message.into(),
-            help: None,
-        }
+        Problem { span, message: message.into(), help: None }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
@@ -43,11 +39,7 @@ impl Problems {
     pub fn new(path: &Path, source: &str, mut problems: Vec<Problem>) -> Self {
         problems.sort_by_key(|p| (p.span.start, p.span.end));
         problems.dedup();
-        Problems {
-            path: path.to_path_buf(),
-            source: source.to_string(),
-            problems,
-        }
+        Problems { path: path.to_path_buf(), source: source.to_string(), problems }
     }
 
     /// `file:line:column` of a problem, 1-based, as editors and terminals link it.
@@ -95,11 +87,7 @@ impl fmt::Display for Problems {
             }
         }
         let n = self.problems.len();
-        write!(
-            f,
-            "{name}: {n} problem{} found; nothing was run",
-            if n == 1 { "" } else { "s" }
-        )
+        write!(f, "{name}: {n} problem{} found; nothing was run", if n == 1 { "" } else { "s" })
     }
 }
 
@@ -121,11 +109,8 @@ mod tests {
     #[test]
     fn rendering_names_file_line_and_offending_text() {
         let src = "[runbook]\nname = 1\n";
-        let p = Problems::new(
-            Path::new("x.toml"),
-            src,
-            vec![Problem::new(17..18, "`name` must be a string")],
-        );
+        let p =
+            Problems::new(Path::new("x.toml"), src, vec![Problem::new(17..18, "`name` must be a string")]);
         let text = p.to_string();
         assert!(text.contains("x.toml:2:8: `name` must be a string"), "{text}");
         assert!(text.contains("name = 1"), "{text}");

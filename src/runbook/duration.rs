@@ -10,9 +10,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err("empty duration".into());
     }
     if trimmed.chars().all(|c| c.is_ascii_digit()) && trimmed != "0" {
-        return Err(format!(
-            "`{trimmed}` has no unit; write it like \"30s\", \"5m\" or \"1h30m\""
-        ));
+        return Err(format!("`{trimmed}` has no unit; write it like \"30s\", \"5m\" or \"1h30m\""));
     }
     humantime::parse_duration(trimmed).map_err(|e| {
         format!("`{trimmed}` is not a duration ({e}); write it like \"30s\", \"5m\" or \"1h30m\"")

@@ -104,24 +104,11 @@ mod tests {
 
     #[test]
     fn forms_a_runbook_writes() {
-        assert_eq!(
-            Expectation::parse("= 75").unwrap(),
-            Expectation::Compare(Op::Eq, 75.0)
-        );
-        assert_eq!(
-            Expectation::parse(">=1").unwrap(),
-            Expectation::Compare(Op::Ge, 1.0)
-        );
-        assert_eq!(
-            Expectation::parse("between 1 and 5").unwrap(),
-            Expectation::Between(1.0, 5.0)
-        );
+        assert_eq!(Expectation::parse("= 75").unwrap(), Expectation::Compare(Op::Eq, 75.0));
+        assert_eq!(Expectation::parse(">=1").unwrap(), Expectation::Compare(Op::Ge, 1.0));
+        assert_eq!(Expectation::parse("between 1 and 5").unwrap(), Expectation::Between(1.0, 5.0));
         assert_eq!(Expectation::parse("ok").unwrap(), Expectation::Text("ok".into()));
-        assert!(
-            Expectation::parse(">= lots")
-                .unwrap_err()
-                .contains("not a number")
-        );
+        assert!(Expectation::parse(">= lots").unwrap_err().contains("not a number"));
         assert!(Expectation::parse("between 5 and 1").is_err());
     }
 

@@ -28,10 +28,8 @@ pub enum LoadError {
 
 /// Reads, parses and validates a runbook; environment variables come from this process.
 pub fn load(path: &Path) -> Result<Runbook, LoadError> {
-    let source = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let source =
+        std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
     Ok(parse(path, &source, &|name| std::env::var(name).ok())?)
 }
 
@@ -89,21 +87,12 @@ pub fn parse(path: &Path, source: &str, env: &dyn Fn(&str) -> Option<String>) ->
     if !syntax.is_empty() {
         let problems = syntax
             .iter()
-            .map(|e| {
-                Problem::new(
-                    e.span().unwrap_or(0..0),
-                    format!("TOML syntax: {}", e.message().trim()),
-                )
-            })
+            .map(|e| Problem::new(e.span().unwrap_or(0..0), format!("TOML syntax: {}", e.message().trim())))
             .collect();
         return Err(Problems::new(path, source, problems));
     }
     let root = Spanned::new(root.span(), DeValue::Table(root.into_inner()));
-    let mut reader = Reader {
-        sink: Sink::default(),
-        vars: HashMap::new(),
-        source: source.to_string(),
-    };
+    let mut reader = Reader { sink: Sink::default(), vars: HashMap::new(), source: source.to_string() };
     let runbook = reader.runbook(path, source, &root, env);
     match runbook {
         Some(runbook) if reader.sink.problems.is_empty() => Ok(runbook),
@@ -132,26 +121,17 @@ impl Reader {
             None => Vec::new(),
         };
         let Some(head_value) = top.get("runbook") else {
-            self.sink.error(
-                0..0,
-                "the runbook has no [runbook] table; it needs at least `name`",
-            );
+            self.sink.error(0..0, "the runbook has no [runbook] table; it needs at least `name`");
             return None;
         };
         let head = self.sink.table(head_value, "[runbook]", RUNBOOK_KEYS);
-        let name = head
-            .as_ref()
-            .and_then(|h| h.required_string("name", &mut self.sink));
+        let name = head.as_ref().and_then(|h| h.required_string("name", &mut self.sink));
         let name = name.map(|n| self.interpolate(&n));
         let start = head.as_ref().and_then(|h| self.start(h));
-        let owner = head
-            .as_ref()
-            .and_then(|h| h.string("owner", &mut self.sink))
-            .map(|s| self.interpolate(&s));
-        let description = head
-            .as_ref()
-            .and_then(|h| h.string("description", &mut self.sink))
-            .map(|s| self.interpolate(&s));
+        let owner =
+            head.as_ref().and_then(|h| h.string("owner", &mut self.sink)).map(|s| self.interpolate(&s));
+        let description =
+            head.as_ref().and_then(|h| h.string("description", &mut self.sink)).map(|s| self.interpolate(&s));
         let kill_grace = head
             .as_ref()
             .and_then(|h| h.duration("kill_grace", &mut self.sink))
@@ -170,10 +150,9 @@ impl Reader {
                     }
                 }
             }
-            None => self.sink.error(
-                0..0,
-                "the runbook has no [[phase]]; a runbook needs at least one phase with steps",
-            ),
+            None => self
+                .sink
+                .error(0..0, "the runbook has no [[phase]]; a runbook needs at least one phase with steps"),
         }
         let rollback = match top.get("rollback") {
             Some(v) => self.rollback(v),
@@ -184,11 +163,7 @@ impl Reader {
 
         Some(Runbook {
             path: path.to_path_buf(),
-            dir: path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."))
-                .to_path_buf(),
+            dir: path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
             hash: format!("{:x}", Sha256::digest(source.as_bytes())),
             name: name?,
             description,
@@ -204,8 +179,7 @@ impl Reader {
 
     fn vars(&mut self, value: &Value<'_>, env: &dyn Fn(&str) -> Option<String>) -> Vec<Var> {
         let DeValue::Table(table) = value.get_ref() else {
-            self.sink
-                .error(value.span(), "[vars] must be a table of NAME = value");
+            self.sink.error(value.span(), "[vars] must be a table of NAME = value");
             return Vec::new();
         };
         let mut vars = Vec::new();
@@ -257,10 +231,7 @@ impl Reader {
         let default = t.string("default", &mut self.sink);
         let resolved = match (&literal, &env_name) {
             (Some(_), Some(e)) => {
-                self.sink.error(
-                    e.span(),
-                    format!("variable `{name}` has both `value` and `env`; give one"),
-                );
+                self.sink.error(e.span(), format!("variable `{name}` has both `value` and `env`; give one"));
                 return None;
             }
             (Some(v), None) => self.interpolate(v),
@@ -282,16 +253,11 @@ impl Reader {
                 }
             }
             (None, None) => {
-                self.sink
-                    .error(value.span(), format!("variable `{name}` needs `env` or `value`"));
+                self.sink.error(value.span(), format!("variable `{name}` needs `env` or `value`"));
                 return None;
             }
         };
-        Some(Var {
-            name: name.to_string(),
-            value: resolved,
-            secret,
-        })
+        Some(Var { name: name.to_string(), value: resolved, secret })
     }
 
     fn start(&mut self, head: &Table<'_, '_>) -> Option<DateTime<FixedOffset>> {
@@ -329,9 +295,7 @@ impl Reader {
             let Some(t) = self.sink.table(item, "a contact", CONTACT_KEYS) else {
                 continue;
             };
-            let role = t
-                .required_string("role", &mut self.sink)
-                .map(|s| self.interpolate(&s));
+            let role = t.required_string("role", &mut self.sink).map(|s| self.interpolate(&s));
             let name = t.string("name", &mut self.sink).map(|s| self.interpolate(&s));
             let reach = t.string("reach", &mut self.sink).map(|s| self.interpolate(&s));
             if let Some(role) = role {
@@ -356,19 +320,12 @@ impl Reader {
                     }
                 }
             }
-            None => self.sink.error(
-                t.key_span("id").unwrap_or(t.span.clone()),
-                "this phase has no [[phase.step]]",
-            ),
+            None => self
+                .sink
+                .error(t.key_span("id").unwrap_or(t.span.clone()), "this phase has no [[phase.step]]"),
         }
         let id = id?;
-        Some(Phase {
-            title: title.unwrap_or_else(|| id.clone()),
-            id,
-            at,
-            budget,
-            steps,
-        })
+        Some(Phase { title: title.unwrap_or_else(|| id.clone()), id, at, budget, steps })
     }
 
     fn rollback(&mut self, value: &Value<'_>) -> Vec<Step> {
@@ -378,28 +335,38 @@ impl Reader {
         let Some(steps) = t.get("step") else {
             return Vec::new();
         };
-        self.sink
-            .array(steps, "`rollback.step`")
-            .iter()
-            .enumerate()
-            .filter_map(|(i, item)| self.step(item, Some(format!("rollback-{}", i + 1))))
-            .collect()
+        let mut out = Vec::new();
+        for (i, item) in self.sink.array(steps, "`rollback.step`").iter().enumerate() {
+            let Some(step) = self.step(item, Some(format!("rollback-{}", i + 1))) else { continue };
+            // A rollback runs through to the end: nothing in it may wait on a decision or a clock.
+            if let StepKind::Gate(_) | StepKind::Monitor(_) = step.kind {
+                let kind = step.kind.name();
+                let span = match item.get_ref() {
+                    DeValue::Table(t) => t.get_key_value(kind).map(|(k, _)| k.span()),
+                    _ => None,
+                };
+                self.sink.push(
+                    Problem::new(
+                        span.unwrap_or_else(|| item.span()),
+                        format!("a {kind} step cannot be part of [rollback]"),
+                    )
+                    .help("a rollback step is a run, manual, http or sql step"),
+                );
+                continue;
+            }
+            out.push(step);
+        }
+        out
     }
 
     fn id(&mut self, t: &Table<'_, '_>, what: &str) -> Option<String> {
         let id = t.required_string("id", &mut self.sink)?;
         let valid = !id.get_ref().is_empty()
-            && id
-                .get_ref()
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && id.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !valid {
             self.sink.error(
                 id.span(),
-                format!(
-                    "{what} id `{}` must be letters, digits, `-` and `_`",
-                    id.get_ref()
-                ),
+                format!("{what} id `{}` must be letters, digits, `-` and `_`", id.get_ref()),
             );
             return None;
         }
@@ -444,10 +411,7 @@ impl Reader {
                 if !kinds.contains(&k) {
                     sink.error(
                         span,
-                        format!(
-                            "`{key}` does not apply to a {k} step (only to {})",
-                            kinds.join(", ")
-                        ),
+                        format!("`{key}` does not apply to a {k} step (only to {})", kinds.join(", ")),
                     );
                 }
             }
@@ -467,17 +431,14 @@ impl Reader {
         };
         let timeout = t.duration("timeout", &mut self.sink);
         let retries = t.unsigned("retries", &mut self.sink).unwrap_or(0);
-        let retry_delay = t
-            .duration("retry_delay", &mut self.sink)
-            .unwrap_or(Duration::ZERO);
+        let retry_delay = t.duration("retry_delay", &mut self.sink).unwrap_or(Duration::ZERO);
         let critical = t.bool("critical", &mut self.sink).unwrap_or(true);
         let confirm = t.bool("confirm", &mut self.sink).unwrap_or(false);
         let dry_run = self.dry_run(&t);
         let undo = t.string("undo", &mut self.sink).map(Spanned::into_inner);
         let irreversible = t.bool("irreversible", &mut self.sink).unwrap_or(false);
         if let (true, Some(undo_span)) = (irreversible, t.key_span("undo")) {
-            self.sink
-                .error(undo_span, "an irreversible step cannot have an `undo`");
+            self.sink.error(undo_span, "an irreversible step cannot have an `undo`");
         }
         let signoff: Vec<String> = t
             .strings("signoff", &mut self.sink)
@@ -537,11 +498,9 @@ impl Reader {
                 }
                 Some(StepKind::Run(command.into_inner()))
             }
-            "manual" => Some(StepKind::Manual(
-                self.sink
-                    .string(value, "`manual`")
-                    .map(|s| self.interpolate(&s))?,
-            )),
+            "manual" => {
+                Some(StepKind::Manual(self.sink.string(value, "`manual`").map(|s| self.interpolate(&s))?))
+            }
             "gate" => Some(StepKind::Gate(Gate {
                 question: self.sink.string(value, "`gate`").map(|s| self.interpolate(&s))?,
                 signoff: Vec::new(),
@@ -575,10 +534,7 @@ impl Reader {
             .map_err(|e| {
                 self.sink.error(
                     pattern.span(),
-                    format!(
-                        "bad regular expression: {}",
-                        e.to_string().lines().last().unwrap_or_default()
-                    ),
+                    format!("bad regular expression: {}", e.to_string().lines().last().unwrap_or_default()),
                 )
             })
             .ok()
@@ -586,9 +542,7 @@ impl Reader {
 
     fn http(&mut self, value: &Value<'_>) -> Option<HttpCheck> {
         let t = self.sink.table(value, "`http`", HTTP_KEYS)?;
-        let url = t
-            .required_string("url", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let url = t.required_string("url", &mut self.sink).map(|s| self.interpolate(&s));
         let method = t
             .string("method", &mut self.sink)
             .map_or_else(|| "GET".to_string(), |m| m.get_ref().to_ascii_uppercase());
@@ -604,16 +558,13 @@ impl Reader {
         }
         let data = t.string("data", &mut self.sink).map(|s| self.interpolate(&s));
         let status = t.integer("status", &mut self.sink).unwrap_or(200);
-        let status = u16::try_from(status)
-            .ok()
-            .filter(|s| (100..600).contains(s))
-            .or_else(|| {
-                self.sink.error(
-                    t.get("status").map(|v| v.span()).unwrap_or_default(),
-                    format!("`status` {status} is not an HTTP status"),
-                );
-                None
-            });
+        let status = u16::try_from(status).ok().filter(|s| (100..600).contains(s)).or_else(|| {
+            self.sink.error(
+                t.get("status").map(|v| v.span()).unwrap_or_default(),
+                format!("`status` {status} is not an HTTP status"),
+            );
+            None
+        });
         let body = t.string("body", &mut self.sink).and_then(|s| self.regex(&s));
         let mut json = Vec::new();
         if let Some(j) = t.get("json") {
@@ -633,9 +584,7 @@ impl Reader {
                 }
             }
         }
-        let timeout = t
-            .duration("timeout", &mut self.sink)
-            .unwrap_or(DEFAULT_HTTP_TIMEOUT);
+        let timeout = t.duration("timeout", &mut self.sink).unwrap_or(DEFAULT_HTTP_TIMEOUT);
         let samples = t.unsigned("samples", &mut self.sink).unwrap_or(1);
         let concurrency = t.unsigned("concurrency", &mut self.sink).unwrap_or(1);
         for (key, n) in [("samples", samples), ("concurrency", concurrency)] {
@@ -678,10 +627,7 @@ impl Reader {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.sink.error(
-                    value.span(),
-                    format!("{what} must be a table, found {}", other.type_str()),
-                );
+                self.sink.error(value.span(), format!("{what} must be a table, found {}", other.type_str()));
                 None
             }
         }
@@ -712,12 +658,8 @@ impl Reader {
 
     fn sql(&mut self, value: &Value<'_>) -> Option<SqlCheck> {
         let t = self.sink.table(value, "`sql`", SQL_KEYS)?;
-        let url = t
-            .required_string("url", &mut self.sink)
-            .map(|s| self.interpolate(&s));
-        let query = t
-            .required_string("query", &mut self.sink)
-            .map(|s| self.interpolate(&s));
+        let url = t.required_string("url", &mut self.sink).map(|s| self.interpolate(&s));
+        let query = t.required_string("query", &mut self.sink).map(|s| self.interpolate(&s));
         let expect = t.string("expect", &mut self.sink).and_then(|s| {
             let text = self.interpolate(&s);
             Expectation::parse(&text)
@@ -732,13 +674,7 @@ impl Reader {
         let expect_rows = t.bool("expect_rows", &mut self.sink).unwrap_or(false);
         let max_ms = t.number("max_ms", &mut self.sink);
         if let Some(url) = &url {
-            let known = [
-                "postgres://",
-                "postgresql://",
-                "mysql://",
-                "mariadb://",
-                "sqlite:",
-            ];
+            let known = ["postgres://", "postgresql://", "mysql://", "mariadb://", "sqlite:"];
             if !known.iter().any(|p| url.starts_with(p)) {
                 let span = t.get("url").map(|v| v.span()).unwrap_or_default();
                 self.sink.push(
@@ -750,30 +686,19 @@ impl Reader {
                 );
             }
         }
-        Some(SqlCheck {
-            url: url?,
-            query: query?,
-            expect,
-            expect_rows,
-            max_ms,
-        })
+        Some(SqlCheck { url: url?, query: query?, expect, expect_rows, max_ms })
     }
 
     fn monitor(&mut self, value: &Value<'_>) -> Option<Monitor> {
         let t = self.sink.table(value, "`monitor`", MONITOR_KEYS)?;
         if !t.has("every") {
-            self.sink
-                .error(t.span.clone(), "`monitor` needs `every`, like every = \"30s\"");
+            self.sink.error(t.span.clone(), "`monitor` needs `every`, like every = \"30s\"");
         }
         if !t.has("for") {
-            self.sink
-                .error(t.span.clone(), "`monitor` needs `for`, like for = \"1h\"");
+            self.sink.error(t.span.clone(), "`monitor` needs `for`, like for = \"1h\"");
         }
         if !t.has("steps") {
-            self.sink.error(
-                t.span.clone(),
-                "`monitor` needs `steps`, the ids of the checks it repeats",
-            );
+            self.sink.error(t.span.clone(), "`monitor` needs `steps`, the ids of the checks it repeats");
         }
         let every = t.duration("every", &mut self.sink);
         let duration = t.duration("for", &mut self.sink);
@@ -832,10 +757,8 @@ impl Reader {
                 };
                 if let Some(first) = seen.get(s.as_ref()) {
                     let (line, _) = line_col(&self.source, first.start);
-                    self.sink.error(
-                        id.span(),
-                        format!("duplicate step id `{s}` (first used on line {line})"),
-                    );
+                    self.sink
+                        .error(id.span(), format!("duplicate step id `{s}` (first used on line {line})"));
                 } else {
                     seen.insert(s.to_string(), id.span());
                 }
@@ -845,19 +768,14 @@ impl Reader {
 
     /// A monitor repeats checks defined elsewhere in the runbook: each name must be one.
     fn check_monitors(&mut self, top: &Table<'_, '_>, phases: &[Phase]) {
-        let kinds: HashMap<&str, &StepKind> = phases
-            .iter()
-            .flat_map(|p| &p.steps)
-            .map(|s| (s.id.as_str(), &s.kind))
-            .collect();
+        let kinds: HashMap<&str, &StepKind> =
+            phases.iter().flat_map(|p| &p.steps).map(|s| (s.id.as_str(), &s.kind)).collect();
         let phase_values = top.get("phase").and_then(|p| match p.get_ref() {
             DeValue::Array(a) => Some(a),
             _ => None,
         });
-        let step_values = phase_values
-            .into_iter()
-            .flat_map(|a| a.iter())
-            .filter_map(|phase| match phase.get_ref() {
+        let step_values =
+            phase_values.into_iter().flat_map(|a| a.iter()).filter_map(|phase| match phase.get_ref() {
                 DeValue::Table(pt) => pt.get("step"),
                 _ => None,
             });
@@ -877,9 +795,7 @@ impl Reader {
                         continue;
                     };
                     match kinds.get(n.as_ref()) {
-                        None => self
-                            .sink
-                            .error(name.span(), format!("monitor names unknown step `{n}`")),
+                        None => self.sink.error(name.span(), format!("monitor names unknown step `{n}`")),
                         Some(StepKind::Http(_) | StepKind::Sql(_)) => {}
                         Some(other) => self.sink.error(
                             name.span(),

@@ -154,9 +154,7 @@ pub struct Monitor {
 
 impl Runbook {
     pub fn steps(&self) -> impl Iterator<Item = (&Phase, &Step)> {
-        self.phases
-            .iter()
-            .flat_map(|phase| phase.steps.iter().map(move |step| (phase, step)))
+        self.phases.iter().flat_map(|phase| phase.steps.iter().map(move |step| (phase, step)))
     }
 
     pub fn step(&self, id: &str) -> Option<&Step> {
@@ -171,15 +169,11 @@ impl Runbook {
     /// Masks the value of every secret variable, and every password written into a URL.
     pub fn redactor(&self) -> Redactor {
         let secrets = self.vars.iter().filter(|v| v.secret).map(|v| v.value.clone());
-        let urls = self
-            .steps()
-            .map(|(_, s)| s)
-            .chain(&self.rollback)
-            .filter_map(|s| match &s.kind {
-                StepKind::Http(h) => Some(h.url.as_str()),
-                StepKind::Sql(q) => Some(q.url.as_str()),
-                _ => None,
-            });
+        let urls = self.steps().map(|(_, s)| s).chain(&self.rollback).filter_map(|s| match &s.kind {
+            StepKind::Http(h) => Some(h.url.as_str()),
+            StepKind::Sql(q) => Some(q.url.as_str()),
+            _ => None,
+        });
         let passwords = urls.filter_map(url_password).flat_map(|p| {
             let decoded = percent_decode(&p);
             [p, decoded]

@@ -42,10 +42,7 @@ impl Sink {
         allowed: &[&str],
     ) -> Option<Table<'a, 'i>> {
         let DeValue::Table(table) = value.get_ref() else {
-            self.error(
-                value.span(),
-                format!("{what} must be a table, found {}", value.get_ref().type_str()),
-            );
+            self.error(value.span(), format!("{what} must be a table, found {}", value.get_ref().type_str()));
             return None;
         };
         for key in table.keys() {
@@ -56,11 +53,7 @@ impl Sink {
                 );
             }
         }
-        Some(Table {
-            table,
-            span: value.span(),
-            what,
-        })
+        Some(Table { table, span: value.span(), what })
     }
 
     /// An array's items, or a problem when the value is not an array.
@@ -68,10 +61,7 @@ impl Sink {
         match value.get_ref() {
             DeValue::Array(items) => items,
             other => {
-                self.error(
-                    value.span(),
-                    format!("{what} must be an array, found {}", other.type_str()),
-                );
+                self.error(value.span(), format!("{what} must be an array, found {}", other.type_str()));
                 &[]
             }
         }
@@ -81,10 +71,7 @@ impl Sink {
         match value.get_ref() {
             DeValue::String(s) => Some(Spanned::new(value.span(), s.to_string())),
             other => {
-                self.error(
-                    value.span(),
-                    format!("{what} must be a string, found {}", other.type_str()),
-                );
+                self.error(value.span(), format!("{what} must be a string, found {}", other.type_str()));
                 None
             }
         }
@@ -128,11 +115,7 @@ impl<'a, 'i> Table<'a, 'i> {
             other => {
                 sink.error(
                     value.span(),
-                    format!(
-                        "{} must be true or false, found {}",
-                        self.name(key),
-                        other.type_str()
-                    ),
+                    format!("{} must be true or false, found {}", self.name(key), other.type_str()),
                 );
                 None
             }
@@ -148,11 +131,7 @@ impl<'a, 'i> Table<'a, 'i> {
         if parsed.is_none() {
             sink.error(
                 value.span(),
-                format!(
-                    "{} must be a whole number, found {}",
-                    self.name(key),
-                    value.get_ref().type_str()
-                ),
+                format!("{} must be a whole number, found {}", self.name(key), value.get_ref().type_str()),
             );
         }
         parsed
@@ -163,10 +142,7 @@ impl<'a, 'i> Table<'a, 'i> {
         match u32::try_from(n) {
             Ok(n) => Some(n),
             Err(_) => {
-                sink.error(
-                    self.get(key)?.span(),
-                    format!("{} must be 0 or more, found {n}", self.name(key)),
-                );
+                sink.error(self.get(key)?.span(), format!("{} must be 0 or more, found {n}", self.name(key)));
                 None
             }
         }
@@ -182,11 +158,7 @@ impl<'a, 'i> Table<'a, 'i> {
         if parsed.is_none() {
             sink.error(
                 value.span(),
-                format!(
-                    "{} must be a number, found {}",
-                    self.name(key),
-                    value.get_ref().type_str()
-                ),
+                format!("{} must be a number, found {}", self.name(key), value.get_ref().type_str()),
             );
         }
         parsed

@@ -6,12 +6,7 @@ use ratatui::text::{Line, Span};
 use vte::{Params, Parser, Perform};
 
 pub fn styled_line(text: &str, colour: bool) -> Line<'static> {
-    let mut out = Spans {
-        spans: Vec::new(),
-        current: String::new(),
-        style: Style::default(),
-        colour,
-    };
+    let mut out = Spans { spans: Vec::new(), current: String::new(), style: Style::default(), colour };
     Parser::new().advance(&mut out, text.as_bytes());
     out.flush();
     Line::from(out.spans)
@@ -27,8 +22,7 @@ struct Spans {
 impl Spans {
     fn flush(&mut self) {
         if !self.current.is_empty() {
-            self.spans
-                .push(Span::styled(std::mem::take(&mut self.current), self.style));
+            self.spans.push(Span::styled(std::mem::take(&mut self.current), self.style));
         }
     }
 
@@ -74,11 +68,7 @@ impl Spans {
                         _ => None,
                     };
                     if let (Some(color), true) = (color, self.colour) {
-                        self.style = if code == 38 {
-                            self.style.fg(color)
-                        } else {
-                            self.style.bg(color)
-                        };
+                        self.style = if code == 38 { self.style.fg(color) } else { self.style.bg(color) };
                     }
                 }
                 _ => {}
@@ -117,12 +107,7 @@ mod tests {
         assert_eq!(line.spans.len(), 3);
         assert_eq!(line.spans[0].content, "ok ");
         assert_eq!(line.spans[1].content, "FAIL");
-        assert_eq!(
-            line.spans[1].style,
-            Style::default()
-                .fg(Color::Indexed(1))
-                .add_modifier(Modifier::BOLD)
-        );
+        assert_eq!(line.spans[1].style, Style::default().fg(Color::Indexed(1)).add_modifier(Modifier::BOLD));
         assert_eq!(line.spans[2].content, " done");
     }
 

@@ -158,18 +158,14 @@ impl App {
             self.prompt_hidden = false;
             if self.quit_when_idle && prompt.blocks() {
                 self.answered = self.asked;
-                return Some(Action::Send(Command::Abort {
-                    who: self.operator.clone(),
-                }));
+                return Some(Action::Send(Command::Abort { who: self.operator.clone() }));
             }
             if prompt.blocks() && !matches!(self.modal, Some(Modal::Rollback { .. })) {
                 self.modal = Some(Modal::Prompt { input: None });
             }
         }
-        if matches!(
-            event.kind,
-            EventKind::Decided { .. } | EventKind::RunFinished { .. }
-        ) && matches!(self.modal, Some(Modal::Prompt { .. }))
+        if matches!(event.kind, EventKind::Decided { .. } | EventKind::RunFinished { .. })
+            && matches!(self.modal, Some(Modal::Prompt { .. }))
         {
             self.modal = None;
         }
@@ -197,12 +193,7 @@ impl App {
     fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
         self.answered = self.asked;
         self.modal = None;
-        vec![Action::Send(Command::Answer {
-            who: self.operator.clone(),
-            decision,
-            reason,
-            auto: false,
-        })]
+        vec![Action::Send(Command::Answer { who: self.operator.clone(), decision, reason, auto: false })]
     }
 
     /// Handles one key press. Pure state change plus the commands it yields: no terminal here.
@@ -226,10 +217,7 @@ impl App {
                 if text.trim().is_empty() {
                     return Vec::new();
                 }
-                vec![Action::Send(Command::Note {
-                    who: app.operator.clone(),
-                    text,
-                })]
+                vec![Action::Send(Command::Note { who: app.operator.clone(), text })]
             }),
             Some(Modal::Rollback { reason, typing }) => self.rollback_key(key, reason, typing),
             Some(Modal::Prompt { input: Some(input) }) => self.prompt_typing(key, input),
@@ -241,20 +229,11 @@ impl App {
     /// An observer looks around freely; every key that would act on the run is refused.
     fn observer_key(&mut self, key: KeyEvent) -> Vec<Action> {
         let control = key.modifiers.contains(KeyModifiers::CONTROL)
-            || matches!(
-                key.code,
-                KeyCode::Enter | KeyCode::Char('R' | 'd' | 'y' | 's' | 'r' | 'x')
-            )
+            || matches!(key.code, KeyCode::Enter | KeyCode::Char('R' | 'd' | 'y' | 's' | 'r' | 'x'))
             || (key.code == KeyCode::Char('n') && self.search.is_none() && self.modal.is_none());
         if control {
-            let lead = self
-                .state
-                .info
-                .as_ref()
-                .map_or("the lead", |i| i.operator.as_str());
-            self.notice = Some(format!(
-                "read-only session: only the lead ({lead}) can act on this run"
-            ));
+            let lead = self.state.info.as_ref().map_or("the lead", |i| i.operator.as_str());
+            self.notice = Some(format!("read-only session: only the lead ({lead}) can act on this run"));
             return Vec::new();
         }
         match (&self.modal, key.code) {
@@ -315,23 +294,15 @@ impl App {
                 }
             }
             KeyCode::Char('/') => {
-                self.modal = Some(Modal::Typing {
-                    input: Input {
-                        purpose: Purpose::Search,
-                        text: String::new(),
-                    },
-                });
+                self.modal =
+                    Some(Modal::Typing { input: Input { purpose: Purpose::Search, text: String::new() } });
             }
             KeyCode::Char('n') if searching => self.next_match(true),
             KeyCode::Char('N') if searching => self.next_match(false),
             KeyCode::Esc if self.search.is_some() => self.search = None,
             KeyCode::Char('n') => {
-                self.modal = Some(Modal::Typing {
-                    input: Input {
-                        purpose: Purpose::Note,
-                        text: String::new(),
-                    },
-                });
+                self.modal =
+                    Some(Modal::Typing { input: Input { purpose: Purpose::Note, text: String::new() } });
             }
             KeyCode::Char('R') => self.open_rollback(),
             KeyCode::Char('d') if self.open_prompt() == Some(&Prompt::Monitor) => {
@@ -355,10 +326,7 @@ impl App {
         };
         let reason = |decision: Decision| {
             Some(Modal::Prompt {
-                input: Some(Input {
-                    purpose: Purpose::Reason(decision),
-                    text: String::new(),
-                }),
+                input: Some(Input { purpose: Purpose::Reason(decision), text: String::new() }),
             })
         };
         match (&prompt, key.code) {
@@ -368,10 +336,7 @@ impl App {
                 self.prompt_hidden = true;
             }
             (Prompt::Signoff { role }, KeyCode::Enter | KeyCode::Char('y')) => {
-                let input = Input {
-                    purpose: Purpose::Approver(role.clone()),
-                    text: self.operator.clone(),
-                };
+                let input = Input { purpose: Purpose::Approver(role.clone()), text: self.operator.clone() };
                 self.modal = Some(Modal::Prompt { input: Some(input) });
             }
             (
@@ -420,9 +385,7 @@ impl App {
                         Purpose::Approver(role) => format!("name the approver for {role}"),
                         _ => "a reason is needed".to_string(),
                     });
-                    app.modal = Some(Modal::Prompt {
-                        input: Some(Input { purpose, text }),
-                    });
+                    app.modal = Some(Modal::Prompt { input: Some(Input { purpose, text }) });
                     Vec::new()
                 }
             }
@@ -450,20 +413,14 @@ impl App {
                 let reason = (!reason.trim().is_empty()).then(|| reason.trim().to_string());
                 self.modal = None;
                 self.answered = self.asked;
-                vec![Action::Send(Command::Rollback {
-                    who: self.operator.clone(),
-                    reason,
-                })]
+                vec![Action::Send(Command::Rollback { who: self.operator.clone(), reason })]
             }
             KeyCode::Char('r') => {
                 self.modal = Some(Modal::Rollback { reason, typing: true });
                 Vec::new()
             }
             KeyCode::Esc | KeyCode::Char('n') => {
-                self.modal = self
-                    .open_prompt()
-                    .filter(|p| p.blocks())
-                    .map(|_| Modal::Prompt { input: None });
+                self.modal = self.open_prompt().filter(|p| p.blocks()).map(|_| Modal::Prompt { input: None });
                 Vec::new()
             }
             _ => {
@@ -517,10 +474,7 @@ impl App {
             self.notice = Some("a rollback is already running".into());
             return;
         }
-        self.modal = Some(Modal::Rollback {
-            reason: String::new(),
-            typing: false,
-        });
+        self.modal = Some(Modal::Rollback { reason: String::new(), typing: false });
     }
 
     fn quit(&mut self) -> Vec<Action> {
@@ -539,9 +493,7 @@ impl App {
                 self.quit_when_idle = true;
                 if self.open_prompt().is_some_and(Prompt::blocks) {
                     self.answered = self.asked;
-                    return vec![Action::Send(Command::Abort {
-                        who: self.operator.clone(),
-                    })];
+                    return vec![Action::Send(Command::Abort { who: self.operator.clone() })];
                 }
                 self.notice = Some("stopping at the next safe point".into());
                 Vec::new()
@@ -550,9 +502,7 @@ impl App {
             KeyCode::Char('a') => {
                 self.quit_when_idle = true;
                 self.answered = self.asked;
-                vec![Action::Send(Command::Abort {
-                    who: self.operator.clone(),
-                })]
+                vec![Action::Send(Command::Abort { who: self.operator.clone() })]
             }
             _ => Vec::new(),
         }
@@ -596,19 +546,11 @@ impl App {
     fn jump(&mut self, top: bool) {
         match self.focus {
             Pane::Timeline => {
-                self.selected = if top {
-                    0
-                } else {
-                    self.state.steps.len().saturating_sub(1)
-                };
+                self.selected = if top { 0 } else { self.state.steps.len().saturating_sub(1) };
                 self.follow = false;
             }
             Pane::Output => {
-                self.scroll = if top {
-                    self.selected_step().map_or(0, |s| s.output.lines.len())
-                } else {
-                    0
-                };
+                self.scroll = if top { self.selected_step().map_or(0, |s| s.output.lines.len()) } else { 0 };
                 self.follow = !top && self.follow;
             }
             Pane::Log => self.log_scroll = if top { self.log.len() } else { 0 },
@@ -622,20 +564,14 @@ impl App {
         };
         let query = query.to_lowercase();
         let lines = &step.output.lines;
-        (0..lines.len())
-            .rev()
-            .filter(|&i| lines[i].to_lowercase().contains(&query))
-            .collect()
+        (0..lines.len()).rev().filter(|&i| lines[i].to_lowercase().contains(&query)).collect()
     }
 
     /// `n` goes to an older match, `N` to a newer one; the output scrolls to it.
     fn next_match(&mut self, older: bool) {
         let matches = self.matches();
         if matches.is_empty() {
-            self.notice = Some(format!(
-                "no line matches `{}`",
-                self.search.as_deref().unwrap_or_default()
-            ));
+            self.notice = Some(format!("no line matches `{}`", self.search.as_deref().unwrap_or_default()));
             return;
         }
         if older && self.scroll > 0 {

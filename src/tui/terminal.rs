@@ -21,9 +21,7 @@ impl Screen {
     pub fn enter() -> std::io::Result<Self> {
         install_panic_hook();
         enable_raw_mode()?;
-        let screen = Screen {
-            terminal: Terminal::new(CrosstermBackend::new(stdout()))?,
-        };
+        let screen = Screen { terminal: Terminal::new(CrosstermBackend::new(stdout()))? };
         execute!(stdout(), EnterAlternateScreen)?;
         Ok(screen)
     }

@@ -59,9 +59,7 @@ budget = "15m"
 
 /// 08:58:00 local (+02:00) on the day, the moment every screen is drawn at.
 fn at(minutes_after_0858: i64) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2025-11-27T08:58:00+02:00")
-        .unwrap()
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339("2025-11-27T08:58:00+02:00").unwrap().with_timezone(&Utc)
         + TimeDelta::seconds(minutes_after_0858)
 }
 
@@ -82,11 +80,7 @@ impl Script {
             ),
             seq: 0,
         };
-        script.push(
-            0,
-            None,
-            EventKind::RunStarted(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01")),
-        );
+        script.push(0, None, EventKind::RunStarted(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01")));
         script
     }
 
@@ -109,15 +103,7 @@ impl Script {
     }
 
     fn started(&mut self, secs: i64, step: &str) -> &mut Self {
-        self.push(
-            secs,
-            Some(step),
-            EventKind::StepStarted {
-                attempt: 1,
-                role: Role::Main,
-                command: None,
-            },
-        )
+        self.push(secs, Some(step), EventKind::StepStarted { attempt: 1, role: Role::Main, command: None })
     }
 
     fn finished(
@@ -141,26 +127,14 @@ impl Script {
     }
 
     fn ask(&mut self, secs: i64, step: &str, prompt: Prompt, text: &str) -> &mut Self {
-        self.push(
-            secs,
-            Some(step),
-            EventKind::ConfirmationRequested {
-                prompt,
-                text: text.into(),
-            },
-        )
+        self.push(secs, Some(step), EventKind::ConfirmationRequested { prompt, text: text.into() })
     }
 
     fn decided(&mut self, secs: i64, step: &str, decision: Decision) -> &mut Self {
         self.push(
             secs,
             Some(step),
-            EventKind::Decided {
-                who: "ops-lead".into(),
-                decision,
-                reason: None,
-                auto: false,
-            },
+            EventKind::Decided { who: "ops-lead".into(), decision, reason: None, auto: false },
         )
     }
 
@@ -203,13 +177,7 @@ impl Script {
         terminal.draw(|frame| ui::draw(&self.app, frame)).unwrap();
         let buffer = terminal.backend().buffer();
         (0..height)
-            .map(|y| {
-                (0..width)
-                    .map(|x| buffer[(x, y)].symbol())
-                    .collect::<String>()
-                    .trim_end()
-                    .to_string()
-            })
+            .map(|y| (0..width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -221,13 +189,7 @@ fn key(code: KeyCode) -> KeyEvent {
 
 fn press(app: &mut App, keys: &str) -> Vec<Action> {
     keys.chars()
-        .flat_map(|c| {
-            app.on_key(key(if c == '\n' {
-                KeyCode::Enter
-            } else {
-                KeyCode::Char(c)
-            }))
-        })
+        .flat_map(|c| app.on_key(key(if c == '\n' { KeyCode::Enter } else { KeyCode::Char(c) })))
         .collect()
 }
 
@@ -243,38 +205,27 @@ fn answer(decision: Decision, reason: Option<&str>) -> Action {
 #[test]
 fn a_confirmation_is_answered_with_enter_and_a_no_go_needs_a_reason() {
     let mut s = Script::new();
-    s.through_the_gate()
-        .ask(152, "deploy", Prompt::Confirm, "Run it?");
+    s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
     assert!(matches!(s.app.modal, Some(Modal::Prompt { input: None })));
     assert_eq!(press(&mut s.app, "\n"), vec![answer(Decision::Go, None)]);
     assert_eq!(s.app.modal, None);
 
     let mut s = Script::new();
-    s.through_the_gate()
-        .ask(152, "deploy", Prompt::Confirm, "Run it?");
-    assert!(
-        press(&mut s.app, "n\n").is_empty(),
-        "an empty reason is not enough"
-    );
+    s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
+    assert!(press(&mut s.app, "n\n").is_empty(), "an empty reason is not enough");
     assert_eq!(s.app.notice.as_deref(), Some("a reason is needed"));
-    assert_eq!(
-        press(&mut s.app, "db down\n"),
-        vec![answer(Decision::NoGo, Some("db down"))]
-    );
+    assert_eq!(press(&mut s.app, "db down\n"), vec![answer(Decision::NoGo, Some("db down"))]);
 }
 
 #[test]
 fn gate_keys_sign_off_and_go() {
     let mut s = Script::new();
-    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
-        .ask(
-            1,
-            "go",
-            Prompt::Signoff {
-                role: "Technical Lead".into(),
-            },
-            "who?",
-        );
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() }).ask(
+        1,
+        "go",
+        Prompt::Signoff { role: "Technical Lead".into() },
+        "who?",
+    );
     // Enter opens the name, filled with the operator; it can be replaced.
     press(&mut s.app, "\n");
     for _ in 0.."ops-lead".len() {
@@ -282,13 +233,7 @@ fn gate_keys_sign_off_and_go() {
     }
     assert_eq!(
         press(&mut s.app, "Dana\n"),
-        vec![answer(
-            Decision::Signed {
-                role: "Technical Lead".into(),
-                name: "Dana".into()
-            },
-            None
-        )]
+        vec![answer(Decision::Signed { role: "Technical Lead".into(), name: "Dana".into() }, None)]
     );
     s.ask(2, "go", Prompt::Gate, "GO?");
     assert_eq!(press(&mut s.app, "g"), vec![answer(Decision::Go, None)]);
@@ -304,10 +249,7 @@ fn rollback_needs_a_second_deliberate_key() {
     assert!(press(&mut s.app, "rsmoke failed\n").is_empty());
     assert_eq!(
         press(&mut s.app, "y"),
-        vec![Action::Send(Command::Rollback {
-            who: "ops-lead".into(),
-            reason: Some("smoke failed".into())
-        })]
+        vec![Action::Send(Command::Rollback { who: "ops-lead".into(), reason: Some("smoke failed".into()) })]
     );
     // Esc backs out without a word to the engine.
     press(&mut s.app, "R");
@@ -323,39 +265,18 @@ fn quitting_while_a_step_runs_asks_first() {
     assert_eq!(s.app.modal, Some(Modal::Quit));
     assert!(s.app.on_key(key(KeyCode::Esc)).is_empty(), "Esc stays");
     press(&mut s.app, "q");
-    assert_eq!(
-        press(&mut s.app, "a"),
-        vec![Action::Send(Command::Abort {
-            who: "ops-lead".into()
-        })]
-    );
-    let ctrl_c = s
-        .app
-        .on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(press(&mut s.app, "a"), vec![Action::Send(Command::Abort { who: "ops-lead".into() })]);
+    let ctrl_c = s.app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert_eq!(ctrl_c, vec![Action::Send(Command::Interrupt)]);
-    s.push(
-        300,
-        None,
-        EventKind::RunFinished {
-            outcome: RunOutcome::Aborted,
-        },
-    );
-    assert_eq!(
-        press(&mut s.app, "q"),
-        vec![Action::Exit],
-        "after the end, q just quits"
-    );
+    s.push(300, None, EventKind::RunFinished { outcome: RunOutcome::Aborted });
+    assert_eq!(press(&mut s.app, "q"), vec![Action::Exit], "after the end, q just quits");
 }
 
 #[test]
 fn navigation_search_follow_and_notes() {
     let mut s = Script::new();
     s.deploying();
-    assert_eq!(
-        s.app.selected_step().unwrap().plan.id,
-        "deploy",
-        "follow selects the running step"
-    );
+    assert_eq!(s.app.selected_step().unwrap().plan.id, "deploy", "follow selects the running step");
     press(&mut s.app, "kk");
     assert_eq!(s.app.selected_step().unwrap().plan.id, "backup");
     assert!(!s.app.follow);
@@ -369,10 +290,7 @@ fn navigation_search_follow_and_notes() {
     assert_eq!(s.app.search, None);
     assert_eq!(
         press(&mut s.app, "nwaiting for the DBA\n"),
-        vec![Action::Send(Command::Note {
-            who: "ops-lead".into(),
-            text: "waiting for the DBA".into()
-        })]
+        vec![Action::Send(Command::Note { who: "ops-lead".into(), text: "waiting for the DBA".into() })]
     );
     s.app.on_key(key(KeyCode::Tab));
     assert_eq!(s.app.focus, super::app::Pane::Output);
@@ -407,30 +325,24 @@ fn snapshot_confirm_modal() {
 #[test]
 fn snapshot_checklist_modal() {
     let mut s = Script::new();
-    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
-        .started(1, "backup")
-        .ask(
-            1,
-            "backup",
-            Prompt::Manual,
-            "Backup exists and its size is plausible",
-        );
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() }).started(1, "backup").ask(
+        1,
+        "backup",
+        Prompt::Manual,
+        "Backup exists and its size is plausible",
+    );
     insta::assert_snapshot!(s.screen(100, 28, 5));
 }
 
 #[test]
 fn snapshot_signoff_modal_with_name_typed() {
     let mut s = Script::new();
-    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
-        .started(1, "go")
-        .ask(
-            1,
-            "go",
-            Prompt::Signoff {
-                role: "Technical Lead".into(),
-            },
-            "Sign-off for \"GO / NO-GO for production\": who approves as Technical Lead?",
-        );
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() }).started(1, "go").ask(
+        1,
+        "go",
+        Prompt::Signoff { role: "Technical Lead".into() },
+        "Sign-off for \"GO / NO-GO for production\": who approves as Technical Lead?",
+    );
     press(&mut s.app, "\n");
     insta::assert_snapshot!(s.screen(100, 28, 5));
 }
@@ -440,13 +352,7 @@ fn snapshot_gate_modal_lists_critical_failures_first() {
     let mut s = Script::new();
     s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
         .started(1, "preflight")
-        .finished(
-            60,
-            "preflight",
-            Outcome::Failed,
-            59_000,
-            Some("exit code 1 (expected 0)"),
-        )
+        .finished(60, "preflight", Outcome::Failed, 59_000, Some("exit code 1 (expected 0)"))
         .decided(70, "preflight", Decision::Skip)
         .started(71, "backup")
         .finished(80, "backup", Outcome::Passed, 9_000, None)
@@ -463,14 +369,12 @@ fn snapshot_gate_modal_lists_critical_failures_first() {
 #[test]
 fn snapshot_no_go_reason_being_typed() {
     let mut s = Script::new();
-    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() })
-        .started(1, "go")
-        .ask(
-            1,
-            "go",
-            Prompt::Gate,
-            "GO / NO-GO for production — 0 of 2 steps passed",
-        );
+    s.push(0, None, EventKind::PhaseStarted { phase: "pre".into() }).started(1, "go").ask(
+        1,
+        "go",
+        Prompt::Gate,
+        "GO / NO-GO for production — 0 of 2 steps passed",
+    );
     press(&mut s.app, "nBatch 1 regression");
     insta::assert_snapshot!(s.screen(100, 28, 5));
 }
@@ -478,30 +382,25 @@ fn snapshot_no_go_reason_being_typed() {
 #[test]
 fn snapshot_failure_modal() {
     let mut s = Script::new();
-    s.deploying()
-        .finished(
-            230,
-            "deploy",
-            Outcome::Failed,
-            74_000,
-            Some("exit code 2 (expected 0)"),
-        )
-        .ask(
-            230,
-            "deploy",
-            Prompt::Failure,
-            "\"Production deployment\" failed and is critical: the run cannot go on as it is",
-        );
+    s.deploying().finished(230, "deploy", Outcome::Failed, 74_000, Some("exit code 2 (expected 0)")).ask(
+        230,
+        "deploy",
+        Prompt::Failure,
+        "\"Production deployment\" failed and is critical: the run cannot go on as it is",
+    );
     insta::assert_snapshot!(s.screen(100, 28, 240));
 }
 
 #[test]
 fn snapshot_rollback_confirmation_lists_undo_and_irreversible() {
     let mut s = Script::new();
-    s.deploying()
-        .finished(230, "deploy", Outcome::Passed, 74_000, None)
-        .started(231, "flags")
-        .finished(232, "flags", Outcome::Passed, 1_000, None);
+    s.deploying().finished(230, "deploy", Outcome::Passed, 74_000, None).started(231, "flags").finished(
+        232,
+        "flags",
+        Outcome::Passed,
+        1_000,
+        None,
+    );
     press(&mut s.app, "R");
     insta::assert_snapshot!(s.screen(100, 28, 240));
 }
@@ -534,20 +433,11 @@ fn snapshot_note_being_typed() {
 fn snapshot_rolled_back() {
     let mut s = Script::new();
     s.deploying()
-        .finished(
-            230,
-            "deploy",
-            Outcome::Failed,
-            74_000,
-            Some("exit code 2 (expected 0)"),
-        )
+        .finished(230, "deploy", Outcome::Failed, 74_000, Some("exit code 2 (expected 0)"))
         .push(
             235,
             None,
-            EventKind::RollbackRequested {
-                who: "ops-lead".into(),
-                reason: Some("deploy failed".into()),
-            },
+            EventKind::RollbackRequested { who: "ops-lead".into(), reason: Some("deploy failed".into()) },
         )
         .push(
             235,
@@ -561,11 +451,7 @@ fn snapshot_rolled_back() {
         .push(
             236,
             Some("deploy"),
-            EventKind::StepStarted {
-                attempt: 1,
-                role: Role::Undo,
-                command: Some("bash undo.sh".into()),
-            },
+            EventKind::StepStarted { attempt: 1, role: Role::Undo, command: Some("bash undo.sh".into()) },
         )
         .push(
             240,
@@ -583,13 +469,7 @@ fn snapshot_rolled_back() {
         .started(241, "rollback-1")
         .finished(250, "rollback-1", Outcome::Passed, 9_000, None)
         .push(250, None, EventKind::RollbackFinished { failed: vec![] })
-        .push(
-            251,
-            None,
-            EventKind::RunFinished {
-                outcome: RunOutcome::RolledBack,
-            },
-        );
+        .push(251, None, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
     insta::assert_snapshot!(s.screen(100, 28, 260));
 }
 

@@ -59,10 +59,8 @@ impl Theme {
             Some("light") => theme = Theme::from_file("light", LIGHT, Some(&theme))?,
             Some("high-contrast") => theme = Theme::from_file("high-contrast", HIGH_CONTRAST, Some(&theme))?,
             Some(path) if path.ends_with(".toml") || Path::new(path).exists() => {
-                let text = std::fs::read_to_string(path).map_err(|source| ThemeError::Read {
-                    name: path.to_string(),
-                    source,
-                })?;
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ThemeError::Read { name: path.to_string(), source })?;
                 theme = Theme::from_file(path, &text, Some(&theme))?;
             }
             Some(other) => return Err(ThemeError::Unknown(other.to_string())),
@@ -108,11 +106,7 @@ impl Theme {
 
     /// A style in one of the theme's colours (plain under `NO_COLOR`).
     pub fn fg(&self, color: Color) -> Style {
-        if self.monochrome {
-            Style::default()
-        } else {
-            Style::default().fg(color)
-        }
+        if self.monochrome { Style::default() } else { Style::default().fg(color) }
     }
 
     /// Emphasis that survives without colour.
@@ -159,21 +153,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bad.toml");
         std::fs::write(&path, "sparkle = \"gold\"\n").unwrap();
-        let err = Theme::load(Some(path.to_str().unwrap()), false)
-            .unwrap_err()
-            .to_string();
+        let err = Theme::load(Some(path.to_str().unwrap()), false).unwrap_err().to_string();
         assert!(err.contains("unknown field `sparkle`"), "{err}");
         std::fs::write(&path, "ok = \"blurple\"\n").unwrap();
-        let err = Theme::load(Some(path.to_str().unwrap()), false)
-            .unwrap_err()
-            .to_string();
+        let err = Theme::load(Some(path.to_str().unwrap()), false).unwrap_err().to_string();
         assert!(err.contains("`ok = \"blurple\"` is not a colour"), "{err}");
-        assert!(
-            Theme::load(Some("neon"), false)
-                .unwrap_err()
-                .to_string()
-                .contains("no theme `neon`")
-        );
+        assert!(Theme::load(Some("neon"), false).unwrap_err().to_string().contains("no theme `neon`"));
     }
 
     #[test]

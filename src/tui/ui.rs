@@ -57,9 +57,7 @@ fn log_height(height: u16) -> u16 {
 }
 
 fn offset(app: &App) -> FixedOffset {
-    t_zero(app)
-        .map(|t| *t.offset())
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+    t_zero(app).map(|t| *t.offset()).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
 }
 
 fn t_zero(app: &App) -> Option<DateTime<FixedOffset>> {
@@ -104,15 +102,9 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
         if detail == 2 {
             left.push(Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted)));
         }
-        let mut right: Vec<Span> = countdown
-            .iter()
-            .map(|c| Span::styled(c.clone(), t.strong(t.text)))
-            .collect();
-        let time = if detail >= 1 {
-            local.format("%H:%M:%S %:z  ")
-        } else {
-            local.format("%H:%M:%S  ")
-        };
+        let mut right: Vec<Span> =
+            countdown.iter().map(|c| Span::styled(c.clone(), t.strong(t.text))).collect();
+        let time = if detail >= 1 { local.format("%H:%M:%S %:z  ") } else { local.format("%H:%M:%S  ") };
         right.push(Span::styled(time.to_string(), t.fg(t.muted)));
         right.push(Span::styled(format!("{label} "), t.strong(color)));
         let used: usize = left.iter().chain(&right).map(|s| s.content.chars().count()).sum();
@@ -140,10 +132,7 @@ fn status(app: &App) -> (String, ratatui::style::Color) {
     if s.rollback.is_some() {
         return ("⟲ ROLLING BACK".into(), t.warn);
     }
-    if s.steps
-        .iter()
-        .any(|st| st.plan.critical && st.status.is_failure() && st.phase.is_some())
-    {
+    if s.steps.iter().any(|st| st.plan.critical && st.status.is_failure() && st.phase.is_some()) {
         return ("✖ BLOCKED".into(), t.fail);
     }
     let overrun = s.phases.iter().any(|p| phase_overrun(app, p).is_some());
@@ -166,11 +155,7 @@ fn phase_overrun(app: &App, p: &PhaseState) -> Option<Duration> {
 }
 
 fn glyph(step: &StepState) -> &'static str {
-    if step
-        .undo
-        .as_ref()
-        .is_some_and(|u| u.outcome == Some(crate::journal::Outcome::Passed))
-    {
+    if step.undo.as_ref().is_some_and(|u| u.outcome == Some(crate::journal::Outcome::Passed)) {
         return "↶";
     }
     match step.status {
@@ -232,13 +217,7 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
             )
         })
         .collect();
-    let rollback: Vec<_> = app
-        .state
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.phase.is_none())
-        .collect();
+    let rollback: Vec<_> = app.state.steps.iter().enumerate().filter(|(_, s)| s.phase.is_none()).collect();
     if !rollback.is_empty() {
         sections.push((None, rollback));
     }
@@ -258,33 +237,19 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
                     (None, None) => String::new(),
                 };
                 let all_done = steps.iter().all(|(_, s)| {
-                    !matches!(
-                        s.status,
-                        StepStatus::Pending | StepStatus::Waiting | StepStatus::Running
-                    )
+                    !matches!(s.status, StepStatus::Pending | StepStatus::Waiting | StepStatus::Running)
                 });
                 let mark = if p.started_at.is_none() {
                     "○"
-                } else if steps
-                    .iter()
-                    .any(|(_, s)| s.status.is_failure() && s.plan.critical)
-                {
+                } else if steps.iter().any(|(_, s)| s.status.is_failure() && s.plan.critical) {
                     "✖"
                 } else if all_done && p.finished_at.is_some() {
                     "✔"
                 } else {
                     "▶"
                 };
-                let style = if phase_overrun(app, p).is_some() {
-                    t.strong(t.warn)
-                } else {
-                    t.strong(t.text)
-                };
-                (
-                    format!("{mark} {}", p.title),
-                    format!("{planned}  {times}"),
-                    style,
-                )
+                let style = if phase_overrun(app, p).is_some() { t.strong(t.warn) } else { t.strong(t.text) };
+                (format!("{mark} {}", p.title), format!("{planned}  {times}"), style)
             }
             None => ("⟲ Rollback".to_string(), String::new(), t.strong(t.warn)),
         };
@@ -323,9 +288,8 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
     }
     // Keep the selected (or running) step in view on long runbooks.
     let height = area.height.saturating_sub(2) as usize;
-    let top = selected_line
-        .saturating_sub(height.saturating_sub(3).max(1))
-        .min(lines.len().saturating_sub(height));
+    let top =
+        selected_line.saturating_sub(height.saturating_sub(3).max(1)).min(lines.len().saturating_sub(height));
     let shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
     frame.render_widget(
         Paragraph::new(shown).block(pane_block(app, Pane::Timeline, " Timeline ".into())),
@@ -351,24 +315,14 @@ fn spread<'a>(left: &str, right: &str, width: usize, style: Style) -> Line<'a> {
 
 fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
     let t = &app.theme;
-    let style = if app.focus == pane {
-        t.strong(t.accent)
-    } else {
-        t.fg(t.muted)
-    };
-    Block::default()
-        .borders(Borders::ALL)
-        .border_style(style)
-        .title(Span::styled(title, style))
+    let style = if app.focus == pane { t.strong(t.accent) } else { t.fg(t.muted) };
+    Block::default().borders(Borders::ALL).border_style(style).title(Span::styled(title, style))
 }
 
 fn output(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let Some(step) = app.selected_step() else {
-        frame.render_widget(
-            Paragraph::new("").block(pane_block(app, Pane::Output, " Output ".into())),
-            area,
-        );
+        frame.render_widget(Paragraph::new("").block(pane_block(app, Pane::Output, " Output ".into())), area);
         return;
     };
     let mut title = format!(" Output · {} · {} ", step.plan.id, step.plan.title);
@@ -384,10 +338,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     // What the step is, above its output: the operator sees what will run.
     if step.output.lines.is_empty() && step.output.partial.is_empty() {
-        lines.push(Line::styled(
-            format!("{} {}", step.plan.kind, step.plan.detail),
-            t.fg(t.muted),
-        ));
+        lines.push(Line::styled(format!("{} {}", step.plan.kind, step.plan.detail), t.fg(t.muted)));
         if let Some(doc) = &step.plan.doc {
             lines.push(Line::styled(doc.clone(), t.fg(t.text)));
         }
@@ -405,10 +356,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         let colour = !t.monochrome;
         for line in &all[start..end] {
             let mut styled = styled_line(line, colour);
-            if query
-                .as_ref()
-                .is_some_and(|q| !q.is_empty() && line.to_lowercase().contains(q.as_str()))
-            {
+            if query.as_ref().is_some_and(|q| !q.is_empty() && line.to_lowercase().contains(q.as_str())) {
                 styled = styled.patch_style(t.selected().add_modifier(Modifier::UNDERLINED));
             }
             lines.push(styled);
@@ -424,10 +372,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         let skip = lines.len().saturating_sub(height);
         lines.drain(..skip);
     }
-    frame.render_widget(
-        Paragraph::new(Text::from(lines)).block(pane_block(app, Pane::Output, title)),
-        area,
-    );
+    frame.render_widget(Paragraph::new(Text::from(lines)).block(pane_block(app, Pane::Output, title)), area);
 }
 
 fn log(app: &App, frame: &mut Frame, area: Rect) {
@@ -440,29 +385,21 @@ fn log(app: &App, frame: &mut Frame, area: Rect) {
         .range(start..end)
         .map(|(at, text)| {
             Line::from(vec![
-                Span::styled(
-                    at.with_timezone(&offset(app)).format("%H:%M:%S  ").to_string(),
-                    t.fg(t.muted),
-                ),
+                Span::styled(at.with_timezone(&offset(app)).format("%H:%M:%S  ").to_string(), t.fg(t.muted)),
                 Span::styled(text.clone(), t.fg(t.text)),
             ])
         })
         .collect();
-    frame.render_widget(
-        Paragraph::new(lines).block(pane_block(app, Pane::Log, " Log ".into())),
-        area,
-    );
+    frame.render_widget(Paragraph::new(lines).block(pane_block(app, Pane::Log, " Log ".into())), area);
 }
 
 /// The keys that apply now, in terminal habits.
 pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
     match &app.modal {
         Some(Modal::Help) => vec![("any key", "close")],
-        Some(Modal::Quit) => vec![
-            ("w", "wait: stop at the next safe point"),
-            ("a", "abort the running step"),
-            ("Esc", "stay"),
-        ],
+        Some(Modal::Quit) => {
+            vec![("w", "wait: stop at the next safe point"), ("a", "abort the running step"), ("Esc", "stay")]
+        }
         Some(Modal::Rollback { typing: true, .. }) => vec![("⏎", "done"), ("Esc", "done")],
         Some(Modal::Rollback { .. }) => {
             vec![("y", "ROLL BACK NOW"), ("r", "reason"), ("Esc", "cancel")]
@@ -485,25 +422,15 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
                 ("R", "ROLLBACK"),
                 ("Esc", "look around"),
             ],
-            Some(Prompt::Signoff { .. }) => vec![
-                ("⏎", "name the approver"),
-                ("n", "NO-GO"),
-                ("R", "ROLLBACK"),
-                ("Esc", "look around"),
-            ],
-            Some(Prompt::Gate) => vec![
-                ("g/⏎", "GO"),
-                ("n", "NO-GO"),
-                ("R", "ROLLBACK"),
-                ("Esc", "look around"),
-            ],
-            Some(Prompt::Failure) => vec![
-                ("r", "retry"),
-                ("s", "skip"),
-                ("x", "stop"),
-                ("R", "ROLLBACK"),
-                ("Esc", "look around"),
-            ],
+            Some(Prompt::Signoff { .. }) => {
+                vec![("⏎", "name the approver"), ("n", "NO-GO"), ("R", "ROLLBACK"), ("Esc", "look around")]
+            }
+            Some(Prompt::Gate) => {
+                vec![("g/⏎", "GO"), ("n", "NO-GO"), ("R", "ROLLBACK"), ("Esc", "look around")]
+            }
+            Some(Prompt::Failure) => {
+                vec![("r", "retry"), ("s", "skip"), ("x", "stop"), ("R", "ROLLBACK"), ("Esc", "look around")]
+            }
             Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
             _ => vec![("Esc", "close")],
         },
@@ -544,11 +471,7 @@ fn footer(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" {notice} "), t.strong(t.warn)));
     }
     for (key, what) in footer_keys(app) {
-        let style = if what.contains("ROLL") {
-            t.strong(t.fail)
-        } else {
-            t.strong(t.accent)
-        };
+        let style = if what.contains("ROLL") { t.strong(t.fail) } else { t.strong(t.accent) };
         spans.push(Span::styled(format!(" {key}"), style));
         spans.push(Span::styled(format!(" {what} "), t.fg(t.muted)));
     }
@@ -558,12 +481,7 @@ fn footer(app: &App, frame: &mut Frame, area: Rect) {
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width.saturating_sub(2));
     let h = height.min(area.height.saturating_sub(2));
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
 fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
@@ -585,16 +503,9 @@ fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
             (" ROLLBACK ".into(), rollback_lines(app, reason, *typing), t.fail)
         }
         Modal::Typing { input } => {
-            let what = if input.purpose == Purpose::Search {
-                "Search the output"
-            } else {
-                "Note for the journal"
-            };
-            (
-                format!(" {what} "),
-                vec![Line::raw(format!("> {}▏", input.text))],
-                t.accent,
-            )
+            let what =
+                if input.purpose == Purpose::Search { "Search the output" } else { "Note for the journal" };
+            (format!(" {what} "), vec![Line::raw(format!("> {}▏", input.text))], t.accent)
         }
         Modal::Prompt { input } => prompt_lines(app, input.as_ref()),
     };
@@ -614,10 +525,7 @@ fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
         .border_style(t.strong(color))
         .title(Span::styled(title, t.strong(color)));
     frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block)
-            .alignment(Alignment::Left),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block).alignment(Alignment::Left),
         rect,
     );
 }
@@ -648,22 +556,11 @@ fn prompt_lines(
         // The results that lead to the decision, critical failures first.
         lines.push(Line::raw(""));
         let gate = waiting.step.as_deref().unwrap_or_default();
-        let before: Vec<&StepState> = app
-            .state
-            .steps
-            .iter()
-            .take_while(|s| s.plan.id != gate)
-            .filter(|s| s.phase.is_some())
-            .collect();
-        let mut ordered: Vec<&&StepState> = before
-            .iter()
-            .filter(|s| s.plan.critical && s.status != StepStatus::Passed)
-            .collect();
-        ordered.extend(
-            before
-                .iter()
-                .filter(|s| !(s.plan.critical && s.status != StepStatus::Passed)),
-        );
+        let before: Vec<&StepState> =
+            app.state.steps.iter().take_while(|s| s.plan.id != gate).filter(|s| s.phase.is_some()).collect();
+        let mut ordered: Vec<&&StepState> =
+            before.iter().filter(|s| s.plan.critical && s.status != StepStatus::Passed).collect();
+        ordered.extend(before.iter().filter(|s| !(s.plan.critical && s.status != StepStatus::Passed)));
         for s in ordered {
             let figures: Vec<String> = s
                 .metrics
@@ -671,15 +568,8 @@ fn prompt_lines(
                 .filter(|m| m.target.is_some())
                 .map(|m| format!("{} {}", m.name, m.value))
                 .collect();
-            let extra = if figures.is_empty() {
-                String::new()
-            } else {
-                format!("  {}", figures.join(", "))
-            };
-            lines.push(Line::styled(
-                format!("{} {}{extra}", glyph(s), s.plan.title),
-                step_style(app, s),
-            ));
+            let extra = if figures.is_empty() { String::new() } else { format!("  {}", figures.join(", ")) };
+            lines.push(Line::styled(format!("{} {}{extra}", glyph(s), s.plan.title), step_style(app, s)));
         }
     }
     if let Some(step) = step.filter(|s| s.plan.kind == "run" && waiting.prompt == Prompt::Confirm) {
@@ -695,10 +585,7 @@ fn prompt_lines(
             _ => "Reason".to_string(),
         };
         lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            format!("{label}: {}▏", input.text),
-            t.strong(t.text),
-        ));
+        lines.push(Line::styled(format!("{label}: {}▏", input.text), t.strong(t.text)));
     }
     lines.push(Line::raw(""));
     let keys: Vec<String> = footer_keys(app).iter().map(|(k, w)| format!("{k} {w}")).collect();
@@ -708,21 +595,10 @@ fn prompt_lines(
 
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let mut ran: Vec<&StepState> = app
-        .state
-        .steps
-        .iter()
-        .filter(|s| s.phase.is_some() && s.ran())
-        .collect();
+    let mut ran: Vec<&StepState> = app.state.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
     ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
-    let mut lines = vec![Line::styled(
-        "Roll back now? This runs, in order:",
-        t.strong(t.text),
-    )];
-    let undo: Vec<_> = ran
-        .iter()
-        .filter(|s| s.plan.undo.is_some() && !s.plan.irreversible)
-        .collect();
+    let mut lines = vec![Line::styled("Roll back now? This runs, in order:", t.strong(t.text))];
+    let undo: Vec<_> = ran.iter().filter(|s| s.plan.undo.is_some() && !s.plan.irreversible).collect();
     if undo.is_empty() {
         lines.push(Line::raw("  (no finished step has an undo)"));
     }
@@ -744,14 +620,8 @@ fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
         }
     }
     lines.push(Line::raw(""));
-    lines.push(Line::raw(format!(
-        "Reason: {reason}{}",
-        if typing { "▏" } else { "" }
-    )));
-    lines.push(Line::styled(
-        "y ROLL BACK NOW    r reason    Esc cancel",
-        t.strong(t.fail),
-    ));
+    lines.push(Line::raw(format!("Reason: {reason}{}", if typing { "▏" } else { "" })));
+    lines.push(Line::styled("y ROLL BACK NOW    r reason    Esc cancel", t.strong(t.fail)));
     lines
 }
 

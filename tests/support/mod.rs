@@ -21,9 +21,7 @@ pub struct Ran {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Sandbox {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
+        Sandbox { dir: tempfile::tempdir().expect("temp dir") }
     }
 
     pub fn path(&self) -> &Path {
@@ -49,14 +47,8 @@ impl Sandbox {
 
     pub fn tminus(&self) -> Invocation {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tminus"));
-        command
-            .current_dir(self.path())
-            .env("TMINUS_JOURNAL", self.journal())
-            .env_remove("TMINUS_LOG");
-        Invocation {
-            command,
-            stdin: Vec::new(),
-        }
+        command.current_dir(self.path()).env("TMINUS_JOURNAL", self.journal()).env_remove("TMINUS_LOG");
+        Invocation { command, stdin: Vec::new() }
     }
 
     /// `tminus run FILE --headless` with the given lines on stdin.
@@ -135,11 +127,7 @@ impl Invocation {
         let writer = std::thread::spawn(move || {
             let _ = pipe.write_all(&input);
         });
-        let Output {
-            status,
-            stdout,
-            stderr,
-        } = child.wait_with_output().unwrap();
+        let Output { status, stdout, stderr } = child.wait_with_output().unwrap();
         writer.join().unwrap();
         Ran {
             code: status.code().unwrap_or(-1),
@@ -214,11 +202,7 @@ impl Invocation {
             }
         }
         let status = child.wait().unwrap();
-        Ran {
-            code: status.code().unwrap_or(-1),
-            stdout,
-            stderr: stderr.join().unwrap(),
-        }
+        Ran { code: status.code().unwrap_or(-1), stdout, stderr: stderr.join().unwrap() }
     }
 }
 
@@ -226,9 +210,7 @@ impl Invocation {
 pub async fn postgres_schema(base: &str, name: &str) -> String {
     use sqlx::{Connection, Executor};
     let schema = format!("tminus_{name}_{}", std::process::id());
-    let mut conn = sqlx::PgConnection::connect(base)
-        .await
-        .expect("the test PostgreSQL answers");
+    let mut conn = sqlx::PgConnection::connect(base).await.expect("the test PostgreSQL answers");
     conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
         .await
         .unwrap();
