@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::engine::{self, Engine};
 use crate::error::Error;
-use crate::journal::{self, Journal, Mode};
+use crate::journal::{self, Journal, Lease, Mode, RunState, Store};
 use crate::runbook::{self, Runbook, format_duration};
 use crate::tui::app::Session;
 use crate::tui::theme::Theme;
@@ -33,7 +33,11 @@ pub struct Cli {
 enum Cmd {
     /// Drive a run of RUNBOOK.
     Run {
-        runbook: PathBuf,
+        #[arg(required_unless_present = "resume")]
+        runbook: Option<PathBuf>,
+        /// Continue run RUN_ID after its lead's session ended (the runbook comes from the journal).
+        #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "dry_run"])]
+        resume: Option<String>,
         /// Plain lines on stdout, prompts answered on stdin.
         #[arg(long)]
         headless: bool,
@@ -150,8 +154,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             print!("{}", plan_text(&runbook));
             Ok(0)
         }
-        Cmd::Run { runbook, yes, dry_run, operator, headless, theme } => {
-            let runbook = runbook::load(&runbook)?;
+        Cmd::Run { runbook, resume, yes, dry_run, operator, headless, theme } => {
             // The full screen only where a person can see it, and never with --yes.
             let screen = if headless || yes || !std::io::stdout().is_terminal() {
                 None
@@ -163,8 +166,15 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 .or_else(|| std::env::var("USER").ok())
                 .filter(|o| !o.is_empty())
                 .unwrap_or_else(|| "operator".into());
-            let mode = if dry_run { Mode::DryRun } else { Mode::Live };
-            run(runbook, &cli.journal, mode, operator, yes, screen).await
+            let store = journal::open(&cli.journal).await?;
+            let start = match (runbook, resume) {
+                (_, Some(run_id)) => Start::Resume(resume_from(store.as_ref(), &run_id).await?),
+                (Some(path), None) => {
+                    Start::New(runbook::load(&path)?, if dry_run { Mode::DryRun } else { Mode::Live })
+                }
+                (None, None) => unreachable!("clap requires a runbook or --resume"),
+            };
+            run(start, store, &cli.journal, operator, yes, screen).await
         }
         Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after }) => {
             crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after).await?;
@@ -238,7 +248,8 @@ async fn observe(
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let theme = Theme::load(theme.as_deref(), no_color)?;
         let session = if speed.is_some() { Session::Replay } else { Session::Watching };
-        let options = tui::Options { operator: run.operator.clone(), theme, session };
+        let options =
+            tui::Options { operator: run.operator.clone(), theme, session, so_far: RunState::default() };
         tui::drive(events, None, options)
             .await
             .map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
@@ -274,50 +285,119 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
     Ok(if bad == 0 { 0 } else { 2 })
 }
 
-async fn run(
+/// A run to drive: a new one, or one picked up from its journal.
+enum Start {
+    New(Runbook, Mode),
+    Resume(Resumed),
+}
+
+struct Resumed {
     runbook: Runbook,
+    state: Box<RunState>,
+}
+
+/// Rebuilds a run from the journal alone, and finds its runbook unchanged.
+async fn resume_from(store: &dyn Store, run_id: &str) -> Result<Resumed, Error> {
+    let record = store.run(Some(run_id)).await?;
+    let state = journal::fold_run(store, &record.id, |_, _| {}).await?;
+    if let Some(outcome) = state.outcome {
+        return Err(Error::Usage(format!(
+            "run {run_id} has already ended ({}): there is nothing to resume",
+            outcome.label()
+        )));
+    }
+    let info = state
+        .info
+        .as_ref()
+        .ok_or_else(|| Error::Usage(format!("run {run_id} has no start in the journal")))?;
+    let runbook = runbook::load(Path::new(&info.path))?;
+    if runbook.hash != info.hash {
+        return Err(Error::Usage(format!(
+            "{} has changed since run {run_id} began (sha256 {} then, {} now): resume needs the same runbook",
+            info.path,
+            &info.hash[..12.min(info.hash.len())],
+            &runbook.hash[..12.min(runbook.hash.len())]
+        )));
+    }
+    Ok(Resumed { runbook, state: Box::new(state) })
+}
+
+async fn run(
+    start: Start,
+    store: Arc<dyn Store>,
     location: &str,
-    mode: Mode,
     operator: String,
     yes: bool,
     screen: Option<Theme>,
 ) -> Result<i32, Error> {
-    let store = journal::open(location).await?;
     crate::logging::init(&journal::logs_dir(location));
-    let run_id = journal::new_run_id();
-    tracing::info!(%run_id, runbook = %runbook.path.display(), "run starting");
-    let journal = Journal::new(store.clone(), run_id.clone(), runbook.redactor());
     let host = nix::unistd::gethostname()
         .map(|h| h.to_string_lossy().into_owned())
         .unwrap_or_else(|_| "unknown".into());
+    // The front-end starts from the run as journaled so far: nothing for a new run.
+    let (run_id, runbook, mode, so_far) = match &start {
+        Start::New(runbook, mode) => (journal::new_run_id(), runbook, *mode, RunState::default()),
+        Start::Resume(r) => (r.state.run_id.clone(), &r.runbook, r.state.mode(), (*r.state).clone()),
+    };
+    let last_seq = so_far.last_seq;
+    // One driver per run: a second one is refused while the first is alive.
+    let lease = Lease::mine(&run_id, &operator, &host);
+    if let Err(held) = store.acquire(&lease, journal::lease::stale_after()).await? {
+        return Err(Error::Usage(format!(
+            "run {run_id} is driven by {} on {} (pid {}) since {}; its last heartbeat was {}s ago",
+            held.holder,
+            held.host,
+            held.pid,
+            held.since.with_timezone(&chrono::Local).format("%H:%M:%S"),
+            (chrono::Utc::now() - held.heartbeat).num_seconds()
+        )));
+    }
+    tracing::info!(%run_id, runbook = %runbook.path.display(), "run starting");
+    let heartbeat = {
+        let (store, lease) = (store.clone(), lease.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(journal::lease::HEARTBEAT).await;
+                if let Err(e) = store.heartbeat(&lease).await {
+                    tracing::warn!("lease heartbeat failed: {e}");
+                }
+            }
+        })
+    };
+    let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
     let (command_tx, command_rx) = mpsc::channel(16);
     // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
     let (event_tx, event_rx) = mpsc::channel(16);
     let options = engine::Options { mode, operator: operator.clone(), host };
-    let engine = Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx);
-    let engine = tokio::spawn(engine.run());
+    let engine = match start {
+        Start::New(runbook, _) => {
+            tokio::spawn(Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx).run())
+        }
+        Start::Resume(r) => {
+            let engine = Engine::new(Arc::new(r.runbook), journal, options, command_rx, event_tx);
+            tokio::spawn(engine.resuming(*r.state).run())
+        }
+    };
     match screen {
         Some(theme) => {
-            let shown = tui::drive(
-                event_rx,
-                Some(command_tx),
-                tui::Options { operator, theme, session: Session::Lead },
-            )
-            .await;
-            if let Err(e) = shown {
+            let options = tui::Options { operator, theme, session: Session::Lead, so_far };
+            if let Err(e) = tui::drive(event_rx, Some(command_tx), options).await {
                 // The run goes on without a screen: nothing the engine journals is lost.
                 tracing::error!("the screen failed: {e}");
                 eprintln!("tminus: the screen failed ({e}); the run went on and is in the journal");
             }
         }
-        None => headless::drive(event_rx, command_tx, headless::Options { operator, yes }).await,
+        None => headless::drive(event_rx, command_tx, headless::Options { operator, yes, so_far }).await,
     }
-    let outcome = engine.await.map_err(|e| Error::Internal(format!("the engine stopped: {e}")))??;
+    let outcome = engine.await.map_err(|e| Error::Internal(format!("the engine stopped: {e}")))?;
+    heartbeat.abort();
+    let outcome = outcome?;
+    store.release(&lease).await?;
 
     let gathered = report::gather(store.as_ref(), &run_id).await?;
     let path = journal::reports_dir(location).join(format!("{run_id}.md"));
     write_file(&path, &report::markdown(&gathered))?;
-    println!("report: {}", path.display());
+    let _ = writeln!(std::io::stdout(), "report: {}", path.display());
     Ok(outcome.exit_code())
 }
 

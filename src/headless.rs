@@ -15,6 +15,8 @@ pub struct Options {
     pub operator: String,
     /// `--yes`: answer yes as the operator, but never roll back and never GO past a failure.
     pub yes: bool,
+    /// The run as journaled before this session (a resumed run); empty for a new one.
+    pub so_far: RunState,
 }
 
 /// Prints the run as it happens and answers the engine's prompts, until the engine is done.
@@ -26,7 +28,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Com
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
     let mut typed: VecDeque<String> = VecDeque::new();
-    let mut state = RunState::default();
+    let mut state = options.so_far.clone();
     // The prompt being asked (its event's seq), and whether it has been answered.
     let mut asked: Option<i64> = None;
     let mut answered: Option<i64> = None;
@@ -123,6 +125,9 @@ fn auto_answer(
         // Keep watching: --yes never rolls back, and never cuts a monitor short.
         Prompt::Alert => Ok(Decision::Go),
         Prompt::Monitor => Err("the monitor runs its full time unless someone answers done".into()),
+        Prompt::Interrupted => {
+            Err("a step interrupted by a crash needs a person: retry, done <reason> or rollback".into())
+        }
     }
 }
 
@@ -141,6 +146,9 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
             name: reason.clone().unwrap_or_else(|| operator.to_string()),
         },
         ("done", Prompt::Monitor | Prompt::Alert) => Decision::Done,
+        ("done", Prompt::Interrupted) if reason.is_none() => {
+            return Err("marking an interrupted step done needs a reason: done <reason>".into());
+        }
         ("y" | "yes" | "go" | "done", _) => Decision::Go,
         ("n" | "no" | "no-go" | "nogo", Prompt::Failure) => Decision::NoGo,
         ("n" | "no" | "no-go" | "nogo", _) if reason.is_none() => {
@@ -163,7 +171,8 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
 }
 
 fn say(text: &str) {
-    println!("{}  {text}", Local::now().format("%H:%M:%S"));
+    // A reader that went away (a closed pipe) must not stop the run: the journal has it all.
+    let _ = writeln!(std::io::stdout(), "{}  {text}", Local::now().format("%H:%M:%S"));
 }
 
 fn print_event(event: &Event, state: &RunState, colour: bool) {

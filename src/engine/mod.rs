@@ -80,6 +80,14 @@ fn backoff(delay: Duration, n: u32) -> Duration {
     (delay * 2u32.pow(doublings)).min(Duration::from_secs(600))
 }
 
+/// Where a step stands when a run is picked up again (for a new run: always fresh).
+enum Standing {
+    Fresh,
+    Done,
+    /// It was running, or had failed and waited on the operator, when the session ended.
+    Interrupted(&'static str),
+}
+
 enum Flow {
     Next,
     End(RunOutcome),
@@ -128,6 +136,8 @@ pub struct Engine {
     env: Vec<(String, String)>,
     /// One client for every HTTP check: connections are reused across samples and rounds.
     http: reqwest::Client,
+    /// Picking up a run from its journal rather than starting one.
+    resumed: bool,
 }
 
 impl Engine {
@@ -165,14 +175,32 @@ impl Engine {
                 .user_agent(concat!("tminus/", env!("CARGO_PKG_VERSION")))
                 .build()
                 .expect("the HTTP client builds with its defaults"),
+            resumed: false,
         }
+    }
+
+    /// Picks up a run whose lead's session ended: `state` is its journal folded so far.
+    pub fn resuming(mut self, state: RunState) -> Self {
+        self.state = state;
+        self.resumed = true;
+        self
     }
 
     /// Drives the whole run and returns how it ended; the journal holds every step of the way.
     pub async fn run(mut self) -> Result<RunOutcome> {
-        let info = run_info(&self.runbook, self.options.mode, &self.options.operator, &self.options.host);
-        self.emit(None, EventKind::RunStarted(info)).await?;
-        let outcome = self.phases().await?;
+        let outcome = if self.resumed {
+            let (who, host) = (self.options.operator.clone(), self.options.host.clone());
+            self.emit(None, EventKind::RunResumed { who, host }).await?;
+            match &self.state.rollback {
+                // A rollback under way goes on from where it was.
+                Some(_) => self.roll_back().await?,
+                None => self.phases().await?,
+            }
+        } else {
+            let info = run_info(&self.runbook, self.options.mode, &self.options.operator, &self.options.host);
+            self.emit(None, EventKind::RunStarted(info)).await?;
+            self.phases().await?
+        };
         self.emit(None, EventKind::RunFinished { outcome }).await?;
         Ok(outcome)
     }
@@ -180,9 +208,22 @@ impl Engine {
     async fn phases(&mut self) -> Result<RunOutcome> {
         let runbook = self.runbook.clone();
         for phase in &runbook.phases {
-            self.emit(None, EventKind::PhaseStarted { phase: phase.id.clone() }).await?;
+            let state = self.state.phases.iter().find(|p| p.id == phase.id);
+            let (started, finished) =
+                state.map_or((false, false), |p| (p.started_at.is_some(), p.finished_at.is_some()));
+            if finished {
+                continue;
+            }
+            if !started {
+                self.emit(None, EventKind::PhaseStarted { phase: phase.id.clone() }).await?;
+            }
             for step in &phase.steps {
-                if let Flow::End(outcome) = self.step(step).await? {
+                let flow = match self.standing(step) {
+                    Standing::Done => continue,
+                    Standing::Interrupted(why) => self.interrupted(step, why).await?,
+                    Standing::Fresh => self.step(step).await?,
+                };
+                if let Flow::End(outcome) = flow {
                     self.emit(None, EventKind::PhaseFinished { phase: phase.id.clone() }).await?;
                     return Ok(outcome);
                 }
@@ -301,6 +342,12 @@ impl Engine {
                 }
             }
         }
+        self.perform(step).await
+    }
+
+    /// Runs a step (confirmed, if it asks for that) until it passes, is skipped, or the run ends.
+    async fn perform(&mut self, step: &Step) -> Result<Flow> {
+        let dry = self.options.mode == Mode::DryRun;
         loop {
             let ran = match &step.kind {
                 StepKind::Run(command) => {
@@ -344,6 +391,40 @@ impl Engine {
             }
         }
         unreachable!("the last try returns")
+    }
+
+    fn standing(&self, step: &Step) -> Standing {
+        use crate::journal::state::StepStatus::*;
+        let Some(s) = self.state.step(&step.id) else { return Standing::Fresh };
+        let skipped = s.decisions.iter().any(|d| d.decision == Decision::Skip);
+        let acts = matches!(step.kind, StepKind::Run(_) | StepKind::Http(_) | StepKind::Sql(_));
+        match s.status {
+            Passed | Skipped => Standing::Done,
+            Failed | TimedOut | Aborted if !step.critical || skipped => Standing::Done,
+            Failed | TimedOut | Aborted => Standing::Interrupted("had failed"),
+            Running if acts => Standing::Interrupted("was running"),
+            // Nothing ran yet, or it only waited on a person: asking again is safe.
+            Pending | Waiting | Running => Standing::Fresh,
+        }
+    }
+
+    /// A step the crash caught in the middle: the operator decides what it means.
+    async fn interrupted(&mut self, step: &Step, why: &str) -> Result<Flow> {
+        let text = format!(
+            "\"{}\" {why} when the lead's session ended: retry it, mark it done with a reason, or roll back",
+            step.title
+        );
+        match self.ask(Some(&step.id), Prompt::Interrupted, text).await? {
+            Reply::Decided(Decision::Retry, _) => self.perform(step).await,
+            Reply::Decided(Decision::Go, reason) => {
+                let number = self.state.step(&step.id).map_or(1, |s| s.attempts.max(1));
+                let at = Attempt { step: &step.id, role: Role::Main, number };
+                let why = format!("marked done by {}: {}", self.options.operator, reason.unwrap_or_default());
+                self.finish(at, Ending::new(Outcome::Passed, Duration::ZERO, Some(why))).await?;
+                Ok(Flow::Next)
+            }
+            other => self.settle(other, RunOutcome::Failed, RunOutcome::Aborted).await,
+        }
     }
 
     fn next_attempt(&self, step: &str) -> u32 {

@@ -6,7 +6,11 @@ use crate::runbook::{Runbook, Step, StepKind};
 pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> RunInfo {
     RunInfo {
         runbook: runbook.name.clone(),
-        path: runbook.path.display().to_string(),
+        // Absolute, so `run --resume` finds the file from any folder.
+        path: std::fs::canonicalize(&runbook.path)
+            .unwrap_or_else(|_| runbook.path.clone())
+            .display()
+            .to_string(),
         hash: runbook.hash.clone(),
         operator: operator.to_string(),
         host: host.to_string(),

@@ -1,28 +1,50 @@
 //! Rollback: the undo of every step that ran, newest first, then the `[rollback]` steps.
 
 use super::{Engine, Result};
+use crate::journal::state::StepStatus;
 use crate::journal::{EventKind, Mode, Outcome, Role, RunOutcome};
 use crate::runbook::{Expect, StepKind};
 
 impl Engine {
     pub(super) async fn rollback(&mut self, who: String, reason: Option<String>) -> Result<RunOutcome> {
         self.emit(None, EventKind::RollbackRequested { who, reason }).await?;
+        self.roll_back().await
+    }
+
+    /// Carries out a requested rollback. After a resume it goes on where it stopped: an undo
+    /// or a rollback step that already finished is not run twice.
+    pub(super) async fn roll_back(&mut self) -> Result<RunOutcome> {
         let runbook = self.runbook.clone();
         let dry = self.options.mode == Mode::DryRun;
 
-        // Newest first: the order steps started in, reversed.
-        let mut ran: Vec<_> = self.state.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
-        ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
-        let ids = |pred: &dyn Fn(&crate::journal::state::StepState) -> bool| -> Vec<String> {
-            ran.iter().filter(|s| pred(s)).map(|s| s.plan.id.clone()).collect()
+        let undo = match self.state.rollback.as_ref().filter(|r| r.started) {
+            Some(r) => r.undo.clone(),
+            None => {
+                // Newest first: the order steps started in, reversed.
+                let mut ran: Vec<_> =
+                    self.state.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
+                ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
+                let ids = |pred: &dyn Fn(&crate::journal::state::StepState) -> bool| -> Vec<String> {
+                    ran.iter().filter(|s| pred(s)).map(|s| s.plan.id.clone()).collect()
+                };
+                let undo = ids(&|s| s.plan.undo.is_some() && !s.plan.irreversible);
+                let irreversible = ids(&|s| s.plan.irreversible);
+                let no_undo = ids(&|s| s.plan.undo.is_none() && !s.plan.irreversible);
+                self.emit(None, EventKind::RollbackStarted { undo: undo.clone(), irreversible, no_undo })
+                    .await?;
+                undo
+            }
         };
-        let undo = ids(&|s| s.plan.undo.is_some() && !s.plan.irreversible);
-        let irreversible = ids(&|s| s.plan.irreversible);
-        let no_undo = ids(&|s| s.plan.undo.is_none() && !s.plan.irreversible);
-        self.emit(None, EventKind::RollbackStarted { undo: undo.clone(), irreversible, no_undo }).await?;
 
         let mut failed = Vec::new();
         for id in &undo {
+            let undone = self.state.step(id).and_then(|s| s.undo.as_ref()).and_then(|u| u.outcome);
+            if let Some(outcome) = undone {
+                if outcome.is_failure() {
+                    failed.push(id.clone());
+                }
+                continue;
+            }
             let Some(step) = runbook.step(id) else {
                 continue;
             };
@@ -39,6 +61,15 @@ impl Engine {
         }
 
         for step in &runbook.rollback {
+            let before = self.state.step(&step.id).map(|s| s.status);
+            if let Some(status) = before
+                .filter(|s| !matches!(s, StepStatus::Pending | StepStatus::Running | StepStatus::Waiting))
+            {
+                if status.is_failure() {
+                    failed.push(step.id.clone());
+                }
+                continue;
+            }
             let outcome = match &step.kind {
                 StepKind::Run(command) => match (dry, &step.dry_run) {
                     (false, _) => {

@@ -98,6 +98,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::RollbackFinished { failed } => {
             format!("⟲ rollback finished with failures: {}", list(failed))
         }
+        EventKind::RunResumed { who, host } => format!("⟳ run resumed by {who} on {host}"),
         EventKind::RunFinished { outcome } => {
             format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }

@@ -78,6 +78,11 @@ pub enum EventKind {
     RollbackFinished {
         failed: Vec<String>,
     },
+    /// The run was picked up again after its lead's session ended (`run --resume`).
+    RunResumed {
+        who: String,
+        host: String,
+    },
     RunFinished {
         outcome: RunOutcome,
     },
@@ -98,6 +103,7 @@ impl EventKind {
             EventKind::RollbackRequested { .. } => "rollback_requested",
             EventKind::RollbackStarted { .. } => "rollback_started",
             EventKind::RollbackFinished { .. } => "rollback_finished",
+            EventKind::RunResumed { .. } => "run_resumed",
             EventKind::RunFinished { .. } => "run_finished",
         }
     }
@@ -231,6 +237,8 @@ pub enum Prompt {
     Monitor,
     /// A monitor's checks failed round after round: roll back, keep watching, or end it.
     Alert,
+    /// After a resume, a step that was running (or had failed) when the lead's session ended.
+    Interrupted,
 }
 
 impl Prompt {
@@ -244,6 +252,7 @@ impl Prompt {
             Prompt::Failure => "retry / skip <reason> / rollback / n (stop)",
             Prompt::Monitor => "done (end the monitor now) / rollback",
             Prompt::Alert => "rollback / y (keep watching) / done (end the monitor)",
+            Prompt::Interrupted => "retry / done <reason> / rollback / n (stop)",
         }
     }
 
@@ -258,6 +267,7 @@ impl Prompt {
             Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),
             Prompt::Monitor => matches!(decision, Done | Rollback),
             Prompt::Alert => matches!(decision, Go | Done | Rollback),
+            Prompt::Interrupted => matches!(decision, Retry | Go | Rollback | NoGo),
         }
     }
 

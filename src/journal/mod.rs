@@ -139,8 +139,9 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub fn new(store: Arc<dyn Store>, run_id: String, redactor: Redactor) -> Self {
-        Journal { store, run_id, last_seq: 0, redactor }
+    /// The journal of a run whose last event so far is `last_seq` (0 for a new run).
+    pub fn continuing(store: Arc<dyn Store>, run_id: String, last_seq: i64, redactor: Redactor) -> Self {
+        Journal { store, run_id, last_seq, redactor }
     }
 
     pub fn run_id(&self) -> &str {

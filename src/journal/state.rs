@@ -24,6 +24,8 @@ pub struct RunState {
     pub steps: Vec<StepState>,
     pub waiting: Option<Waiting>,
     pub notes: Vec<NoteRecord>,
+    /// Each time the run was picked up again: who, on which host.
+    pub resumed: Vec<NoteRecord>,
     pub rollback: Option<RollbackState>,
     pub last_seq: i64,
 }
@@ -163,6 +165,8 @@ pub struct NoteRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RollbackState {
+    /// The undo list is settled (RollbackStarted was journaled).
+    pub started: bool,
     pub requested_by: String,
     pub reason: Option<String>,
     pub requested_at: DateTime<Utc>,
@@ -341,6 +345,7 @@ impl RunState {
             EventKind::RollbackRequested { who, reason } => {
                 self.waiting = None;
                 self.rollback = Some(RollbackState {
+                    started: false,
                     requested_by: who.clone(),
                     reason: reason.clone(),
                     requested_at: event.at,
@@ -353,6 +358,7 @@ impl RunState {
             }
             EventKind::RollbackStarted { undo, irreversible, no_undo } => {
                 if let Some(r) = &mut self.rollback {
+                    r.started = true;
                     r.undo = undo.clone();
                     r.irreversible = irreversible.clone();
                     r.no_undo = no_undo.clone();
@@ -363,6 +369,10 @@ impl RunState {
                     r.failed = failed.clone();
                     r.finished_at = Some(event.at);
                 }
+            }
+            EventKind::RunResumed { who, host } => {
+                self.waiting = None;
+                self.resumed.push(NoteRecord { at: event.at, who: who.clone(), text: host.clone() });
             }
             EventKind::RunFinished { outcome } => {
                 self.waiting = None;

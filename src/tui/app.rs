@@ -353,7 +353,10 @@ impl App {
                 return self.answer(Decision::Go, None);
             }
             (Prompt::Gate, KeyCode::Char('g')) => return self.answer(Decision::Go, None),
-            (Prompt::Failure, KeyCode::Char('r')) => return self.answer(Decision::Retry, None),
+            (Prompt::Failure | Prompt::Interrupted, KeyCode::Char('r')) => {
+                return self.answer(Decision::Retry, None);
+            }
+            (Prompt::Interrupted, KeyCode::Char('d')) => self.modal = reason(Decision::Go),
             (Prompt::Failure, KeyCode::Char('x') | KeyCode::Char('n')) => {
                 return self.answer(Decision::NoGo, None);
             }

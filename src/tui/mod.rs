@@ -32,6 +32,8 @@ pub struct Options {
     pub operator: String,
     pub theme: Theme,
     pub session: app::Session,
+    /// The run as journaled before this session (a resumed run); empty otherwise.
+    pub so_far: crate::journal::RunState,
 }
 
 /// Runs the screen until the operator quits after the run, or the run ends after a quit.
@@ -43,6 +45,7 @@ pub async fn drive(
 ) -> std::io::Result<()> {
     let mut screen = terminal::Screen::enter()?;
     let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
+    app.state = options.so_far;
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;

@@ -432,6 +432,15 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
                 vec![("r", "retry"), ("s", "skip"), ("x", "stop"), ("R", "ROLLBACK"), ("Esc", "look around")]
             }
             Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
+            Some(Prompt::Interrupted) => {
+                vec![
+                    ("r", "retry"),
+                    ("d", "mark done"),
+                    ("x", "stop"),
+                    ("R", "ROLLBACK"),
+                    ("Esc", "look around"),
+                ]
+            }
             _ => vec![("Esc", "close")],
         },
         None if app.session != Session::Lead => vec![
@@ -550,6 +559,7 @@ fn prompt_lines(
         Prompt::Gate => (" GO / NO-GO ", t.warn),
         Prompt::Failure => (" Step failed ", t.fail),
         Prompt::Alert => (" ALERT ", t.fail),
+        Prompt::Interrupted => (" Interrupted ", t.warn),
         Prompt::Monitor => (" Monitor ", t.accent),
     };
     if waiting.prompt == Prompt::Gate {

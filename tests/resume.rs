@@ -1,0 +1,158 @@
+//! Crash safety: the lead killed with SIGKILL at several points, then `run --resume` finishes
+//! the run from the journal alone, with a gap-free sequence and no finished step run twice;
+//! and while a lead is alive, a second driver is refused.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use support::{Sandbox, step};
+
+const DAY: &str = r#"
+[runbook]
+name = "crashy day"
+[[phase]]
+id = "pre"
+  [[phase.step]]
+  id = "first"
+  run = "echo first >> trail"
+  undo = "echo undo-first >> trail"
+  [[phase.step]]
+  id = "check"
+  manual = "Dashboards are green"
+[[phase]]
+id = "deploy"
+  [[phase.step]]
+  id = "slow"
+  run = "echo slow >> trail; echo $$ > slow.pid; echo started; [ -e slept ] || { touch slept; sleep 60; }"
+  [[phase.step]]
+  id = "last"
+  run = "echo last >> trail"
+"#;
+
+/// Starts the lead headless; returns it once a line of its output contains `until`.
+fn lead_until(s: &Sandbox, answers: &str, until: &str) -> (Child, String) {
+    let mut lead = Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(s.path())
+        .env("TMINUS_JOURNAL", s.journal())
+        .args(["run", "day.toml", "--headless", "--operator", "naledi"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    lead.stdin.as_mut().unwrap().write_all(answers.as_bytes()).unwrap();
+    let mut lines = BufReader::new(lead.stdout.take().unwrap()).lines();
+    let mut run_id = String::new();
+    loop {
+        let line = lines.next().expect("the lead ended early").unwrap();
+        if let Some(rest) = line.split(" · run ").nth(1) {
+            run_id = rest.split_whitespace().next().unwrap().to_string();
+        }
+        if line.contains(until) {
+            return (lead, run_id);
+        }
+    }
+}
+
+fn kill9(lead: &mut Child) {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(lead.id() as i32), nix::sys::signal::Signal::SIGKILL)
+        .unwrap();
+    lead.wait().unwrap();
+}
+
+fn assert_gap_free(report: &serde_json::Value) {
+    let seqs: Vec<i64> =
+        report["log"].as_array().unwrap().iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "the journal's sequence has a gap");
+}
+
+#[test]
+fn killed_while_a_step_runs_then_resumed_with_a_retry() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    kill9(&mut lead);
+    // The step's process group is its own and outlives the lead: end it, as a reboot would.
+    let group = nix::unistd::Pid::from_raw(-s.read("slow.pid").trim().parse::<i32>().unwrap());
+    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+    assert_eq!(s.read("trail"), "first\nslow\n");
+
+    let ran = s
+        .tminus()
+        .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+        .stdin("retry\n")
+        .output();
+    assert!(ran.stdout.contains("was running when the lead's session ended"), "{}", ran.stdout);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(s.read("trail").matches("first").count(), 1, "a finished step ran twice");
+}
+
+#[test]
+fn killed_at_a_prompt_then_resumed_and_finished_by_someone_else() {
+    let s = Sandbox::new();
+    s.write("day.toml", &DAY.replace("sleep 60", "true"));
+    let (mut lead, run_id) = lead_until(&s, "", "? check:");
+    kill9(&mut lead);
+    let ran = s
+        .tminus()
+        .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+        .stdin("y\n")
+        .output();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert_eq!(s.read("trail"), "first\nslow\nlast\n");
+    let report = s.report_json();
+    assert_gap_free(&report);
+    assert_eq!(report["state"]["resumed"][0]["who"], "sam");
+    assert_eq!(step(&report, "check")["decisions"][0]["who"], "sam");
+    assert!(s.report_md().contains("run resumed by sam"));
+}
+
+#[test]
+fn an_interrupted_step_can_be_marked_done_or_rolled_back() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    kill9(&mut lead);
+    let resume = |answers: &str| {
+        s.tminus()
+            .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+            .stdin(answers)
+            .output()
+    };
+    let ran = resume("done\nrollback slow step left half done\n");
+    assert!(ran.stdout.contains("marking an interrupted step done needs a reason"), "{}", ran.stdout);
+    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    assert!(s.read("trail").ends_with("undo-first\n"), "{}", s.read("trail"));
+    let report = s.report_json();
+    assert_gap_free(&report);
+    assert_eq!(report["state"]["rollback"]["requested_by"], "sam");
+    let ended = resume("");
+    assert_eq!(ended.code, 2, "a finished run cannot be resumed");
+    assert!(ended.stderr.contains("has already ended (rolled back)"), "{}", ended.stderr);
+}
+
+#[test]
+fn a_second_driver_is_refused_while_the_lead_is_alive() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, run_id) = lead_until(&s, "", "? check:");
+    let second = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).output();
+    assert_eq!(second.code, 2, "{}", second.stdout);
+    assert!(second.stderr.contains(&format!("run {run_id} is driven by naledi on ")), "{}", second.stderr);
+    assert!(second.stderr.contains("since "), "{}", second.stderr);
+    drop(lead.stdin.take());
+    assert_eq!(lead.wait().unwrap().code(), Some(4), "end of input stops the lead safely");
+}
+
+#[test]
+fn a_changed_runbook_is_not_resumed() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, run_id) = lead_until(&s, "", "? check:");
+    kill9(&mut lead);
+    s.write("day.toml", &DAY.replace("Dashboards are green", "Dashboards are mostly green"));
+    let ran = s.tminus().args(["run", "--resume", &run_id, "--headless"]).output();
+    assert_eq!(ran.code, 2);
+    assert!(ran.stderr.contains("has changed since run"), "{}", ran.stderr);
+}
