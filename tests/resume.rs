@@ -32,6 +32,8 @@ id = "deploy"
 "#;
 
 /// Starts the lead headless; returns it once a line of its output contains `until`.
+/// The caller waits for it (or kills it); a panic here fails the test anyway.
+#[allow(clippy::zombie_processes)]
 fn lead_until(s: &Sandbox, answers: &str, until: &str) -> (Child, String) {
     let mut lead = Command::new(env!("CARGO_BIN_EXE_tminus"))
         .current_dir(s.path())
