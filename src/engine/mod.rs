@@ -463,8 +463,10 @@ impl Engine {
                 return Ok(Ran { outcome: Outcome::Failed, cut_in: None });
             }
         };
-        let holdback = self.redactor.overlap();
-        let mut batches = [Batcher::new(Stream::Stdout, holdback), Batcher::new(Stream::Stderr, holdback)];
+        let mut batches = [
+            Batcher::new(Stream::Stdout, self.redactor.clone()),
+            Batcher::new(Stream::Stderr, self.redactor.clone()),
+        ];
         let mut matched = expect.stdout.is_none();
         let mut cut_in = None;
         let exit = loop {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::journal::Stream;
+use crate::runbook::Redactor;
 
 /// A batch is journaled once it holds this much…
 pub const FLUSH_BYTES: usize = 64 * 1024;
@@ -16,13 +17,13 @@ pub struct Batcher {
     pub stream: Stream,
     buf: Vec<u8>,
     since: Option<Instant>,
-    /// Bytes held back at a cut inside a line, so a secret split across the cut is still masked.
-    holdback: usize,
+    /// Masks secrets before a cut inside a line, so no secret is ever split across two batches.
+    redactor: Redactor,
 }
 
 impl Batcher {
-    pub fn new(stream: Stream, holdback: usize) -> Self {
-        Batcher { stream, buf: Vec::new(), since: None, holdback }
+    pub fn new(stream: Stream, redactor: Redactor) -> Self {
+        Batcher { stream, buf: Vec::new(), since: None, redactor }
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
@@ -46,9 +47,18 @@ impl Batcher {
         }
         let cut = match memchr::memrchr(b'\n', &self.buf) {
             Some(i) => i + 1,
-            None => self.buf.len().saturating_sub(self.holdback),
+            None => {
+                // Inside a line: mask what is whole first, then keep back what could still be
+                // the start of a secret that the next read completes.
+                if let std::borrow::Cow::Owned(masked) = self.redactor.bytes(&self.buf) {
+                    self.buf = masked;
+                }
+                self.buf.len().saturating_sub(self.redactor.overlap())
+            }
         };
         if cut == 0 {
+            // Too little to send yet: wait another interval rather than spin on a due batch.
+            self.since = Some(now);
             return None;
         }
         Some(self.split(cut))
@@ -73,7 +83,7 @@ mod tests {
 
     #[test]
     fn cuts_after_the_last_whole_line() {
-        let mut b = Batcher::new(Stream::Stdout, 3);
+        let mut b = Batcher::new(Stream::Stdout, Redactor::new(["abcd".to_string()]));
         b.push(b"one\ntwo\nthr");
         assert!(b.take_ready(Instant::now()).is_none(), "not due yet");
         let later = Instant::now() + FLUSH_AFTER;
@@ -84,10 +94,26 @@ mod tests {
 
     #[test]
     fn a_huge_line_is_cut_with_a_holdback() {
-        let mut b = Batcher::new(Stream::Stdout, 5);
+        let mut b = Batcher::new(Stream::Stdout, Redactor::new(["secret".to_string()]));
         b.push(&vec![b'x'; FLUSH_BYTES + 10]);
         let first = b.take_ready(Instant::now()).unwrap();
         assert_eq!(first.len(), FLUSH_BYTES + 5);
         assert_eq!(b.take_all().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn a_secret_is_never_split_by_a_cut_inside_a_line() {
+        let mut b = Batcher::new(Stream::Stdout, Redactor::new(["hunter2secret".to_string()]));
+        b.push(b"token=hunter2secret and more");
+        let later = Instant::now() + FLUSH_AFTER;
+        let first = b.take_ready(later).unwrap();
+        let rest = b.take_all().unwrap();
+        let joined = [first, rest].concat();
+        assert_eq!(joined, b"token=**** and more");
+        // A tail shorter than a secret waits without being due again at once.
+        b.push(b"hunt");
+        let due = Instant::now() + FLUSH_AFTER * 2;
+        assert!(b.take_ready(due).is_none());
+        assert!(b.due_at().unwrap() > due);
     }
 }
