@@ -166,12 +166,12 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 .or_else(|| std::env::var("USER").ok())
                 .filter(|o| !o.is_empty())
                 .unwrap_or_else(|| "operator".into());
+            // An invalid runbook stops here: nothing runs, and no journal is even opened.
+            let new = runbook.map(|path| runbook::load(&path)).transpose()?;
             let store = journal::open(&cli.journal).await?;
-            let start = match (runbook, resume) {
+            let start = match (new, resume) {
                 (_, Some(run_id)) => Start::Resume(resume_from(store.as_ref(), &run_id).await?),
-                (Some(path), None) => {
-                    Start::New(runbook::load(&path)?, if dry_run { Mode::DryRun } else { Mode::Live })
-                }
+                (Some(runbook), None) => Start::New(runbook, if dry_run { Mode::DryRun } else { Mode::Live }),
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
             };
             run(start, store, &cli.journal, operator, yes, screen).await
@@ -387,7 +387,14 @@ async fn run(
                 eprintln!("tminus: the screen failed ({e}); the run went on and is in the journal");
             }
         }
-        None => headless::drive(event_rx, command_tx, headless::Options { operator, yes, so_far }).await,
+        None => {
+            if headless::drive(event_rx, command_tx, headless::Options { operator, yes, so_far }).await {
+                // Stop now: dropping the engine kills the step's process group; the journal has
+                // everything so far, and the run can be resumed.
+                engine.abort();
+                return Ok(130);
+            }
+        }
     }
     let outcome = engine.await.map_err(|e| Error::Internal(format!("the engine stopped: {e}")))?;
     heartbeat.abort();

@@ -5,6 +5,7 @@ use std::io::{IsTerminal, Write};
 
 use chrono::Local;
 use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::engine::Command;
@@ -23,7 +24,13 @@ pub struct Options {
 ///
 /// Lines of stdin answer prompts strictly in order, one line per prompt, however early they
 /// arrive: a script piped in reads the same as a person typing.
-pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Command>, options: Options) {
+///
+/// Returns `true` when a second Ctrl-C asked to stop at once rather than wait for the step.
+pub async fn drive(
+    mut events: mpsc::Receiver<Event>,
+    commands: mpsc::Sender<Command>,
+    options: Options,
+) -> bool {
     let colour = std::io::stdout().is_terminal();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
@@ -33,10 +40,13 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Com
     let mut asked: Option<i64> = None;
     let mut answered: Option<i64> = None;
     let mut interrupted = false;
+    // A lost terminal or a CI job's timeout ends the run as Ctrl-C does: the step is not orphaned.
+    let mut hangup = unix_signal(SignalKind::hangup());
+    let mut terminate = unix_signal(SignalKind::terminate());
     loop {
         tokio::select! {
             event = events.recv() => {
-                let Some(event) = event else { return };
+                let Some(event) = event else { return false };
                 state.apply(&event);
                 print_event(&event, &state, colour);
                 if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
@@ -57,10 +67,22 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Com
                 Ok(Some(line)) => typed.push_back(line),
                 _ => stdin_open = false,
             },
-            _ = tokio::signal::ctrl_c(), if !interrupted => {
+            _ = tokio::signal::ctrl_c() => {
+                if interrupted {
+                    eprintln!("second interrupt: stopping now; the run can be resumed from the journal");
+                    return true;
+                }
                 interrupted = true;
                 eprintln!("interrupted: ending the running step and stopping");
-                let _ = commands.send(Command::Interrupt).await;
+                let _ = commands.try_send(Command::Interrupt);
+            }
+            _ = hangup.recv() => {
+                interrupted = true;
+                let _ = commands.try_send(Command::Interrupt);
+            }
+            _ = terminate.recv() => {
+                interrupted = true;
+                let _ = commands.try_send(Command::Interrupt);
             }
         }
         // Answer the open prompt from what was typed, or stop if nothing more will come.
@@ -97,6 +119,11 @@ pub async fn show(mut events: mpsc::Receiver<Event>) {
         state.apply(&event);
         print_event(&event, &state, colour);
     }
+}
+
+/// A Unix signal as a stream; one that cannot be watched never fires.
+fn unix_signal(kind: SignalKind) -> Signal {
+    signal(kind).expect("signal handlers install on Unix")
 }
 
 /// What `--yes` says to a prompt, or why it will not answer it.

@@ -33,7 +33,9 @@ impl Engine {
         let tries = step.retries + 1;
         for n in 1..=tries {
             if n > 1 {
-                tokio::time::sleep(backoff(step.retry_delay, n)).await;
+                if let Some(reply) = self.pause(&step.id, backoff(step.retry_delay, n)).await? {
+                    return Ok(Ran { outcome: Outcome::Aborted, cut_in: Some(reply) });
+                }
             }
             let number = self.next_attempt(&step.id);
             let at = Attempt { step: &step.id, role, number };
@@ -76,7 +78,19 @@ impl Engine {
         match kind {
             StepKind::Http(check) => {
                 let (check, client) = (check.clone(), self.http.clone());
-                Some(Box::pin(async move { http::run(&check, &client, &lines).await }))
+                Some(Box::pin(async move {
+                    let samples = http::run(&check, &client, &lines);
+                    match limit {
+                        // The step's `timeout` bounds all its samples together.
+                        Some(limit) => tokio::time::timeout(limit, samples).await.unwrap_or_else(|_| {
+                            CheckOutcome::failed(format!(
+                                "the check did not finish within {}",
+                                format_duration(limit)
+                            ))
+                        }),
+                        None => samples.await,
+                    }
+                }))
             }
             StepKind::Sql(check) => {
                 let (check, dir) = (check.clone(), self.runbook.dir.clone());
@@ -122,15 +136,39 @@ impl Engine {
         }
     }
 
+    /// Waits `delay` (a retry's backoff) while listening: a cut-in ends the wait.
+    pub(super) async fn pause(&mut self, step: &str, delay: Duration) -> Result<Option<Reply>> {
+        let until = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = sleep_until(until) => return Ok(None),
+                command = self.next_command(), if self.commands_open => {
+                    if let Some(reply) = self.cut_in(step, command).await? {
+                        return Ok(Some(reply));
+                    }
+                }
+            }
+        }
+    }
+
     /// What a command that arrives while something runs means: a note is journaled and the
-    /// work goes on; a rollback, abort or Ctrl-C cuts in.
-    async fn cut_in(&mut self, step: &str, command: Option<Command>) -> Result<Option<Reply>> {
+    /// work goes on; a rollback (unless one is under way), abort or Ctrl-C cuts in.
+    pub(super) async fn cut_in(&mut self, step: &str, command: Option<Command>) -> Result<Option<Reply>> {
         Ok(match command {
             Some(Command::Note { who, text }) => {
                 self.emit(Some(step), EventKind::Note { who, text }).await?;
                 None
             }
+            Some(Command::Rollback { .. } | Command::Answer { decision: Decision::Rollback, .. })
+                if self.rolling_back =>
+            {
+                None
+            }
             Some(Command::Rollback { who, reason }) => Some(Reply::Rollback { who, reason }),
+            // A rollback typed as an answer to a prompt that has just gone is still a rollback.
+            Some(Command::Answer { who, decision: Decision::Rollback, reason, .. }) => {
+                Some(Reply::Rollback { who, reason })
+            }
             Some(Command::Abort { who }) => Some(Reply::Abort { who }),
             Some(Command::Interrupt) => Some(Reply::Interrupt),
             Some(Command::Answer { .. }) | None => None,
@@ -200,7 +238,9 @@ impl Engine {
                 failed_rounds += 1;
                 streak += 1;
             }
-            if streak == monitor.alert_after {
+            // Every `alert_after` failed rounds in a row, not only the first time: a service that
+            // stays down keeps asking.
+            if streak > 0 && streak % monitor.alert_after == 0 {
                 alerts += 1;
                 let text = format!("ALERT: {streak} rounds in a row failed. Roll back?");
                 match self.ask(Some(&step.id), Prompt::Alert, text).await? {

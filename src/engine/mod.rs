@@ -138,6 +138,8 @@ pub struct Engine {
     http: reqwest::Client,
     /// Picking up a run from its journal rather than starting one.
     resumed: bool,
+    /// A rollback is under way: another rollback request changes nothing.
+    rolling_back: bool,
 }
 
 impl Engine {
@@ -176,6 +178,7 @@ impl Engine {
                 .build()
                 .expect("the HTTP client builds with its defaults"),
             resumed: false,
+            rolling_back: false,
         }
     }
 
@@ -381,7 +384,9 @@ impl Engine {
         let tries = step.retries + 1;
         for n in 1..=tries {
             if n > 1 {
-                tokio::time::sleep(backoff(step.retry_delay, n)).await;
+                if let Some(reply) = self.pause(&step.id, backoff(step.retry_delay, n)).await? {
+                    return Ok(Ran { outcome: Outcome::Aborted, cut_in: Some(reply) });
+                }
             }
             let attempt = self.next_attempt(&step.id);
             let ran =
@@ -441,6 +446,12 @@ impl Engine {
         expect: &Expect,
         timeout: Option<Duration>,
     ) -> Result<Ran> {
+        // Said while nothing ran (between steps, during a backoff): honoured before spawning.
+        while let Ok(command) = self.commands.try_recv() {
+            if let Some(reply) = self.cut_in(step, Some(command)).await? {
+                return Ok(Ran { outcome: Outcome::Aborted, cut_in: Some(reply) });
+            }
+        }
         self.emit(Some(step), EventKind::StepStarted { attempt, role, command: Some(command.to_string()) })
             .await?;
         let started = Instant::now();
@@ -490,22 +501,15 @@ impl Engine {
                         }
                     }
                 }
-                command = self.next_command(), if cut_in.is_none() && self.commands_open => match command {
-                    Some(Command::Note { who, text }) => self.emit(Some(step), EventKind::Note { who, text }).await?,
-                    Some(Command::Rollback { who, reason }) => {
-                        process.abort();
-                        cut_in = Some(Reply::Rollback { who, reason });
+                // Read on after a cut-in too (and ignore it): a front-end must never block on us.
+                command = self.next_command(), if self.commands_open => {
+                    if let Some(reply) = self.cut_in(step, command).await? {
+                        if cut_in.is_none() {
+                            process.abort();
+                            cut_in = Some(reply);
+                        }
                     }
-                    Some(Command::Abort { who }) => {
-                        process.abort();
-                        cut_in = Some(Reply::Abort { who });
-                    }
-                    Some(Command::Interrupt) => {
-                        process.abort();
-                        cut_in = Some(Reply::Interrupt);
-                    }
-                    Some(Command::Answer { .. }) | None => {}
-                },
+                }
             }
         };
         for batch in &mut batches {

@@ -20,8 +20,10 @@ use crate::journal::Stream;
 const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the pipe readers and the engine: bounds memory under a flood.
 const IN_FLIGHT: usize = 8;
-/// After the command exits, how long to keep reading output that descendants still write.
+/// After the command exits, how long to keep reading once its output goes quiet…
 const DRAIN: Duration = Duration::from_millis(500);
+/// …and for how long at most, when descendants keep writing.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 pub struct CommandSpec {
     pub script: String,
@@ -69,6 +71,7 @@ pub struct ProcessRun {
     pipes_open: bool,
     status: Option<ExitStatus>,
     drain_until: Option<Instant>,
+    exited_at: Option<Instant>,
     deadline: Option<Instant>,
     grace: Duration,
     phase: Phase,
@@ -108,6 +111,7 @@ impl ProcessRun {
             pipes_open: true,
             status: None,
             drain_until: None,
+            exited_at: None,
             deadline: spec.timeout.map(|t| Instant::now() + t),
             grace: spec.kill_grace,
             phase: Phase::Running,
@@ -139,18 +143,30 @@ impl ProcessRun {
     pub async fn next(&mut self) -> ProcEvent {
         loop {
             if self.status.is_some() && (!self.pipes_open || self.drained()) {
+                // What the readers already read is output too, however slow its consumer was.
+                if let Ok((stream, bytes)) = self.chunks.try_recv() {
+                    return ProcEvent::Output(stream, bytes);
+                }
                 return ProcEvent::Exited(self.finish().await);
             }
             let timer = self.next_timer();
             tokio::select! {
                 chunk = self.chunks.recv(), if self.pipes_open => match chunk {
-                    Some((stream, bytes)) => return ProcEvent::Output(stream, bytes),
+                    Some((stream, bytes)) => {
+                        // Output still flowing after the exit: keep reading while it flows, up to
+                        // a limit, so only descendants that hold the pipe quietly are left behind.
+                        if let (Some(until), Some(exited)) = (self.drain_until.as_mut(), self.exited_at) {
+                            *until = (Instant::now() + DRAIN).min(exited + DRAIN_LIMIT);
+                        }
+                        return ProcEvent::Output(stream, bytes);
+                    }
                     None => self.pipes_open = false,
                 },
                 status = self.child.wait(), if self.status.is_none() => {
                     // A wait error means the child is gone already; treat it as killed.
                     self.status = Some(status.unwrap_or_else(|_| std::os::unix::process::ExitStatusExt::from_raw(9)));
                     self.drain_until = Some(Instant::now() + DRAIN);
+                    self.exited_at = Some(Instant::now());
                 }
                 _ = sleep_until(timer.unwrap_or_else(far_future)), if timer.is_some() => self.on_timer(),
             }

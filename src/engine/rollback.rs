@@ -1,6 +1,6 @@
 //! Rollback: the undo of every step that ran, newest first, then the `[rollback]` steps.
 
-use super::{Engine, Result};
+use super::{Engine, Ran, Reply, Result};
 use crate::journal::state::StepStatus;
 use crate::journal::{EventKind, Mode, Outcome, Role, RunOutcome};
 use crate::runbook::{Expect, StepKind};
@@ -14,6 +14,7 @@ impl Engine {
     /// Carries out a requested rollback. After a resume it goes on where it stopped: an undo
     /// or a rollback step that already finished is not run twice.
     pub(super) async fn roll_back(&mut self) -> Result<RunOutcome> {
+        self.rolling_back = true;
         let runbook = self.runbook.clone();
         let dry = self.options.mode == Mode::DryRun;
 
@@ -58,6 +59,9 @@ impl Engine {
             if ran.outcome.is_failure() {
                 failed.push(id.clone());
             }
+            if matches!(ran.cut_in, Some(Reply::Interrupt)) {
+                return self.rollback_interrupted(failed).await;
+            }
         }
 
         for step in &runbook.rollback {
@@ -70,38 +74,44 @@ impl Engine {
                 }
                 continue;
             }
-            let outcome = match &step.kind {
+            let ran = match &step.kind {
                 StepKind::Run(command) => match (dry, &step.dry_run) {
                     (false, _) => {
-                        self.execute(&step.id, Role::Rollback, 1, command, &step.expect, step.timeout)
-                            .await?
-                            .outcome
+                        self.execute(&step.id, Role::Rollback, 1, command, &step.expect, step.timeout).await?
                     }
                     (true, Some(dry_command)) => {
                         self.execute(&step.id, Role::Rollback, 1, dry_command, &step.expect, step.timeout)
                             .await?
-                            .outcome
                     }
                     (true, None) => {
                         let why = Some("skipped for the dry run: no `dry_run` form".to_string());
                         self.skip(&step.id, Role::Rollback, why).await?;
-                        Outcome::Skipped
+                        Ran { outcome: Outcome::Skipped, cut_in: None }
                     }
                 },
-                StepKind::Manual(text) => self.manual(&step.id, Role::Rollback, text).await?.outcome,
+                StepKind::Manual(text) => self.manual(&step.id, Role::Rollback, text).await?,
                 // Checks only read, so a dry run runs them too: is the old version healthy again?
-                StepKind::Http(_) | StepKind::Sql(_) => {
-                    self.check_attempts(step, Role::Rollback).await?.outcome
-                }
+                StepKind::Http(_) | StepKind::Sql(_) => self.check_attempts(step, Role::Rollback).await?,
                 StepKind::Gate(_) | StepKind::Monitor(_) => {
                     unreachable!("a runbook with one is rejected on load")
                 }
             };
-            if outcome.is_failure() {
+            if ran.outcome.is_failure() {
                 failed.push(step.id.clone());
+            }
+            // Only Ctrl-C stops a rollback; an abort or the end of input ends one step, not it.
+            if matches!(ran.cut_in, Some(Reply::Interrupt)) {
+                return self.rollback_interrupted(failed).await;
             }
         }
         self.emit(None, EventKind::RollbackFinished { failed }).await?;
         Ok(RunOutcome::RolledBack)
+    }
+
+    /// Ctrl-C in the middle of a rollback: say so in the journal, and end the run interrupted.
+    async fn rollback_interrupted(&mut self, mut failed: Vec<String>) -> Result<RunOutcome> {
+        failed.push("(interrupted)".into());
+        self.emit(None, EventKind::RollbackFinished { failed }).await?;
+        Ok(RunOutcome::Interrupted)
     }
 }

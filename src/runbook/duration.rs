@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
+const LONGEST: Duration = Duration::from_secs(366 * 24 * 3600);
+
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
@@ -12,9 +14,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if trimmed.chars().all(|c| c.is_ascii_digit()) && trimmed != "0" {
         return Err(format!("`{trimmed}` has no unit; write it like \"30s\", \"5m\" or \"1h30m\""));
     }
-    humantime::parse_duration(trimmed).map_err(|e| {
+    let duration = humantime::parse_duration(trimmed).map_err(|e| {
         format!("`{trimmed}` is not a duration ({e}); write it like \"30s\", \"5m\" or \"1h30m\"")
-    })
+    })?;
+    // Longer than any deployment day is a typo, and would overflow the clocks that use it.
+    if duration > LONGEST {
+        return Err(format!("`{trimmed}` is longer than a year"));
+    }
+    Ok(duration)
 }
 
 pub fn parse_signed_duration(text: &str) -> Result<TimeDelta, String> {
@@ -61,6 +68,7 @@ mod tests {
         assert_eq!(parse_duration("0m").unwrap(), Duration::ZERO);
         assert!(parse_duration("15").unwrap_err().contains("no unit"));
         assert!(parse_duration("5 minutes later").is_err());
+        assert!(parse_duration("600000000y").unwrap_err().contains("longer than a year"));
         assert_eq!(parse_signed_duration("-15m").unwrap(), TimeDelta::minutes(-15));
         assert_eq!(parse_signed_duration("+30m").unwrap(), TimeDelta::minutes(30));
     }

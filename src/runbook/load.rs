@@ -78,6 +78,7 @@ const HTTP_KEYS: &[&str] = &[
 const SQL_KEYS: &[&str] = &["url", "query", "expect", "expect_rows", "max_ms"];
 const MONITOR_KEYS: &[&str] = &["every", "for", "steps", "alert_after"];
 
+const MAX_RETRIES: u32 = 100;
 const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -431,6 +432,10 @@ impl Reader {
         };
         let timeout = t.duration("timeout", &mut self.sink);
         let retries = t.unsigned("retries", &mut self.sink).unwrap_or(0);
+        if retries > MAX_RETRIES {
+            let span = t.get("retries").map(|v| v.span()).unwrap_or_default();
+            self.sink.error(span, format!("`retries` = {retries} is more than {MAX_RETRIES}"));
+        }
         let retry_delay = t.duration("retry_delay", &mut self.sink).unwrap_or(Duration::ZERO);
         let critical = t.bool("critical", &mut self.sink).unwrap_or(true);
         let confirm = t.bool("confirm", &mut self.sink).unwrap_or(false);
@@ -762,6 +767,26 @@ impl Reader {
                 } else {
                     seen.insert(s.to_string(), id.span());
                 }
+            }
+        }
+        // Rollback steps share the journal with phase steps: their ids (given, or rollback-N)
+        // must be unique too.
+        let rollback =
+            top.get("rollback").and_then(|r| r.get_ref().get("step")).and_then(|p| match p.get_ref() {
+                DeValue::Array(a) => Some(a),
+                _ => None,
+            });
+        for (i, step) in rollback.into_iter().flat_map(|a| a.iter()).enumerate() {
+            let (id, span) = match step.get_ref().get("id").map(|id| (id.get_ref(), id.span())) {
+                Some((DeValue::String(s), span)) => (s.to_string(), span),
+                Some(_) => continue,
+                None => (format!("rollback-{}", i + 1), step.span()),
+            };
+            if let Some(first) = seen.get(&id) {
+                let (line, _) = line_col(&self.source, first.start);
+                self.sink.error(span, format!("duplicate step id `{id}` (first used on line {line})"));
+            } else {
+                seen.insert(id, span);
             }
         }
     }

@@ -101,6 +101,8 @@ pub struct App {
     answered: Option<i64>,
     /// Quit once the engine is at a safe point (the next prompt) or done.
     pub quit_when_idle: bool,
+    /// Ctrl-C was sent once; once is enough.
+    interrupted: bool,
     pub engine_done: bool,
     /// A short message for the footer, e.g. why a key did nothing.
     pub notice: Option<String>,
@@ -127,6 +129,7 @@ impl App {
             asked: None,
             answered: None,
             quit_when_idle: false,
+            interrupted: false,
             engine_done: false,
             notice: None,
         }
@@ -203,7 +206,12 @@ impl App {
             return self.observer_key(key);
         }
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            if self.quit_when_idle && self.interrupted {
+                self.notice = Some("interrupting: the step is being ended".into());
+                return Vec::new();
+            }
             self.quit_when_idle = true;
+            self.interrupted = true;
             return vec![Action::Send(Command::Interrupt)];
         }
         match self.modal.clone() {

@@ -68,7 +68,8 @@ pub async fn drive(
                         match action {
                             Action::Send(command) => {
                                 if let Some(commands) = &commands {
-                                    let _ = commands.send(command).await;
+                                    // Never block the screen on the engine: a full queue drops a key.
+                                    let _ = commands.try_send(command);
                                 }
                             }
                             Action::Exit => return Ok(()),
@@ -85,7 +86,7 @@ pub async fn drive(
                 let mut folded = 0;
                 while let Some(event) = next {
                     if let (Some(Action::Send(command)), Some(commands)) = (app.apply(&event), &commands) {
-                        let _ = commands.send(command).await;
+                        let _ = commands.try_send(command);
                     }
                     folded += 1;
                     next = if folded < EVENTS_PER_TURN { events.try_recv().ok() } else { None };
