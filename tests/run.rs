@@ -487,3 +487,15 @@ fn ctrl_c_ends_the_running_step_and_exits_130() {
     assert_eq!(report["state"]["outcome"], "interrupted");
     assert_eq!(step(&report, "wait")["status"], "aborted");
 }
+
+#[test]
+fn an_expected_line_is_matched_whole_however_slowly_it_is_printed() {
+    let s = Sandbox::new();
+    s.write(
+        "e.toml",
+        "[runbook]\nname = \"e\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"slow\"\n  \
+         run = \"printf 'GO '; sleep 0.2; echo DECISION\"\n  expect = { stdout = \"^GO DECISION$\" }\n",
+    );
+    let ran = s.run("e.toml", "", &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+}

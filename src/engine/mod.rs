@@ -478,7 +478,7 @@ impl Engine {
             Batcher::new(Stream::Stdout, self.redactor.clone()),
             Batcher::new(Stream::Stderr, self.redactor.clone()),
         ];
-        let mut matched = expect.stdout.is_none();
+        let mut matched = StdoutMatch::new(expect);
         let mut cut_in = None;
         let exit = loop {
             let due = batches.iter().filter_map(Batcher::due_at).min();
@@ -488,7 +488,7 @@ impl Engine {
                         let batch = &mut batches[stream as usize];
                         batch.push(&bytes);
                         if let Some(data) = batch.take_ready(Instant::now()) {
-                            self.journal_output(step, stream, &data, expect, &mut matched).await?;
+                            self.journal_output(step, stream, &data, &mut matched).await?;
                         }
                     }
                     ProcEvent::Exited(exit) => break exit,
@@ -497,7 +497,7 @@ impl Engine {
                     for batch in &mut batches {
                         if let Some(data) = batch.take_ready(Instant::now()) {
                             let stream = batch.stream;
-                            self.journal_output(step, stream, &data, expect, &mut matched).await?;
+                            self.journal_output(step, stream, &data, &mut matched).await?;
                         }
                     }
                 }
@@ -515,9 +515,10 @@ impl Engine {
         for batch in &mut batches {
             if let Some(data) = batch.take_all() {
                 let stream = batch.stream;
-                self.journal_output(step, stream, &data, expect, &mut matched).await?;
+                self.journal_output(step, stream, &data, &mut matched).await?;
             }
         }
+        let matched = matched.finish();
         let (outcome, message) = judge(&exit, expect, matched, timeout, cut_in.as_ref());
         self.finish(
             Attempt { step, role, number: attempt },
@@ -532,12 +533,10 @@ impl Engine {
         step: &str,
         stream: Stream,
         data: &[u8],
-        expect: &Expect,
-        matched: &mut bool,
+        matched: &mut StdoutMatch<'_>,
     ) -> Result<()> {
-        if let (false, Some(pattern), Stream::Stdout) = (*matched, &expect.stdout, stream) {
-            *matched =
-                data.split(|b| *b == b'\n').any(|line| pattern.is_match(&String::from_utf8_lossy(line)));
+        if stream == Stream::Stdout {
+            matched.feed(data);
         }
         self.emit_output(step, stream, data).await
     }
@@ -633,6 +632,56 @@ fn confirm_text(step: &Step, dry: bool) -> String {
         (None, false) => {}
     }
     text
+}
+
+/// `expect.stdout` held against whole lines of stdout, however the output was batched.
+struct StdoutMatch<'a> {
+    pattern: Option<&'a regex::Regex>,
+    matched: bool,
+    /// The line not yet ended by a newline, up to a bound.
+    line: Vec<u8>,
+}
+
+impl<'a> StdoutMatch<'a> {
+    /// Longest line the pattern is held against; the journal keeps longer ones whole anyway.
+    const LONGEST: usize = 1 << 20;
+
+    fn new(expect: &'a Expect) -> Self {
+        StdoutMatch { pattern: expect.stdout.as_ref(), matched: expect.stdout.is_none(), line: Vec::new() }
+    }
+
+    fn feed(&mut self, data: &[u8]) {
+        if self.matched {
+            return;
+        }
+        let mut rest = data;
+        while let Some(i) = memchr::memchr(b'\n', rest) {
+            self.extend(&rest[..i]);
+            self.check_line();
+            rest = &rest[i + 1..];
+        }
+        self.extend(rest);
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        let room = Self::LONGEST.saturating_sub(self.line.len());
+        self.line.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn check_line(&mut self) {
+        if let Some(pattern) = self.pattern {
+            self.matched |= pattern.is_match(&String::from_utf8_lossy(&self.line));
+        }
+        self.line.clear();
+    }
+
+    /// Whether the expectation was met, the last unterminated line included.
+    fn finish(mut self) -> bool {
+        if !self.matched && !self.line.is_empty() {
+            self.check_line();
+        }
+        self.matched
+    }
 }
 
 /// Pass or fail, and why, in the words a person would use.
