@@ -122,9 +122,9 @@ async fn main() {
         None => println!("PostgreSQL: skipped (set TMINUS_BENCH_POSTGRES_URL)"),
         Some(base) => {
             for observers in [1, 10, 50] {
-                // Each observer holds two connections (its reads and its LISTEN), the lead four.
+                // Each observer holds one connection (it reads where it listens), the lead four.
                 let room = postgres_room(&base).await;
-                if observers * 2 + 6 > room {
+                if observers + 6 > room {
                     println!(
                         "PostgreSQL, {observers:>2} observers: skipped, the server has room for {room} more connections"
                     );

@@ -32,6 +32,28 @@ macro_rules! with_pool {
     };
 }
 
+/// Reads go through the pool, or, for a watching PostgreSQL session, through the one
+/// connection it also listens on: an observer costs the server a single connection.
+macro_rules! with_reader {
+    ($store:expr, $exec:ident => $body:expr) => {{
+        let mut listening = $store.listener.lock().await;
+        match (listening.as_mut(), &$store.pool) {
+            (Some(listener), _) => {
+                let $exec = &mut *listener;
+                $body
+            }
+            (None, Pool::Sqlite(pool)) => {
+                let $exec = pool;
+                $body
+            }
+            (None, Pool::Postgres(pool)) => {
+                let $exec = pool;
+                $body
+            }
+        }
+    }};
+}
+
 const INSERT_RUN: &str = "INSERT INTO runs (id, runbook, path, hash, operator, host, mode, started_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const INSERT_EVENT: &str =
@@ -103,9 +125,10 @@ impl SqlStore {
         let db = |source| StoreError::Database { location: location.clone(), source };
         let options =
             PgConnectOptions::from_str(url).map_err(db)?.options([("default_transaction_read_only", "on")]);
+        // One connection: the listener takes it, and every read goes through it too.
         let pool = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(2))
             .connect_with(options)
             .await
             .map_err(db)?;
@@ -296,8 +319,8 @@ impl Store for SqlStore {
     }
 
     async fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        with_pool!(self, pool => {
-            let rows = sqlx::query(SELECT_RUNS).fetch_all(pool).await.map_err(self.db())?;
+        with_reader!(self, reader => {
+            let rows = sqlx::query(SELECT_RUNS).fetch_all(reader).await.map_err(self.db())?;
             Ok(rows
                 .iter()
                 .map(|row| RunRecord {
@@ -316,12 +339,12 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
-        with_pool!(self, pool => {
+        with_reader!(self, reader => {
             let rows = sqlx::query(SELECT_EVENTS)
                 .bind(run_id)
                 .bind(after)
                 .bind(i64::from(limit))
-                .fetch_all(pool)
+                .fetch_all(reader)
                 .await
                 .map_err(self.db())?;
             rows.iter()
