@@ -158,3 +158,27 @@ fn a_changed_runbook_is_not_resumed() {
     assert_eq!(ran.code, 2);
     assert!(ran.stderr.contains("has changed since run"), "{}", ran.stderr);
 }
+
+#[test]
+fn killed_in_the_middle_of_a_rollback_then_resumed_it_finishes_the_rollback() {
+    let s = Sandbox::new();
+    let day = DAY.replace(
+        "undo = \"echo undo-first >> trail\"",
+        "undo = \"echo undo-first >> trail; echo $$ > undo.pid; echo undoing; [ -e undone-once ] || { touch undone-once; sleep 60; }\"",
+    ) + "[rollback]\n  [[rollback.step]]\n  run = \"echo rollback-script >> trail\"\n";
+    s.write("day.toml", &day);
+    // At the checklist item, roll back; kill the lead while the undo runs.
+    let (mut lead, run_id) = lead_until(&s, "rollback dashboards are red\n", "[first] undoing");
+    kill9(&mut lead);
+    let group = nix::unistd::Pid::from_raw(-s.read("undo.pid").trim().parse::<i32>().unwrap());
+    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+
+    let ran = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).output();
+    assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
+    // The interrupted undo ran again, the rollback section once; no step of the day ran again.
+    assert_eq!(s.read("trail"), "first\nundo-first\nundo-first\nrollback-script\n");
+    let report = s.report_json();
+    assert_gap_free(&report);
+    assert_eq!(report["state"]["rollback"]["requested_by"], "naledi");
+    assert_eq!(step(&report, "first")["undo"]["outcome"], "passed");
+}
