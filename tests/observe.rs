@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{Sandbox, database_url};
+use support::{Lead, Sandbox, database_url};
 
 const LEAD: &str = "[runbook]\nname = \"watched day\"\n[[phase]]\nid = \"p\"\n  \
     [[phase.step]]\n  id = \"hello\"\n  run = \"echo hello from the lead\"\n  \
@@ -19,16 +19,7 @@ fn watch_follows_the_lead(journal: &str) {
     let s = Sandbox::new();
     s.write("day.toml", LEAD);
     let bin = env!("CARGO_BIN_EXE_tminus");
-    let mut lead = Command::new(bin)
-        .current_dir(s.path())
-        .env("TMINUS_JOURNAL", journal)
-        .args(["run", "day.toml", "--headless", "--operator", "naledi"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lead_out = BufReader::new(lead.stdout.take().unwrap()).lines();
-    while !lead_out.next().unwrap().unwrap().contains("? check:") {}
+    let mut lead = Lead::start(&s, journal, "", "? check:");
 
     let mut watcher = Command::new(bin)
         .current_dir(s.path())
@@ -49,7 +40,7 @@ fn watch_follows_the_lead(journal: &str) {
     assert!(seen.contains("operator naledi"), "{seen}");
 
     // The lead answers; the watcher sees the end and stops by itself.
-    writeln!(lead.stdin.as_mut().unwrap(), "y").unwrap();
+    lead.answer("y");
     for line in lines {
         seen.push_str(&line.unwrap());
         seen.push('\n');
@@ -57,7 +48,7 @@ fn watch_follows_the_lead(journal: &str) {
     assert!(watcher.wait().unwrap().success());
     assert!(seen.contains("naledi answered done for check"), "{seen}");
     assert!(seen.contains("succeeded (exit 0)"), "{seen}");
-    assert_eq!(lead.wait().unwrap().code(), Some(0));
+    assert_eq!(lead.child.wait().unwrap().code(), Some(0));
 }
 
 #[test]

@@ -4,10 +4,9 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
-use support::{Sandbox, step};
+use support::{Lead, Sandbox, step};
 
 const DAY: &str = r#"
 [runbook]
@@ -31,30 +30,9 @@ id = "deploy"
   run = "echo last >> trail"
 "#;
 
-/// Starts the lead headless; returns it once a line of its output contains `until`.
-/// The caller waits for it (or kills it); a panic here fails the test anyway.
-#[allow(clippy::zombie_processes)]
 fn lead_until(s: &Sandbox, answers: &str, until: &str) -> (Child, String) {
-    let mut lead = Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .current_dir(s.path())
-        .env("TMINUS_JOURNAL", s.journal())
-        .args(["run", "day.toml", "--headless", "--operator", "naledi"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    lead.stdin.as_mut().unwrap().write_all(answers.as_bytes()).unwrap();
-    let mut lines = BufReader::new(lead.stdout.take().unwrap()).lines();
-    let mut run_id = String::new();
-    loop {
-        let line = lines.next().expect("the lead ended early").unwrap();
-        if let Some(rest) = line.split(" · run ").nth(1) {
-            run_id = rest.split_whitespace().next().unwrap().to_string();
-        }
-        if line.contains(until) {
-            return (lead, run_id);
-        }
-    }
+    let lead = Lead::start(s, s.journal().to_str().unwrap(), answers, until);
+    (lead.child, lead.run_id)
 }
 
 fn kill9(lead: &mut Child) {

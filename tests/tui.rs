@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use support::{Sandbox, step};
+use support::{Lead, Sandbox, step};
 
 const DAY: &str = r#"
 [runbook]
@@ -155,24 +155,13 @@ fn quitting_while_a_step_runs_asks_and_an_abort_is_journaled() {
 
 #[test]
 fn an_observer_sees_the_leads_screen_and_cannot_act() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
     let s = Sandbox::new();
     s.write(
         "day.toml",
         "[runbook]\nname = \"watched day\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"hello\"\n  \
          run = \"echo hello from the lead\"\n  [[phase.step]]\n  id = \"check\"\n  manual = \"Dashboards are green\"\n",
     );
-    let mut lead = Command::new(env!("CARGO_BIN_EXE_tminus"))
-        .current_dir(s.path())
-        .env("TMINUS_JOURNAL", s.journal())
-        .args(["run", "day.toml", "--headless", "--operator", "naledi"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lead_out = BufReader::new(lead.stdout.take().unwrap()).lines();
-    while !lead_out.next().unwrap().unwrap().contains("? check:") {}
+    let mut lead = Lead::start(&s, s.journal().to_str().unwrap(), "", "? check:");
 
     let mut screen = Screen::start(&s, &["watch"]);
     screen.wait_for("WATCHING");
@@ -186,8 +175,8 @@ fn an_observer_sees_the_leads_screen_and_cannot_act() {
     screen.press("\r");
     assert!(!screen.text().contains("Checklist"), "an observer never gets the lead's prompt");
 
-    writeln!(lead.stdin.as_mut().unwrap(), "y").unwrap();
-    assert_eq!(lead.wait().unwrap().code(), Some(0));
+    lead.answer("y");
+    assert_eq!(lead.child.wait().unwrap().code(), Some(0));
     screen.wait_for("SUCCEEDED");
     screen.press("q");
     assert_eq!(screen.exit_code(), 0);

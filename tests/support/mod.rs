@@ -217,3 +217,42 @@ pub async fn postgres_schema(base: &str, name: &str) -> String {
     let joiner = if base.contains('?') { '&' } else { '?' };
     format!("{base}{joiner}options=-c%20search_path%3D{schema}")
 }
+
+/// A lead running `day.toml` headless as naledi, in the background, with its stdin open.
+pub struct Lead {
+    pub child: std::process::Child,
+    pub run_id: String,
+}
+
+impl Lead {
+    /// Starts the lead on `journal`, types `answers`, and returns once a line of its output
+    /// contains `until`. The caller waits for it (or kills it); a panic fails the test anyway.
+    #[allow(clippy::zombie_processes)]
+    pub fn start(sandbox: &Sandbox, journal: &str, answers: &str, until: &str) -> Lead {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tminus"))
+            .current_dir(sandbox.path())
+            .env("TMINUS_JOURNAL", journal)
+            .args(["run", "day.toml", "--headless", "--operator", "naledi"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tminus starts");
+        child.stdin.as_mut().unwrap().write_all(answers.as_bytes()).unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut run_id = String::new();
+        loop {
+            let line = lines.next().expect("the lead ended early").unwrap();
+            if let Some(rest) = line.split(" · run ").nth(1) {
+                run_id = rest.split_whitespace().next().unwrap().to_string();
+            }
+            if line.contains(until) {
+                return Lead { child, run_id };
+            }
+        }
+    }
+
+    pub fn answer(&mut self, line: &str) {
+        writeln!(self.child.stdin.as_mut().unwrap(), "{line}").unwrap();
+    }
+}
