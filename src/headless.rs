@@ -93,7 +93,10 @@ pub async fn drive(
             match parse_answer(&line, &waiting.prompt, &options.operator) {
                 // A note goes to the journal while the question still stands.
                 Ok(note @ Command::Note { .. }) => {
-                    let _ = commands.send(note).await;
+                    // Never wait on a busy engine here: it may be waiting for us to print.
+                    if commands.try_send(note).is_err() {
+                        say("the run is busy and did not take that note: type it again in a moment");
+                    }
                 }
                 Ok(command) => {
                     answered = asked;
