@@ -7,10 +7,11 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio::sync::mpsc;
 
-use crate::engine::{self, Engine};
 use crate::error::Error;
-use crate::journal::{self, Journal, Lease, Mode, RunState, Store};
+use crate::journal::{self, Mode, RunRecord, RunState, Store};
 use crate::runbook::{self, Runbook, format_duration};
+use crate::session::client::Client;
+use crate::session::{self, Conducting, Start, launch};
 use crate::tui::app::Session;
 use crate::tui::theme::Theme;
 use crate::{headless, report, tui};
@@ -31,13 +32,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Drive a run of RUNBOOK.
+    /// Start a run of RUNBOOK in a conductor of its own and open the lead's screen on it.
     Run {
         #[arg(required_unless_present = "resume")]
         runbook: Option<PathBuf>,
-        /// Continue run RUN_ID after its lead's session ended (the runbook comes from the journal).
-        #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "dry_run"])]
+        /// Go back to run RUN_ID (as `attach` does); a run whose conductor is gone is resumed.
+        #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "dry_run", "new"])]
         resume: Option<String>,
+        /// Start a new run even when this runbook already has a live one in the journal.
+        #[arg(long)]
+        new: bool,
         /// Plain lines on stdout, prompts answered on stdin.
         #[arg(long)]
         headless: bool,
@@ -53,6 +57,28 @@ enum Cmd {
         /// Colours of the full screen: default, light, high-contrast, or a theme file.
         #[arg(long, value_name = "NAME|PATH")]
         theme: Option<String>,
+    },
+    /// Open the lead's screen on a live run (default: the newest); a run whose conductor is
+    /// gone is picked up again.
+    Attach {
+        run_id: Option<String>,
+        /// Who drives; recorded next to your login on every decision (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+        #[arg(long, value_name = "NAME|PATH")]
+        theme: Option<String>,
+    },
+    /// The conductor of one run, on its own (started by `run` and `attach`).
+    #[command(hide = true)]
+    Conduct {
+        #[arg(required_unless_present = "resume")]
+        runbook: Option<PathBuf>,
+        #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["runbook", "dry_run"])]
+        resume: Option<String>,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        operator: String,
     },
     /// Watch a run read-only (default: the newest live run), as the lead sees it.
     Watch {
@@ -76,7 +102,8 @@ enum Cmd {
     },
     /// Print a runbook's timeline.
     Plan { runbook: PathBuf },
-    /// List the runs in the journal, newest first.
+    /// List the runs in the journal, newest first, with whether each live run's conductor is
+    /// alive and what it waits on.
     Runs,
     /// The stand-in service that rehearsals of the example runbooks check.
     #[command(subcommand, hide = true)]
@@ -154,27 +181,82 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             print!("{}", plan_text(&runbook));
             Ok(0)
         }
-        Cmd::Run { runbook, resume, yes, dry_run, operator, headless, theme } => {
+        Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme } => {
+            let operator = operator_name(operator);
             // The full screen only where a person can see it, and never with --yes.
             let screen = if headless || yes || !std::io::stdout().is_terminal() {
                 None
             } else {
-                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                Some(Theme::load(theme.as_deref(), no_color)?)
+                Some(load_theme(theme.as_deref())?)
             };
-            let operator = operator
-                .or_else(|| std::env::var("USER").ok())
-                .filter(|o| !o.is_empty())
-                .unwrap_or_else(|| "operator".into());
             // An invalid runbook stops here: nothing runs, and no journal is even opened.
-            let new = runbook.map(|path| runbook::load(&path)).transpose()?;
-            let store = journal::open(&cli.journal).await?;
-            let start = match (new, resume) {
-                (_, Some(run_id)) => Start::Resume(resume_from(store.as_ref(), &run_id).await?),
-                (Some(runbook), None) => Start::New(runbook, if dry_run { Mode::DryRun } else { Mode::Live }),
+            let runbook = runbook.map(|path| runbook::load(&path)).transpose()?;
+            let location = cli.journal.as_str();
+            match (runbook, resume) {
+                (_, Some(run_id)) => match screen {
+                    Some(theme) => attach(location, Some(run_id), &operator, theme).await,
+                    None => {
+                        let store = journal::open(location).await?;
+                        let resumed = session::resume_from(store.as_ref(), &run_id).await?;
+                        headless_run(Start::Resume(resumed), store, location, operator, yes).await
+                    }
+                },
+                (Some(runbook), None) => {
+                    let mode = if dry_run { Mode::DryRun } else { Mode::Live };
+                    let store = journal::open(location).await?;
+                    if !new {
+                        if let Some(live) = live_run_of(store.as_ref(), &runbook).await? {
+                            if screen.is_none() || !ask_to_attach(&live)? {
+                                return Err(Error::Usage(format!(
+                                    "{} has a live run in this journal: {} (started {} by {}); `tminus attach {}` goes back to it, or give --new",
+                                    runbook.path.display(),
+                                    live.id,
+                                    live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                                    live.operator,
+                                    live.id
+                                )));
+                            }
+                            let theme = screen.expect("asked in a terminal");
+                            return attach(location, Some(live.id), &operator, theme).await;
+                        }
+                    }
+                    match screen {
+                        Some(theme) => {
+                            let mut args: Vec<std::ffi::OsString> =
+                                vec![runbook.path.clone().into(), "--operator".into(), operator.clone().into()];
+                            if dry_run {
+                                args.push("--dry-run".into());
+                            }
+                            let run_id = launch::spawn(location, &args)?;
+                            attach(location, Some(run_id), &operator, theme).await
+                        }
+                        None => headless_run(Start::New(runbook, mode), store, location, operator, yes).await,
+                    }
+                }
+                (None, None) => unreachable!("clap requires a runbook or --resume"),
+            }
+        }
+        Cmd::Attach { run_id, operator, theme } => {
+            let operator = operator_name(operator);
+            if !std::io::stdout().is_terminal() {
+                return Err(Error::Usage(
+                    "attach opens the lead's screen and needs a terminal; `tminus run --resume RUN_ID --headless` picks a run up without one".into(),
+                ));
+            }
+            attach(&cli.journal, run_id, &operator, load_theme(theme.as_deref())?).await
+        }
+        Cmd::Conduct { runbook, resume, dry_run, operator } => {
+            let location = cli.journal.as_str();
+            let store = journal::open(location).await?;
+            let start = match (runbook, resume) {
+                (_, Some(run_id)) => Start::Resume(session::resume_from(store.as_ref(), &run_id).await?),
+                (Some(path), None) => {
+                    Start::New(runbook::load(&path)?, if dry_run { Mode::DryRun } else { Mode::Live })
+                }
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
             };
-            run(start, store, &cli.journal, operator, yes, screen).await
+            let conducting = Conducting::prepare(start, store, location, &operator).await?;
+            session::detached(conducting).await
         }
         Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after }) => {
             crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after).await?;
@@ -245,8 +327,7 @@ async fn observe(
         Some(speed) => tokio::spawn(journal::replay(store.clone(), run.id.clone(), speed, to)),
     };
     if std::io::stdout().is_terminal() {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let theme = Theme::load(theme.as_deref(), no_color)?;
+        let theme = load_theme(theme.as_deref())?;
         let session = if speed.is_some() { Session::Replay } else { Session::Watching };
         let options =
             tui::Options { operator: run.operator.clone(), theme, session, so_far: RunState::default() };
@@ -285,130 +366,147 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
     Ok(if bad == 0 { 0 } else { 2 })
 }
 
-/// A run to drive: a new one, or one picked up from its journal.
-enum Start {
-    New(Runbook, Mode),
-    Resume(Resumed),
+fn operator_name(operator: Option<String>) -> String {
+    operator
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|o| !o.is_empty())
+        .unwrap_or_else(|| "operator".into())
 }
 
-struct Resumed {
-    runbook: Runbook,
-    state: Box<RunState>,
+fn load_theme(theme: Option<&str>) -> Result<Theme, Error> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Ok(Theme::load(theme, no_color)?)
 }
 
-/// Rebuilds a run from the journal alone, and finds its runbook unchanged.
-async fn resume_from(store: &dyn Store, run_id: &str) -> Result<Resumed, Error> {
-    let record = store.run(Some(run_id)).await?;
-    let state = journal::fold_run(store, &record.id, |_, _| {}).await?;
-    if let Some(outcome) = state.outcome {
-        return Err(Error::Usage(format!(
-            "run {run_id} has already ended ({}): there is nothing to resume",
-            outcome.label()
-        )));
-    }
-    let info = state
-        .info
-        .as_ref()
-        .ok_or_else(|| Error::Usage(format!("run {run_id} has no start in the journal")))?;
-    let runbook = runbook::load(Path::new(&info.path))?;
-    if runbook.hash != info.hash {
-        return Err(Error::Usage(format!(
-            "{} has changed since run {run_id} began (sha256 {} then, {} now): resume needs the same runbook",
-            info.path,
-            &info.hash[..12.min(info.hash.len())],
-            &runbook.hash[..12.min(runbook.hash.len())]
-        )));
-    }
-    Ok(Resumed { runbook, state: Box::new(state) })
+/// The newest unfinished run of this very runbook file in the journal, if any.
+async fn live_run_of(store: &dyn Store, runbook: &Runbook) -> Result<Option<RunRecord>, Error> {
+    let path = std::fs::canonicalize(&runbook.path).unwrap_or_else(|_| runbook.path.clone());
+    let path = path.display().to_string();
+    Ok(store.runs().await?.into_iter().find(|r| r.outcome.is_none() && r.path == path))
 }
 
-async fn run(
+/// Asks on the terminal whether to go back to the live run rather than start another.
+fn ask_to_attach(live: &RunRecord) -> Result<bool, Error> {
+    let mut out = std::io::stdout();
+    let _ = write!(
+        out,
+        "{} has a live run: {} (started {} by {}). Attach to it instead? [Y/n] ",
+        live.runbook,
+        live.id,
+        live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+        live.operator
+    );
+    let _ = out.flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| Error::Internal(format!("cannot read the answer: {e}")))?;
+    Ok(!answer.trim().to_ascii_lowercase().starts_with('n'))
+}
+
+/// The conductor in the foreground, with stdin as its client and one line per event on stdout.
+async fn headless_run(
     start: Start,
     store: Arc<dyn Store>,
     location: &str,
     operator: String,
     yes: bool,
-    screen: Option<Theme>,
 ) -> Result<i32, Error> {
-    crate::logging::init(&journal::logs_dir(location));
-    let host = nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| "unknown".into());
-    // The front-end starts from the run as journaled so far: nothing for a new run.
-    let (run_id, runbook, mode, so_far) = match &start {
-        Start::New(runbook, mode) => (journal::new_run_id(), runbook, *mode, RunState::default()),
-        Start::Resume(r) => (r.state.run_id.clone(), &r.runbook, r.state.mode(), (*r.state).clone()),
+    let so_far = match &start {
+        Start::New(..) => RunState::default(),
+        Start::Resume(r) => r.state().clone(),
     };
-    let last_seq = so_far.last_seq;
-    // One driver per run: a second one is refused while the first is alive.
-    let lease = Lease::mine(&run_id, &operator, &host);
-    if let Err(held) = store.acquire(&lease, journal::lease::stale_after()).await? {
-        return Err(Error::Usage(format!(
-            "run {run_id} is driven by {} on {} (pid {}) since {}; its last heartbeat was {}s ago",
-            held.holder,
-            held.host,
-            held.pid,
-            held.since.with_timezone(&chrono::Local).format("%H:%M:%S"),
-            (chrono::Utc::now() - held.heartbeat).num_seconds()
-        )));
-    }
-    tracing::info!(%run_id, runbook = %runbook.path.display(), "run starting");
-    let heartbeat = {
-        let (store, lease) = (store.clone(), lease.clone());
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(journal::lease::HEARTBEAT).await;
-                if let Err(e) = store.heartbeat(&lease).await {
-                    tracing::warn!("lease heartbeat failed: {e}");
-                }
-            }
-        })
-    };
-    let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
-    let (command_tx, command_rx) = mpsc::channel(16);
+    let conducting = Conducting::prepare(start, store, location, &operator).await?;
+    let (acts, local) = mpsc::channel(16);
     // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
     let (event_tx, event_rx) = mpsc::channel(16);
-    let options = engine::Options { mode, operator: operator.clone(), host };
-    let engine = match start {
-        Start::New(runbook, _) => {
-            tokio::spawn(Engine::new(Arc::new(runbook), journal, options, command_rx, event_tx).run())
-        }
-        Start::Resume(r) => {
-            let engine = Engine::new(Arc::new(r.runbook), journal, options, command_rx, event_tx);
-            tokio::spawn(engine.resuming(*r.state).run())
-        }
-    };
-    match screen {
-        Some(theme) => {
-            let options = tui::Options { operator, theme, session: Session::Lead, so_far };
-            if let Err(e) = tui::drive(event_rx, Some(command_tx), options).await {
-                // The run goes on without a screen: nothing the engine journals is lost.
-                tracing::error!("the screen failed: {e}");
-                eprintln!("tminus: the screen failed ({e}); the run went on and is in the journal");
-            }
-        }
-        None => {
-            if headless::drive(event_rx, command_tx, headless::Options { operator, yes, so_far }).await {
-                // Stop now: dropping the engine kills the step's process group; the journal has
-                // everything so far, and the run can be resumed.
-                engine.abort();
+    let mut run = tokio::spawn(conducting.run(Some(local), Some(event_tx)));
+    let printer = headless::drive(event_rx, acts, headless::Options { operator, yes, so_far });
+    tokio::pin!(printer);
+    let finished = tokio::select! {
+        finished = &mut run => Some(finished),
+        stop_now = &mut printer => {
+            if stop_now {
+                // Stop now: dropping the conductor kills the step's process group; the journal has
+                // every event so far, and the run can be resumed from it.
+                run.abort();
                 return Ok(130);
             }
+            None
         }
-    }
-    let outcome = engine.await.map_err(|e| Error::Internal(format!("the engine stopped: {e}")))?;
-    heartbeat.abort();
-    let outcome = outcome?;
-    store.release(&lease).await?;
-
-    let gathered = report::gather(store.as_ref(), &run_id).await?;
-    let path = journal::reports_dir(location).join(format!("{run_id}.md"));
-    write_file(&path, &report::markdown(&gathered))?;
-    let _ = writeln!(std::io::stdout(), "report: {}", path.display());
+    };
+    let finished = match finished {
+        Some(finished) => finished,
+        None => run.await,
+    };
+    let (outcome, report) = finished.map_err(|e| Error::Internal(format!("the conductor stopped: {e}")))??;
+    // The printer shows every event before the run's task returns; let it finish the last lines.
+    let _ = writeln!(std::io::stdout(), "report: {}", report.display());
     Ok(outcome.exit_code())
 }
 
-fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+/// Opens the lead's screen on a run: its conductor's if it is alive, else a new conductor picks
+/// the run up from the journal first.
+async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: Theme) -> Result<i32, Error> {
+    let store = journal::open(location).await?;
+    let run = store.live_run(run_id.as_deref()).await?;
+    if let Some(outcome) = &run.outcome {
+        return Err(Error::Usage(format!(
+            "run {} has already ended ({}): `tminus report {}` shows it, `tminus replay {}` plays it back",
+            run.id,
+            outcome.replace('_', " "),
+            run.id,
+            run.id
+        )));
+    }
+    let path = session::socket_path(location, &run.id);
+    let client = match Client::connect(&path, operator, true).await {
+        Ok(client) => client,
+        Err(_) => {
+            if let Some(lease) = store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
+                return Err(Error::Usage(format!(
+                    "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
+                    run.id,
+                    lease.holder,
+                    lease.host,
+                    lease.pid,
+                    path.display()
+                )));
+            }
+            // The conductor is gone (kill -9, a reboot): a new one picks the run up.
+            launch::spawn(location, &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()])?;
+            Client::connect(&path, operator, true)
+                .await
+                .map_err(|e| Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id)))?
+        }
+    };
+    let watch = journal::open_read_only(location).await?;
+    let (to, events) = mpsc::channel(64);
+    let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
+    let (acts, sender) = client.forward();
+    let options = tui::Options { operator: operator.to_string(), theme, session: Session::Lead, so_far: RunState::default() };
+    let screen = tui::drive(events, Some(acts), options).await;
+    feed.abort();
+    let (leaving, state) = screen.map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
+    if leaving == tui::Leaving::Lost {
+        // Say nothing: the terminal is gone. The conductor journals the screen as lost.
+        return Ok(0);
+    }
+    // Every act is sent and the goodbye said before the screen's process ends.
+    let _ = sender.await;
+    Ok(match state.outcome {
+        Some(outcome) => outcome.exit_code(),
+        None => {
+            let _ = writeln!(
+                std::io::stdout(),
+                "detached from run {}: it goes on. `tminus attach {}` comes back to it.",
+                run.id,
+                run.id
+            );
+            0
+        }
+    })
+}
+
+pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
     let io = |source| Error::Write { path: path.to_path_buf(), source };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;

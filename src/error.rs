@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::engine::EngineError;
+
 use crate::journal::StoreError;
 use crate::runbook::LoadError;
 
@@ -26,6 +27,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
+    /// A conductor process that could not start, in its own words.
+    #[error("{why}")]
+    Conductor { code: i32, why: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -38,6 +42,7 @@ impl Error {
             Error::Journal(
                 StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
             ) => 2,
+            Error::Conductor { code, .. } => *code,
             _ => 1,
         }
     }

@@ -8,7 +8,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
-use crate::engine::Command;
+use crate::engine::Act;
 use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
 use crate::sanitize::clean_line;
 
@@ -26,11 +26,7 @@ pub struct Options {
 /// arrive: a script piped in reads the same as a person typing.
 ///
 /// Returns `true` when a second Ctrl-C asked to stop at once rather than wait for the step.
-pub async fn drive(
-    mut events: mpsc::Receiver<Event>,
-    commands: mpsc::Sender<Command>,
-    options: Options,
-) -> bool {
+pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act>, options: Options) -> bool {
     let colour = std::io::stdout().is_terminal();
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
@@ -55,8 +51,8 @@ pub async fn drive(
                         match auto_answer(prompt, event.step.as_deref(), &state, &options.operator) {
                             Ok(decision) => {
                                 answered = asked;
-                                let who = options.operator.clone();
-                                let _ = commands.send(Command::Answer { who, decision, reason: None, auto: true }).await;
+                                let act = Act::Answer { to: event.seq, decision, reason: None, auto: true };
+                                let _ = commands.send(act).await;
                             }
                             Err(why) => say(&format!("--yes does not answer this one: {why}")),
                         }
@@ -74,15 +70,15 @@ pub async fn drive(
                 }
                 interrupted = true;
                 eprintln!("interrupted: ending the running step and stopping");
-                let _ = commands.try_send(Command::Interrupt);
+                let _ = commands.try_send(Act::Interrupt);
             }
             _ = hangup.recv() => {
                 interrupted = true;
-                let _ = commands.try_send(Command::Interrupt);
+                let _ = commands.try_send(Act::Interrupt);
             }
             _ = terminate.recv() => {
                 interrupted = true;
-                let _ = commands.try_send(Command::Interrupt);
+                let _ = commands.try_send(Act::Interrupt);
             }
         }
         // Answer the open prompt from what was typed, or stop if nothing more will come.
@@ -90,9 +86,10 @@ pub async fn drive(
             continue;
         };
         while let Some(line) = typed.pop_front() {
-            match parse_answer(&line, &waiting.prompt, &options.operator) {
+            let to = asked.unwrap_or_default();
+            match parse_answer(&line, &waiting.prompt, to, &options.operator) {
                 // A note goes to the journal while the question still stands.
-                Ok(note @ Command::Note { .. }) => {
+                Ok(note @ Act::Note { .. }) => {
                     // Never wait on a busy engine here: it may be waiting for us to print.
                     if commands.try_send(note).is_err() {
                         say("the run is busy and did not take that note: type it again in a moment");
@@ -109,7 +106,7 @@ pub async fn drive(
         if asked != answered && typed.is_empty() && !stdin_open && waiting.prompt.blocks() {
             say("end of input: stopping safely");
             answered = asked;
-            let _ = commands.send(Command::Abort { who: options.operator.clone() }).await;
+            let _ = commands.send(Act::Stop { reason: "end of input".into() }).await;
         }
     }
 }
@@ -161,15 +158,15 @@ fn auto_answer(
     }
 }
 
-/// One typed line as a command for the prompt in hand.
-pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Command, String> {
+/// One typed line as a command for the prompt in hand (journaled as event `to`).
+pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Result<Act, String> {
     let line = line.trim();
     let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
     let rest = rest.trim();
     let reason = (!rest.is_empty()).then(|| rest.to_string());
     let decision = match (word.to_ascii_lowercase().as_str(), prompt) {
         ("note", _) if reason.is_some() => {
-            return Ok(Command::Note { who: operator.to_string(), text: rest.to_string() });
+            return Ok(Act::Note { text: rest.to_string() });
         }
         ("y" | "yes" | "go" | "done", Prompt::Signoff { role }) => Decision::Signed {
             role: role.clone(),
@@ -197,7 +194,7 @@ pub fn parse_answer(line: &str, prompt: &Prompt, operator: &str) -> Result<Comma
         return Err(format!("`{word}` does not answer this prompt"));
     }
     let reason = if matches!(decision, Decision::Signed { .. }) { None } else { reason };
-    Ok(Command::Answer { who: operator.to_string(), decision, reason, auto: false })
+    Ok(Act::Answer { to, decision, reason, auto: false })
 }
 
 fn say(text: &str) {
@@ -229,8 +226,8 @@ mod tests {
     use super::*;
 
     fn decision(line: &str, prompt: &Prompt) -> Result<(Decision, Option<String>), String> {
-        match parse_answer(line, prompt, "ops")? {
-            Command::Answer { decision, reason, .. } => Ok((decision, reason)),
+        match parse_answer(line, prompt, 7, "ops")? {
+            Act::Answer { decision, reason, to: 7, .. } => Ok((decision, reason)),
             other => panic!("not an answer: {other:?}"),
         }
     }
@@ -270,8 +267,8 @@ mod tests {
     #[test]
     fn notes_are_not_answers() {
         assert_eq!(
-            parse_answer("note waiting for DBA", &Prompt::Gate, "ops").unwrap(),
-            Command::Note { who: "ops".into(), text: "waiting for DBA".into() }
+            parse_answer("note waiting for DBA", &Prompt::Gate, 7, "ops").unwrap(),
+            Act::Note { text: "waiting for DBA".into() }
         );
     }
 }

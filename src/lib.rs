@@ -6,7 +6,7 @@
 
 pub mod cli;
 pub mod engine;
-mod error;
+pub mod error;
 pub mod example_api;
 pub mod headless;
 pub mod journal;
@@ -14,4 +14,5 @@ mod logging;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;
+pub mod session;
 pub mod tui;

@@ -44,13 +44,13 @@ async fn parity(store: &dyn Store) {
 
     // Gap-free and append-only: a seq is written once.
     let again =
-        store.append(&[event(run, 2, EventKind::Note { who: "x".into(), text: "y".into() }, b"")]).await;
+        store.append(&[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")]).await;
     assert!(again.is_err(), "a second event 2 was accepted");
     // A failed append leaves nothing behind: all of a batch or none of it.
     let batch = store
         .append(&[
-            event(run, 3, EventKind::Note { who: "ops".into(), text: "half".into() }, b""),
-            event(run, 2, EventKind::Note { who: "ops".into(), text: "clash".into() }, b""),
+            event(run, 3, EventKind::Note { who: "ops".into(), login: None, text: "half".into() }, b""),
+            event(run, 2, EventKind::Note { who: "ops".into(), login: None, text: "clash".into() }, b""),
         ])
         .await;
     assert!(batch.is_err());

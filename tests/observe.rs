@@ -74,7 +74,7 @@ async fn the_watch_path_cannot_write() {
         seq,
         at: chrono::Utc::now(),
         step: None,
-        kind: EventKind::Note { who: "observer".into(), text: "sneaky".into() },
+        kind: EventKind::Note { who: "observer".into(), login: None, text: "sneaky".into() },
         data: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> Ru
         operator: operator.to_string(),
         host: host.to_string(),
         mode,
-        start: runbook.start.map(|s| s.to_rfc3339()),
+        start: runbook.start,
         owner: runbook.owner.clone(),
         vars: runbook
             .vars
@@ -46,7 +46,7 @@ fn planned_step(step: &Step) -> PlannedStep {
     PlannedStep {
         id: step.id.clone(),
         title: step.title.clone(),
-        kind: step.kind.name().to_string(),
+        kind: step.kind.step_type(),
         doc: step.doc.clone(),
         detail: detail(&step.kind),
         critical: step.critical,
@@ -57,6 +57,7 @@ fn planned_step(step: &Step) -> PlannedStep {
             StepKind::Gate(g) => g.signoff.clone(),
             _ => Vec::new(),
         },
+        dry_run: step.dry_run.is_some(),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::event::{Decision, Event, EventKind, Outcome, Role};
+use super::event::{Decision, Event, EventKind, Outcome, Role, StepType};
 use super::state::RunState;
 use crate::runbook::format_duration;
 
@@ -67,20 +67,20 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::ConfirmationRequested { prompt, text } => {
             format!("? {step}: {text}  [{}]", prompt.answers())
         }
-        EventKind::Decided { who, decision, reason, auto } => {
+        EventKind::Decided { who, decision, reason, auto, .. } => {
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let how = if *auto { " (--yes)" } else { "" };
             // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
-            let said = match (decision, state.step(step).map(|s| s.plan.kind.as_str())) {
-                (Decision::Go, Some("gate")) => "GO".to_string(),
-                (Decision::Go, Some("manual")) => "done".to_string(),
+            let said = match (decision, state.step(step).map(|s| s.plan.kind)) {
+                (Decision::Go, Some(StepType::Gate)) => "GO".to_string(),
+                (Decision::Go, Some(StepType::Manual)) => "done".to_string(),
                 (Decision::Go, _) => "confirmed".to_string(),
                 (other, _) => other.label(),
             };
             format!("✔ {who} answered {said} for {step}{why}{how}")
         }
-        EventKind::Note { who, text } => format!("✎ note from {who}: {text}"),
-        EventKind::RollbackRequested { who, reason } => {
+        EventKind::Note { who, text, .. } => format!("✎ note from {who}: {text}"),
+        EventKind::RollbackRequested { who, reason, .. } => {
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             format!("⟲ ROLLBACK requested by {who}{why}")
         }
@@ -98,7 +98,15 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::RollbackFinished { failed } => {
             format!("⟲ rollback finished with failures: {}", list(failed))
         }
-        EventKind::RunResumed { who, host } => format!("⟳ run resumed by {who} on {host}"),
+        EventKind::RunResumed { who, host, .. } => format!("⟳ run resumed by {who} on {host}"),
+        EventKind::Attached { who, login } => format!("◉ {who} ({login}) attached a screen"),
+        EventKind::Detached { who, login, lost: false } => {
+            format!("○ {who} ({login}) detached; the run goes on")
+        }
+        EventKind::Detached { who, login, lost: true } => {
+            format!("○ {who}'s screen ({login}) went away; the run goes on")
+        }
+        EventKind::StopRequested { who, reason, .. } => format!("■ {who} stopped the run: {reason}"),
         EventKind::RunFinished { outcome } => {
             format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }

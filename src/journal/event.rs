@@ -1,6 +1,8 @@
 //! What happened, as data: the events every view of a run is folded from.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
+
+pub use crate::runbook::StepType;
 use serde::{Deserialize, Serialize};
 
 /// One journaled fact. `seq` is gap-free per run; `data` holds the raw bytes of an output batch.
@@ -53,6 +55,9 @@ pub enum EventKind {
     },
     Decided {
         who: String,
+        /// The account that sent the answer, as its transport proved it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
         decision: Decision,
         reason: Option<String>,
         /// Answered by `--yes` rather than typed.
@@ -61,10 +66,14 @@ pub enum EventKind {
     },
     Note {
         who: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
         text: String,
     },
     RollbackRequested {
         who: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
         reason: Option<String>,
     },
     RollbackStarted {
@@ -78,10 +87,29 @@ pub enum EventKind {
     RollbackFinished {
         failed: Vec<String>,
     },
-    /// The run was picked up again after its lead's session ended (`run --resume`).
+    /// The run was picked up again by a new conductor after the last one was gone.
     RunResumed {
         who: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
         host: String,
+    },
+    /// A screen attached to the run's conductor.
+    Attached {
+        who: String,
+        login: String,
+    },
+    /// A screen left: on its lead's word (`lost: false`), or its connection dropped.
+    Detached {
+        who: String,
+        login: String,
+        lost: bool,
+    },
+    /// Someone chose to end the run.
+    StopRequested {
+        who: String,
+        login: String,
+        reason: String,
     },
     RunFinished {
         outcome: RunOutcome,
@@ -104,6 +132,9 @@ impl EventKind {
             EventKind::RollbackStarted { .. } => "rollback_started",
             EventKind::RollbackFinished { .. } => "rollback_finished",
             EventKind::RunResumed { .. } => "run_resumed",
+            EventKind::Attached { .. } => "attached",
+            EventKind::Detached { .. } => "detached",
+            EventKind::StopRequested { .. } => "stop_requested",
             EventKind::RunFinished { .. } => "run_finished",
         }
     }
@@ -118,8 +149,8 @@ pub struct RunInfo {
     pub operator: String,
     pub host: String,
     pub mode: Mode,
-    /// The runbook's T-0, RFC 3339 with its offset.
-    pub start: Option<String>,
+    /// The runbook's T-0, in its own offset.
+    pub start: Option<DateTime<FixedOffset>>,
     pub owner: Option<String>,
     pub vars: Vec<(String, String)>,
     pub contacts: Vec<PlannedContact>,
@@ -148,7 +179,7 @@ pub struct PlannedPhase {
 pub struct PlannedStep {
     pub id: String,
     pub title: String,
-    pub kind: String,
+    pub kind: StepType,
     pub doc: Option<String>,
     /// What it does, in one line: the command, the URL, the query, the question.
     pub detail: String,
@@ -157,7 +188,11 @@ pub struct PlannedStep {
     pub undo: Option<String>,
     pub irreversible: bool,
     pub signoff: Vec<String>,
+    /// A `run` step with a `dry_run` form: a dry run runs that instead of skipping it.
+    #[serde(default)]
+    pub dry_run: bool,
 }
+
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

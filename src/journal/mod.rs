@@ -113,6 +113,11 @@ pub fn logs_dir(location: &str) -> PathBuf {
     beside(location).join("logs")
 }
 
+/// The folder of the conductors' sockets: `conductors/` beside a file journal.
+pub fn conductors_dir(location: &str) -> PathBuf {
+    beside(location).join("conductors")
+}
+
 /// Beside a file journal; for a PostgreSQL journal, `.tminus/` here.
 fn beside(location: &str) -> PathBuf {
     if is_postgres(location) {

@@ -54,6 +54,20 @@ macro_rules! with_reader {
     }};
 }
 
+/// A lease read back from its row, on either database.
+macro_rules! lease_row {
+    ($run_id:expr, $row:expr) => {
+        Lease {
+            run_id: $run_id.to_string(),
+            holder: $row.get("holder"),
+            host: $row.get("host"),
+            pid: $row.get("pid"),
+            since: parse_time($row.get("since")),
+            heartbeat: parse_time($row.get("heartbeat")),
+        }
+    };
+}
+
 const INSERT_RUN: &str = "INSERT INTO runs (id, runbook, path, hash, operator, host, mode, started_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const INSERT_EVENT: &str =
@@ -237,14 +251,7 @@ impl Store for SqlStore {
             // Read and take in one transaction, so two would-be drivers cannot both win.
             let mut tx = pool.begin().await.map_err(self.db())?;
             if let Some(row) = sqlx::query(SELECT_LEASE).bind(&lease.run_id).fetch_optional(&mut *tx).await.map_err(self.db())? {
-                let held = Lease {
-                    run_id: lease.run_id.clone(),
-                    holder: row.get("holder"),
-                    host: row.get("host"),
-                    pid: row.get("pid"),
-                    since: parse_time(row.get("since")),
-                    heartbeat: parse_time(row.get("heartbeat")),
-                };
+                let held = lease_row!(&lease.run_id, row);
                 let mine = held.host == lease.host && held.pid == lease.pid;
                 if !mine && held.is_alive(stale) {
                     return Ok(Err(held));
@@ -262,6 +269,13 @@ impl Store for SqlStore {
                 .map_err(self.db())?;
             tx.commit().await.map_err(self.db())?;
             Ok(Ok(()))
+        })
+    }
+
+    async fn lease(&self, run_id: &str) -> Result<Option<Lease>, StoreError> {
+        with_reader!(self, exec => {
+            let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(exec).await.map_err(self.db())?;
+            Ok(row.map(|row| lease_row!(run_id, row)))
         })
     }
 

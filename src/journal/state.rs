@@ -26,6 +26,12 @@ pub struct RunState {
     pub notes: Vec<NoteRecord>,
     /// Each time the run was picked up again: who, on which host.
     pub resumed: Vec<NoteRecord>,
+    /// Screens coming and going: who, and `attached`, `detached` or `lost`.
+    pub sessions: Vec<NoteRecord>,
+    /// The screens attached now.
+    pub screens: Vec<NoteRecord>,
+    /// Who chose to end the run, and why.
+    pub stopped: Option<NoteRecord>,
     pub rollback: Option<RollbackState>,
     pub last_seq: i64,
 }
@@ -137,6 +143,16 @@ pub struct UndoRecord {
     pub exit_code: Option<i32>,
     pub message: Option<String>,
     pub output: OutputTail,
+}
+
+/// Which finished steps a rollback undoes (newest first), which it cannot, and the
+/// `[rollback]` steps it runs after them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RollbackPlan {
+    pub undo: Vec<String>,
+    pub irreversible: Vec<String>,
+    pub no_undo: Vec<String>,
+    pub steps: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -324,7 +340,7 @@ impl RunState {
                     since: event.at,
                 });
             }
-            EventKind::Decided { who, decision, reason, auto } => {
+            EventKind::Decided { who, decision, reason, auto, .. } => {
                 self.waiting = None;
                 if let Some(step) = self.step_mut(event.step.as_deref()) {
                     if step.status == StepStatus::Waiting {
@@ -339,10 +355,10 @@ impl RunState {
                     });
                 }
             }
-            EventKind::Note { who, text } => {
+            EventKind::Note { who, text, .. } => {
                 self.notes.push(NoteRecord { at: event.at, who: who.clone(), text: text.clone() })
             }
-            EventKind::RollbackRequested { who, reason } => {
+            EventKind::RollbackRequested { who, reason, .. } => {
                 self.waiting = None;
                 self.rollback = Some(RollbackState {
                     started: false,
@@ -370,9 +386,26 @@ impl RunState {
                     r.finished_at = Some(event.at);
                 }
             }
-            EventKind::RunResumed { who, host } => {
+            EventKind::RunResumed { who, host, .. } => {
                 self.waiting = None;
+                // The screens of the conductor that is gone went with it.
+                self.screens.clear();
                 self.resumed.push(NoteRecord { at: event.at, who: who.clone(), text: host.clone() });
+            }
+            EventKind::Attached { who, login } => {
+                let record = NoteRecord { at: event.at, who: who.clone(), text: login.clone() };
+                self.screens.push(record.clone());
+                self.sessions.push(NoteRecord { text: format!("{login}: attached"), ..record });
+            }
+            EventKind::Detached { who, login, lost } => {
+                if let Some(i) = self.screens.iter().position(|s| &s.who == who && &s.text == login) {
+                    self.screens.remove(i);
+                }
+                let how = if *lost { "lost (the screen went away)" } else { "detached" };
+                self.sessions.push(NoteRecord { at: event.at, who: who.clone(), text: format!("{login}: {how}") });
+            }
+            EventKind::StopRequested { who, reason, .. } => {
+                self.stopped = Some(NoteRecord { at: event.at, who: who.clone(), text: reason.clone() });
             }
             EventKind::RunFinished { outcome } => {
                 self.waiting = None;
@@ -403,13 +436,69 @@ impl RunState {
         self.steps.iter().filter(|s| s.phase.is_none())
     }
 
-    /// Critical steps before `step_id` that did not pass: what stands against a GO.
-    pub fn unmet_before(&self, step_id: &str) -> Vec<&StepState> {
-        self.steps
-            .iter()
-            .take_while(|s| s.plan.id != step_id)
-            .filter(|s| s.phase.is_some() && s.plan.critical && s.status != StepStatus::Passed)
+    /// Critical steps before `step_id` that did not pass: what stands against a GO. In a dry
+    /// run, a step skipped because it has no dry form is not held against it.
+    pub fn unmet_before<'a>(&'a self, step_id: &'a str) -> Vec<&'a StepState> {
+        self.before(step_id)
+            .filter(|s| s.plan.critical && s.status != StepStatus::Passed && !self.skipped_for_dry_run(s))
             .collect()
+    }
+
+    /// The steps of the plan before `step_id`, in order.
+    pub fn before<'a>(&'a self, step_id: &'a str) -> impl Iterator<Item = &'a StepState> + 'a {
+        self.steps.iter().take_while(move |s| s.plan.id != step_id).filter(|s| s.phase.is_some())
+    }
+
+    /// A `run` step a dry run passed over because it has no `dry_run` form.
+    pub fn skipped_for_dry_run(&self, step: &StepState) -> bool {
+        self.mode() == Mode::DryRun
+            && step.status == StepStatus::Skipped
+            && step.plan.kind == StepType::Run
+            && !step.plan.dry_run
+    }
+
+    /// What a gate has seen: the steps before it, critical failures first.
+    pub fn gate_results<'a>(&'a self, gate: &'a str) -> Vec<&'a StepState> {
+        let unmet = self.unmet_before(gate);
+        let is_unmet = |s: &StepState| unmet.iter().any(|u| u.plan.id == s.plan.id);
+        let mut ordered: Vec<&StepState> = self.before(gate).filter(|s| is_unmet(s)).collect();
+        ordered.extend(self.before(gate).filter(|s| !is_unmet(s)));
+        ordered
+    }
+
+    /// The gate's question's second half: how the steps before it went, in one line.
+    pub fn gate_summary(&self, gate: &str) -> String {
+        let total = self.before(gate).count();
+        let passed = self.before(gate).filter(|s| s.status == StepStatus::Passed).count();
+        let dry = self.before(gate).filter(|s| self.skipped_for_dry_run(s)).count();
+        let mut text = format!("{passed} of {total} steps passed");
+        if dry > 0 {
+            text.push_str(&format!(", {dry} skipped for the dry run"));
+        }
+        let unmet = self.unmet_before(gate);
+        if !unmet.is_empty() {
+            let names: Vec<String> =
+                unmet.iter().map(|s| format!("{} ({})", s.plan.id, s.status.label())).collect();
+            text.push_str(&format!("; NOT MET (critical): {}", names.join(", ")));
+        }
+        text
+    }
+
+    /// What a rollback pulled now would do with the steps that ran: the one answer the
+    /// rollback dialog shows and the conductor carries out.
+    pub fn rollback_plan(&self) -> RollbackPlan {
+        // Newest first: the order steps started in, reversed.
+        let mut ran: Vec<&StepState> = self.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
+        ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
+        let ids = |pred: &dyn Fn(&StepState) -> bool| -> Vec<String> {
+            ran.iter().filter(|s| pred(s)).map(|s| s.plan.id.clone()).collect()
+        };
+        RollbackPlan {
+            undo: ids(&|s| s.plan.undo.is_some() && !s.plan.irreversible),
+            irreversible: ids(&|s| s.plan.irreversible),
+            no_undo: ids(&|s| s.plan.undo.is_none() && !s.plan.irreversible),
+            steps: self.rollback_steps().map(|s| s.plan.id.clone()).collect(),
+        }
     }
 
     pub fn mode(&self) -> Mode {
@@ -425,7 +514,7 @@ mod tests {
         PlannedStep {
             id: id.into(),
             title: id.into(),
-            kind: "run".into(),
+            kind: StepType::Run,
             doc: None,
             detail: "true".into(),
             critical,
@@ -433,6 +522,7 @@ mod tests {
             undo: None,
             irreversible: false,
             signoff: Vec::new(),
+            dry_run: false,
         }
     }
 
@@ -542,6 +632,7 @@ mod tests {
             Some("gate"),
             EventKind::Decided {
                 who: "ops".into(),
+                login: None,
                 decision: Decision::NoGo,
                 reason: Some("db down".into()),
                 auto: false,

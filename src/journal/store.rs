@@ -90,6 +90,9 @@ pub trait Store: Send + Sync {
     async fn acquire(&self, lease: &Lease, stale: chrono::TimeDelta)
     -> Result<Result<(), Lease>, StoreError>;
 
+    /// The run's lease as it stands, if anyone holds one.
+    async fn lease(&self, run_id: &str) -> Result<Option<Lease>, StoreError>;
+
     /// Renews the lease; `false` when it is no longer this process's.
     async fn heartbeat(&self, lease: &Lease) -> Result<bool, StoreError>;
 

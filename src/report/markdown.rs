@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Report;
 use crate::journal::state::{StepState, StepStatus};
-use crate::journal::{Decision, Metric, Mode, Outcome};
+use crate::journal::{Decision, Metric, Mode, Outcome, StepType};
 use crate::runbook::format_duration;
 
 /// Lines of output quoted for each failed step.
@@ -130,7 +130,7 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    let gates: Vec<&StepState> = s.steps.iter().filter(|st| st.plan.kind == "gate").collect();
+    let gates: Vec<&StepState> = s.steps.iter().filter(|st| st.plan.kind == StepType::Gate).collect();
     if !gates.is_empty() {
         let _ = writeln!(md, "\n## Gates and sign-offs\n");
         for gate in gates {

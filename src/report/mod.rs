@@ -46,17 +46,12 @@ pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreErro
 impl Report {
     /// Times are shown in the runbook's own offset (its T-0), so 09:00 reads as 09:00.
     pub fn offset(&self) -> FixedOffset {
-        self.state
-            .info
-            .as_ref()
-            .and_then(|i| i.start.as_deref())
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        self.t_zero()
             .map(|t| *t.offset())
             .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
     }
 
     pub fn t_zero(&self) -> Option<DateTime<FixedOffset>> {
-        let start = self.state.info.as_ref()?.start.as_deref()?;
-        DateTime::parse_from_rfc3339(start).ok()
+        self.state.info.as_ref()?.start
     }
 }

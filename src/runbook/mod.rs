@@ -93,17 +93,58 @@ pub enum StepKind {
 }
 
 impl StepKind {
-    pub fn name(&self) -> &'static str {
+    pub fn step_type(&self) -> StepType {
         match self {
-            StepKind::Run(_) => "run",
-            StepKind::Http(_) => "http",
-            StepKind::Sql(_) => "sql",
-            StepKind::Manual(_) => "manual",
-            StepKind::Gate(_) => "gate",
-            StepKind::Monitor(_) => "monitor",
+            StepKind::Run(_) => StepType::Run,
+            StepKind::Http(_) => StepType::Http,
+            StepKind::Sql(_) => StepType::Sql,
+            StepKind::Manual(_) => StepType::Manual,
+            StepKind::Gate(_) => StepType::Gate,
+            StepKind::Monitor(_) => StepType::Monitor,
         }
     }
+
+    pub fn name(&self) -> &'static str {
+        self.step_type().name()
+    }
 }
+
+/// What kind of step it is, without what it holds: as the plan is journaled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepType {
+    Run,
+    Http,
+    Sql,
+    Manual,
+    Gate,
+    Monitor,
+}
+
+impl StepType {
+    pub fn name(self) -> &'static str {
+        match self {
+            StepType::Run => "run",
+            StepType::Http => "http",
+            StepType::Sql => "sql",
+            StepType::Manual => "manual",
+            StepType::Gate => "gate",
+            StepType::Monitor => "monitor",
+        }
+    }
+
+    /// A step that does something on the machine (rather than asking a person).
+    pub fn acts(self) -> bool {
+        matches!(self, StepType::Run | StepType::Http | StepType::Sql)
+    }
+}
+
+impl std::fmt::Display for StepType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 
 #[derive(Debug, Clone, Default)]
 pub struct Expect {

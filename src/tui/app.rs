@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::theme::Theme;
-use crate::engine::Command;
+use crate::engine::Act;
 use crate::journal::state::{StepState, StepStatus};
 use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
 
@@ -36,6 +36,8 @@ pub enum Purpose {
     Approver(String),
     Note,
     Search,
+    /// Why the run is being stopped.
+    Stop,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,12 +55,13 @@ pub enum Modal {
     Typing {
         input: Input,
     },
-    /// `q` while a step runs: wait for it, abort it, or stay.
+    /// `q` while a step runs, or Ctrl-C: detach (the run goes on), abort the running step,
+    /// stop the run, or stay.
     Quit,
     Help,
 }
 
-/// Whose screen this is: only the lead's sends anything to the engine.
+/// Whose screen this is: only the lead's sends anything to the conductor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Session {
     Lead,
@@ -71,7 +74,8 @@ pub enum Session {
 /// What a key asks of the loop around the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    Send(Command),
+    Send(Act),
+    /// Leave the screen: the run goes on (or has ended).
     Exit,
 }
 
@@ -99,10 +103,7 @@ pub struct App {
     /// Seq of the prompt asked last and of the one answered last.
     asked: Option<i64>,
     answered: Option<i64>,
-    /// Quit once the engine is at a safe point (the next prompt) or done.
-    pub quit_when_idle: bool,
-    /// Ctrl-C was sent once; once is enough.
-    interrupted: bool,
+    /// The run has ended and every event of it is in.
     pub engine_done: bool,
     /// A short message for the footer, e.g. why a key did nothing.
     pub notice: Option<String>,
@@ -128,15 +129,13 @@ impl App {
             prompt_hidden: false,
             asked: None,
             answered: None,
-            quit_when_idle: false,
-            interrupted: false,
             engine_done: false,
             notice: None,
         }
     }
 
-    /// Folds an event in; returns a command when the app was waiting to quit at a safe point.
-    pub fn apply(&mut self, event: &Event) -> Option<Action> {
+    /// Folds an event in.
+    pub fn apply(&mut self, event: &Event) {
         self.state.apply(event);
         if !matches!(event.kind, EventKind::Output { .. }) {
             if self.log.len() == LOG_LINES {
@@ -155,14 +154,10 @@ impl App {
         }
         if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
             if self.session != Session::Lead {
-                return None;
+                return;
             }
             self.asked = Some(event.seq);
             self.prompt_hidden = false;
-            if self.quit_when_idle && prompt.blocks() {
-                self.answered = self.asked;
-                return Some(Action::Send(Command::Abort { who: self.operator.clone() }));
-            }
             if prompt.blocks() && !matches!(self.modal, Some(Modal::Rollback { .. })) {
                 self.modal = Some(Modal::Prompt { input: None });
             }
@@ -172,7 +167,6 @@ impl App {
         {
             self.modal = None;
         }
-        None
     }
 
     /// The prompt the engine waits on that this session has not answered yet.
@@ -196,7 +190,8 @@ impl App {
     fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
         self.answered = self.asked;
         self.modal = None;
-        vec![Action::Send(Command::Answer { who: self.operator.clone(), decision, reason, auto: false })]
+        let to = self.asked.unwrap_or_default();
+        vec![Action::Send(Act::Answer { to, decision, reason, auto: false })]
     }
 
     /// Handles one key press. Pure state change plus the commands it yields: no terminal here.
@@ -205,14 +200,13 @@ impl App {
         if self.session != Session::Lead {
             return self.observer_key(key);
         }
+        // Ctrl-C asks, as `q` does: it never ends anything by itself.
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            if self.quit_when_idle && self.interrupted {
-                self.notice = Some("interrupting: the step is being ended".into());
-                return Vec::new();
+            if self.run_over() {
+                return vec![Action::Exit];
             }
-            self.quit_when_idle = true;
-            self.interrupted = true;
-            return vec![Action::Send(Command::Interrupt)];
+            self.modal = Some(Modal::Quit);
+            return Vec::new();
         }
         match self.modal.clone() {
             Some(Modal::Help) => {
@@ -220,13 +214,18 @@ impl App {
                 Vec::new()
             }
             Some(Modal::Quit) => self.quit_key(key),
-            Some(Modal::Typing { input }) => self.typing(key, input, |app, text| {
-                app.modal = None;
-                if text.trim().is_empty() {
-                    return Vec::new();
-                }
-                vec![Action::Send(Command::Note { who: app.operator.clone(), text })]
-            }),
+            Some(Modal::Typing { input }) => {
+                let purpose = input.purpose.clone();
+                self.typing(key, input, |app, text| {
+                    app.modal = None;
+                    let text = text.trim().to_string();
+                    match purpose {
+                        _ if text.is_empty() => Vec::new(),
+                        Purpose::Stop => vec![Action::Send(Act::Stop { reason: text })],
+                        _ => vec![Action::Send(Act::Note { text })],
+                    }
+                })
+            }
             Some(Modal::Rollback { reason, typing }) => self.rollback_key(key, reason, typing),
             Some(Modal::Prompt { input: Some(input) }) => self.prompt_typing(key, input),
             Some(Modal::Prompt { input: None }) => self.prompt_key(key),
@@ -424,7 +423,7 @@ impl App {
                 let reason = (!reason.trim().is_empty()).then(|| reason.trim().to_string());
                 self.modal = None;
                 self.answered = self.asked;
-                vec![Action::Send(Command::Rollback { who: self.operator.clone(), reason })]
+                vec![Action::Send(Act::Rollback { reason })]
             }
             KeyCode::Char('r') => {
                 self.modal = Some(Modal::Rollback { reason, typing: true });
@@ -488,8 +487,15 @@ impl App {
         self.modal = Some(Modal::Rollback { reason: String::new(), typing: false });
     }
 
+    /// The run has ended, or this screen has every event of it.
+    fn run_over(&self) -> bool {
+        self.state.outcome.is_some() || self.engine_done
+    }
+
+    /// `q`: leave at once when nothing runs (the run waits at its prompt for whoever comes
+    /// back); while a step runs, ask first.
     fn quit(&mut self) -> Vec<Action> {
-        if self.state.outcome.is_some() || self.engine_done {
+        if self.run_over() || !self.running() {
             return vec![Action::Exit];
         }
         self.modal = Some(Modal::Quit);
@@ -499,21 +505,18 @@ impl App {
     fn quit_key(&mut self, key: KeyEvent) -> Vec<Action> {
         self.modal = None;
         match key.code {
-            // Wait: the run stops safely at its next prompt (or when the running step ends there).
-            KeyCode::Char('w') => {
-                self.quit_when_idle = true;
-                if self.open_prompt().is_some_and(Prompt::blocks) {
-                    self.answered = self.asked;
-                    return vec![Action::Send(Command::Abort { who: self.operator.clone() })];
-                }
-                self.notice = Some("stopping at the next safe point".into());
-                Vec::new()
-            }
-            // Abort: the running step is ended now, and that is journaled with who did it.
-            KeyCode::Char('a') => {
-                self.quit_when_idle = true;
+            // Detach: the screen goes, the run goes on; `tminus attach` comes back to it.
+            KeyCode::Char('d') => vec![Action::Exit],
+            // Abort: the running step is ended now, journaled with who did it; the run then
+            // waits for a decision, so stay and make it.
+            KeyCode::Char('a') if self.running() => {
                 self.answered = self.asked;
-                vec![Action::Send(Command::Abort { who: self.operator.clone() })]
+                vec![Action::Send(Act::Abort)]
+            }
+            // Stop the run: a deliberate choice, with a reason.
+            KeyCode::Char('x') => {
+                self.modal = Some(Modal::Typing { input: Input { purpose: Purpose::Stop, text: String::new() } });
+                Vec::new()
             }
             _ => Vec::new(),
         }

@@ -18,7 +18,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep_until};
 
-use crate::engine::Command;
+use crate::engine::Act;
 use crate::journal::Event;
 use app::{Action, App};
 use theme::Theme;
@@ -36,16 +36,42 @@ pub struct Options {
     pub so_far: crate::journal::RunState,
 }
 
-/// Runs the screen until the operator quits after the run, or the run ends after a quit.
-/// `commands` is `None` for a watch or a replay: such a session has nothing to send them to.
+/// How a screen ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    /// The person left: the run goes on, or has ended (the state says which).
+    Left,
+    /// The terminal went away (SIGHUP) or the screen was told to end (SIGTERM).
+    Lost,
+}
+
+/// Runs the screen until the person leaves. `commands` is `None` for a watch or a replay:
+/// such a session has nothing to send them to. Returns the run as the screen last saw it.
 pub async fn drive(
-    mut events: mpsc::Receiver<Event>,
-    commands: Option<mpsc::Sender<Command>>,
+    events: mpsc::Receiver<Event>,
+    commands: Option<mpsc::Sender<Act>>,
     options: Options,
-) -> std::io::Result<()> {
+) -> std::io::Result<(Leaving, crate::journal::RunState)> {
     let mut screen = terminal::Screen::enter()?;
     let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
     app.state = options.so_far;
+    let leaving = run_screen(&mut screen, &mut app, events, commands).await;
+    if let Ok(Leaving::Lost) = leaving {
+        // The terminal may be gone: never write to it again, not even to restore it.
+        screen.abandon();
+    }
+    leaving.map(|l| (l, app.state))
+}
+
+async fn run_screen(
+    screen: &mut terminal::Screen,
+    app: &mut App,
+    mut events: mpsc::Receiver<Event>,
+    commands: Option<mpsc::Sender<Act>>,
+) -> std::io::Result<Leaving> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -54,7 +80,7 @@ pub async fn drive(
     let mut last_draw = Instant::now() - FRAME;
     loop {
         if urgent || (dirty && last_draw.elapsed() >= FRAME) {
-            screen.draw(&app)?;
+            screen.draw(app)?;
             dirty = false;
             urgent = false;
             last_draw = Instant::now();
@@ -68,34 +94,31 @@ pub async fn drive(
                         match action {
                             Action::Send(command) => {
                                 if let Some(commands) = &commands {
-                                    // Never block the screen on the engine: a full queue drops a key.
+                                    // Never block the screen on the conductor: a full queue drops a key.
                                     let _ = commands.try_send(command);
                                 }
                             }
-                            Action::Exit => return Ok(()),
+                            Action::Exit => return Ok(Leaving::Left),
                         }
                     }
                     urgent = true;
                 }
                 Some(Ok(_)) => dirty = true,
                 Some(Err(e)) => return Err(e),
-                None => return Ok(()),
+                None => return Ok(Leaving::Lost),
             },
+            _ = hangup.recv() => return Ok(Leaving::Lost),
+            _ = terminate.recv() => return Ok(Leaving::Lost),
             event = events.recv(), if !app.engine_done => {
                 let mut next = event;
                 let mut folded = 0;
                 while let Some(event) = next {
-                    if let (Some(Action::Send(command)), Some(commands)) = (app.apply(&event), &commands) {
-                        let _ = commands.try_send(command);
-                    }
+                    app.apply(&event);
                     folded += 1;
                     next = if folded < EVENTS_PER_TURN { events.try_recv().ok() } else { None };
                 }
                 if folded == 0 {
                     app.engine_done = true;
-                    if app.quit_when_idle {
-                        return Ok(());
-                    }
                 }
                 dirty = true;
             }

@@ -29,6 +29,13 @@ impl Screen {
     pub fn draw(&mut self, app: &App) -> std::io::Result<()> {
         self.terminal.draw(|frame| ui::draw(app, frame)).map(|_| ())
     }
+
+    /// The terminal is gone: try once to give it back, then never touch it again (the
+    /// backend's own clean-up would report its failure on a stderr that is gone too).
+    pub fn abandon(self) {
+        restore();
+        std::mem::forget(self);
+    }
 }
 
 impl Drop for Screen {

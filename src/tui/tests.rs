@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 use super::app::{Action, App, Modal};
 use super::theme::Theme;
 use super::ui;
-use crate::engine::{Command, run_info};
+use crate::engine::{Act, run_info};
 use crate::journal::{Decision, Event, EventKind, Mode, Outcome, Prompt, Role, RunOutcome, Stream};
 
 const RUNBOOK: &str = r#"
@@ -134,7 +134,7 @@ impl Script {
         self.push(
             secs,
             Some(step),
-            EventKind::Decided { who: "ops-lead".into(), decision, reason: None, auto: false },
+            EventKind::Decided { who: "ops-lead".into(), login: None, decision, reason: None, auto: false },
         )
     }
 
@@ -193,9 +193,9 @@ fn press(app: &mut App, keys: &str) -> Vec<Action> {
         .collect()
 }
 
-fn answer(decision: Decision, reason: Option<&str>) -> Action {
-    Action::Send(Command::Answer {
-        who: "ops-lead".into(),
+fn answer(to: i64, decision: Decision, reason: Option<&str>) -> Action {
+    Action::Send(Act::Answer {
+        to,
         decision,
         reason: reason.map(Into::into),
         auto: false,
@@ -207,14 +207,16 @@ fn a_confirmation_is_answered_with_enter_and_a_no_go_needs_a_reason() {
     let mut s = Script::new();
     s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
     assert!(matches!(s.app.modal, Some(Modal::Prompt { input: None })));
-    assert_eq!(press(&mut s.app, "\n"), vec![answer(Decision::Go, None)]);
+    let asked = s.app.state.last_seq;
+    assert_eq!(press(&mut s.app, "\n"), vec![answer(asked, Decision::Go, None)]);
     assert_eq!(s.app.modal, None);
 
     let mut s = Script::new();
     s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
     assert!(press(&mut s.app, "n\n").is_empty(), "an empty reason is not enough");
     assert_eq!(s.app.notice.as_deref(), Some("a reason is needed"));
-    assert_eq!(press(&mut s.app, "db down\n"), vec![answer(Decision::NoGo, Some("db down"))]);
+    let asked = s.app.state.last_seq;
+    assert_eq!(press(&mut s.app, "db down\n"), vec![answer(asked, Decision::NoGo, Some("db down"))]);
 }
 
 #[test]
@@ -231,12 +233,14 @@ fn gate_keys_sign_off_and_go() {
     for _ in 0.."ops-lead".len() {
         s.app.on_key(key(KeyCode::Backspace));
     }
+    let asked = s.app.state.last_seq;
     assert_eq!(
         press(&mut s.app, "Dana\n"),
-        vec![answer(Decision::Signed { role: "Technical Lead".into(), name: "Dana".into() }, None)]
+        vec![answer(asked, Decision::Signed { role: "Technical Lead".into(), name: "Dana".into() }, None)]
     );
     s.ask(2, "go", Prompt::Gate, "GO?");
-    assert_eq!(press(&mut s.app, "g"), vec![answer(Decision::Go, None)]);
+    let asked = s.app.state.last_seq;
+    assert_eq!(press(&mut s.app, "g"), vec![answer(asked, Decision::Go, None)]);
 }
 
 #[test]
@@ -249,7 +253,7 @@ fn rollback_needs_a_second_deliberate_key() {
     assert!(press(&mut s.app, "rsmoke failed\n").is_empty());
     assert_eq!(
         press(&mut s.app, "y"),
-        vec![Action::Send(Command::Rollback { who: "ops-lead".into(), reason: Some("smoke failed".into()) })]
+        vec![Action::Send(Act::Rollback { reason: Some("smoke failed".into()) })]
     );
     // Esc backs out without a word to the engine.
     press(&mut s.app, "R");
@@ -265,9 +269,16 @@ fn quitting_while_a_step_runs_asks_first() {
     assert_eq!(s.app.modal, Some(Modal::Quit));
     assert!(s.app.on_key(key(KeyCode::Esc)).is_empty(), "Esc stays");
     press(&mut s.app, "q");
-    assert_eq!(press(&mut s.app, "a"), vec![Action::Send(Command::Abort { who: "ops-lead".into() })]);
+    assert_eq!(press(&mut s.app, "a"), vec![Action::Send(Act::Abort)]);
+    // Ctrl-C asks the same, and never ends anything by itself.
     let ctrl_c = s.app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert_eq!(ctrl_c, vec![Action::Send(Command::Interrupt)]);
+    assert!(ctrl_c.is_empty());
+    assert_eq!(s.app.modal, Some(Modal::Quit));
+    assert_eq!(press(&mut s.app, "d"), vec![Action::Exit], "d detaches: the run goes on");
+    // Stopping the run is its own choice, with a reason.
+    press(&mut s.app, "q");
+    assert!(press(&mut s.app, "x").is_empty());
+    assert_eq!(press(&mut s.app, "change window closed\n"), vec![Action::Send(Act::Stop { reason: "change window closed".into() })]);
     s.push(300, None, EventKind::RunFinished { outcome: RunOutcome::Aborted });
     assert_eq!(press(&mut s.app, "q"), vec![Action::Exit], "after the end, q just quits");
 }
@@ -290,7 +301,7 @@ fn navigation_search_follow_and_notes() {
     assert_eq!(s.app.search, None);
     assert_eq!(
         press(&mut s.app, "nwaiting for the DBA\n"),
-        vec![Action::Send(Command::Note { who: "ops-lead".into(), text: "waiting for the DBA".into() })]
+        vec![Action::Send(Act::Note { text: "waiting for the DBA".into() })]
     );
     s.app.on_key(key(KeyCode::Tab));
     assert_eq!(s.app.focus, super::app::Pane::Output);
@@ -437,7 +448,7 @@ fn snapshot_rolled_back() {
         .push(
             235,
             None,
-            EventKind::RollbackRequested { who: "ops-lead".into(), reason: Some("deploy failed".into()) },
+            EventKind::RollbackRequested { who: "ops-lead".into(), login: None, reason: Some("deploy failed".into()) },
         )
         .push(
             235,

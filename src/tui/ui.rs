@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use super::ansi::styled_line;
 use super::app::{App, Modal, Pane, Purpose, Session};
 use crate::journal::state::{PhaseState, StepState, StepStatus};
-use crate::journal::{Decision, Mode, Prompt, RunOutcome};
+use crate::journal::{Decision, Mode, Prompt, RunOutcome, StepType};
 use crate::runbook::format_duration;
 
 /// Below this the screen says so instead of drawing a crushed layout.
@@ -61,7 +61,7 @@ fn offset(app: &App) -> FixedOffset {
 }
 
 fn t_zero(app: &App) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(app.state.info.as_ref()?.start.as_deref()?).ok()
+    app.state.info.as_ref()?.start
 }
 
 /// The distance to T-0 as a countdown reads: "00:14:12", or "3d 04:39:19" days away.
@@ -262,8 +262,8 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
             if step.plan.irreversible {
                 title.push_str(" ⚑");
             }
-            let right = match step.plan.kind.as_str() {
-                "gate" => step
+            let right = match step.plan.kind {
+                StepType::Gate => step
                     .decisions
                     .iter()
                     .rev()
@@ -397,9 +397,10 @@ fn log(app: &App, frame: &mut Frame, area: Rect) {
 pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
     match &app.modal {
         Some(Modal::Help) => vec![("any key", "close")],
-        Some(Modal::Quit) => {
-            vec![("w", "wait: stop at the next safe point"), ("a", "abort the running step"), ("Esc", "stay")]
+        Some(Modal::Quit) if app.running() => {
+            vec![("d", "detach"), ("a", "abort the step"), ("x", "stop the run"), ("Esc", "stay")]
         }
+        Some(Modal::Quit) => vec![("d", "detach"), ("x", "stop the run"), ("Esc", "stay")],
         Some(Modal::Rollback { typing: true, .. }) => vec![("⏎", "done"), ("Esc", "done")],
         Some(Modal::Rollback { .. }) => {
             vec![("y", "ROLL BACK NOW"), ("r", "reason"), ("Esc", "cancel")]
@@ -497,23 +498,16 @@ fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let (title, mut lines, color): (String, Vec<Line>, _) = match modal {
         Modal::Help => (" Keys ".into(), help_lines(), t.accent),
-        Modal::Quit => (
-            " Quit while a step runs? ".into(),
-            vec![
-                Line::raw("A step is running. Quitting never kills it silently."),
-                Line::raw(""),
-                Line::raw("w  wait: the run stops safely at its next prompt"),
-                Line::raw("a  abort the running step now (journaled with your name)"),
-                Line::raw("Esc  stay"),
-            ],
-            t.warn,
-        ),
+        Modal::Quit => (" Leave the screen? ".into(), quit_lines(app), t.warn),
         Modal::Rollback { reason, typing } => {
             (" ROLLBACK ".into(), rollback_lines(app, reason, *typing), t.fail)
         }
         Modal::Typing { input } => {
-            let what =
-                if input.purpose == Purpose::Search { "Search the output" } else { "Note for the journal" };
+            let what = match input.purpose {
+                Purpose::Search => "Search the output",
+                Purpose::Stop => "Stop the run: why?",
+                _ => "Note for the journal",
+            };
             (format!(" {what} "), vec![Line::raw(format!("> {}▏", input.text))], t.accent)
         }
         Modal::Prompt { input } => prompt_lines(app, input.as_ref()),
@@ -566,11 +560,7 @@ fn prompt_lines(
         // The results that lead to the decision, critical failures first.
         lines.push(Line::raw(""));
         let gate = waiting.step.as_deref().unwrap_or_default();
-        let before: Vec<&StepState> =
-            app.state.steps.iter().take_while(|s| s.plan.id != gate).filter(|s| s.phase.is_some()).collect();
-        let mut ordered: Vec<&&StepState> =
-            before.iter().filter(|s| s.plan.critical && s.status != StepStatus::Passed).collect();
-        ordered.extend(before.iter().filter(|s| !(s.plan.critical && s.status != StepStatus::Passed)));
+        let ordered = app.state.gate_results(gate);
         for s in ordered {
             let figures: Vec<String> = s
                 .metrics
@@ -582,7 +572,7 @@ fn prompt_lines(
             lines.push(Line::styled(format!("{} {}{extra}", glyph(s), s.plan.title), step_style(app, s)));
         }
     }
-    if let Some(step) = step.filter(|s| s.plan.kind == "run" && waiting.prompt == Prompt::Confirm) {
+    if let Some(step) = step.filter(|s| s.plan.kind == StepType::Run && waiting.prompt == Prompt::Confirm) {
         if let Some(undo) = &step.plan.undo {
             lines.push(Line::styled(format!("undo: {undo}"), t.fg(t.muted)));
         }
@@ -605,33 +595,46 @@ fn prompt_lines(
 
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
     let t = &app.theme;
-    let mut ran: Vec<&StepState> = app.state.steps.iter().filter(|s| s.phase.is_some() && s.ran()).collect();
-    ran.sort_by_key(|s| std::cmp::Reverse(s.started_at));
+    let plan = app.state.rollback_plan();
+    let steps = |ids: &[String]| -> Vec<&StepState> { ids.iter().filter_map(|id| app.state.step(id)).collect() };
     let mut lines = vec![Line::styled("Roll back now? This runs, in order:", t.strong(t.text))];
-    let undo: Vec<_> = ran.iter().filter(|s| s.plan.undo.is_some() && !s.plan.irreversible).collect();
-    if undo.is_empty() {
+    if plan.undo.is_empty() {
         lines.push(Line::raw("  (no finished step has an undo)"));
     }
-    for s in undo {
+    for s in steps(&plan.undo) {
         lines.push(Line::raw(format!(
             "  ↶ undo {}: {}",
             s.plan.title,
             s.plan.undo.as_deref().unwrap_or_default()
         )));
     }
-    for s in app.state.rollback_steps() {
+    for s in steps(&plan.steps) {
         lines.push(Line::raw(format!("  ⟲ {} ({})", s.plan.title, s.plan.kind)));
     }
-    let irreversible: Vec<_> = ran.iter().filter(|s| s.plan.irreversible).collect();
-    if !irreversible.is_empty() {
+    if !plan.irreversible.is_empty() {
         lines.push(Line::styled("Cannot be undone (irreversible):", t.strong(t.fail)));
-        for s in irreversible {
+        for s in steps(&plan.irreversible) {
             lines.push(Line::styled(format!("  ⚑ {}", s.plan.title), t.fg(t.fail)));
         }
     }
     lines.push(Line::raw(""));
     lines.push(Line::raw(format!("Reason: {reason}{}", if typing { "▏" } else { "" })));
     lines.push(Line::styled("y ROLL BACK NOW    r reason    Esc cancel", t.strong(t.fail)));
+    lines
+}
+
+fn quit_lines(app: &App) -> Vec<Line<'static>> {
+    let run_id = app.state.run_id.clone();
+    let mut lines = vec![
+        Line::raw("The run belongs to its conductor, not to this screen: leaving stops nothing."),
+        Line::raw(""),
+        Line::raw(format!("d  detach: the run goes on; `tminus attach {run_id}` comes back")),
+    ];
+    if app.running() {
+        lines.push(Line::raw("a  abort the running step now (journaled with your name)"));
+    }
+    lines.push(Line::raw("x  stop the run, with a reason (journaled)"));
+    lines.push(Line::raw("Esc  stay"));
     lines
 }
 
@@ -645,7 +648,8 @@ fn help_lines() -> Vec<Line<'static>> {
         "n           add a note to the journal (when not searching)",
         "d           end a running monitor",
         "R           ROLLBACK: asks once more, then undoes finished steps",
-        "q           quit (asks first while a step runs)   Ctrl-C interrupt",
+        "q           leave the screen; the run goes on (asks while a step runs)",
+        "Ctrl-C      the same choice: detach, abort the step, stop the run",
         "?           this help",
     ]
     .into_iter()

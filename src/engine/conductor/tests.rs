@@ -1,0 +1,414 @@
+//! The conductor's decisions, fed inputs and read back as effects: no bash, no database, no
+//! network, no sleeping.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::*;
+use crate::engine::process::EndedBy;
+
+struct Harness {
+    conductor: Conductor,
+    now: Instant,
+    /// Every effect so far, in order.
+    log: Vec<Effect>,
+}
+
+fn who(name: &str) -> Who {
+    Who { name: name.into(), login: format!("{name}-login") }
+}
+
+impl Harness {
+    fn new(toml: &str, mode: Mode) -> Self {
+        let runbook = crate::runbook::parse(Path::new("day.toml"), toml, &|_| None).expect("a valid runbook");
+        let mut h = Harness {
+            conductor: Conductor::new(Arc::new(runbook), mode, who("lead"), "host".into()),
+            now: Instant::now(),
+            log: Vec::new(),
+        };
+        h.on(Input::Start);
+        h
+    }
+
+    fn on(&mut self, input: Input) -> Vec<String> {
+        let effects = self.conductor.on(self.now, input);
+        let said = effects.iter().map(describe).collect();
+        self.log.extend(effects);
+        said
+    }
+
+    fn say(&mut self, by: &str, act: Act) -> Vec<String> {
+        self.on(Input::Command(Command { by: who(by), act }))
+    }
+
+    /// Answers the prompt standing now.
+    fn answer(&mut self, by: &str, decision: Decision, reason: Option<&str>) -> Vec<String> {
+        let to = self.prompt_seq();
+        self.say(by, Act::Answer { to, decision, reason: reason.map(Into::into), auto: false })
+    }
+
+    fn prompt_seq(&self) -> i64 {
+        match &self.conductor.doing {
+            Doing::Asking(a) => a.seq,
+            Doing::Monitoring => self.conductor.monitor.as_ref().map_or(0, |m| m.prompt),
+            other => panic!("no prompt stands: {other:?}"),
+        }
+    }
+
+    /// The unit started last, and what it runs.
+    fn unit(&self) -> (UnitId, Work) {
+        self.log
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Effect::Start { unit, work } => Some((*unit, work.clone())),
+                _ => None,
+            })
+            .expect("a unit was started")
+    }
+
+    fn exit(&mut self, code: i32) -> Vec<String> {
+        let (unit, _) = self.unit();
+        let exit = Exit { code: Some(code), signal: None, ended_by: None, lingering: false };
+        self.on(Input::Unit(unit, UnitReport::Exited(exit)))
+    }
+
+    fn timer(&self) -> TimerId {
+        self.log
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                Effect::Wake { timer, .. } => Some(*timer),
+                _ => None,
+            })
+            .expect("a timer was set")
+    }
+
+    fn state(&self) -> &RunState {
+        self.conductor.state()
+    }
+
+    fn ended(&self) -> Option<RunOutcome> {
+        self.log.iter().find_map(|e| match e {
+            Effect::End(outcome) => Some(*outcome),
+            _ => None,
+        })
+    }
+}
+
+/// An effect in a word or two, for readable assertions.
+fn describe(effect: &Effect) -> String {
+    match effect {
+        Effect::Append { step, kind } => {
+            let extra = match kind {
+                EventKind::StepFinished { outcome, .. } => format!(" {}", outcome.label()),
+                EventKind::ConfirmationRequested { prompt, .. } => format!(" {prompt:?}"),
+                EventKind::Decided { decision, .. } => format!(" {}", decision.label()),
+                EventKind::RunFinished { outcome } => format!(" {}", outcome.label()),
+                EventKind::StepStarted { role, .. } if *role != Role::Main => format!(" {role:?}"),
+                _ => String::new(),
+            };
+            format!("{}{}{extra}", kind.name(), step.as_deref().map(|s| format!(" {s}")).unwrap_or_default())
+        }
+        Effect::Output { step, .. } => format!("output {step}"),
+        Effect::Start { work: Work::Shell { script, .. }, .. } => format!("start `{script}`"),
+        Effect::Start { work: Work::Check { kind, .. }, .. } => format!("start {} check", kind.name()),
+        Effect::Stop(_) => "stop".into(),
+        Effect::Wake { .. } => "wake".into(),
+        Effect::End(outcome) => format!("end {}", outcome.label()),
+    }
+}
+
+const DAY: &str = r#"
+[runbook]
+name = "day"
+[[phase]]
+id = "pre"
+  [[phase.step]]
+  id = "backup"
+  run = "backup.sh"
+  undo = "restore.sh"
+  [[phase.step]]
+  id = "flaky"
+  run = "flaky.sh"
+  retries = 2
+  retry_delay = "10s"
+  [[phase.step]]
+  id = "ready"
+  manual = "Dashboards are green"
+  [[phase.step]]
+  id = "go"
+  gate = "GO?"
+  signoff = ["QA Reviewer"]
+[[phase]]
+id = "deploy"
+  [[phase.step]]
+  id = "deploy"
+  confirm = true
+  run = "deploy.sh"
+  undo = "undeploy.sh"
+[rollback]
+  [[rollback.step]]
+  id = "announce"
+  manual = "Announce the rollback"
+"#;
+
+#[test]
+fn a_run_walks_its_plan_and_retries_with_backoff() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    assert_eq!(h.log.iter().map(describe).collect::<Vec<_>>(), [
+        "run_started",
+        "phase_started",
+        "step_started backup",
+        "start `backup.sh`"
+    ]);
+    let said = h.exit(0);
+    assert_eq!(said, ["step_finished backup passed", "step_started flaky", "start `flaky.sh`"]);
+    // A failed try waits out its backoff before the next; no unit runs meanwhile.
+    assert_eq!(h.exit(1), ["step_finished flaky failed", "wake"]);
+    let wake_at = h.log.iter().rev().find_map(|e| match e {
+        Effect::Wake { at, .. } => Some(*at),
+        _ => None,
+    });
+    assert_eq!(wake_at, Some(h.now + Duration::from_secs(10)));
+    let timer = h.timer();
+    assert_eq!(h.on(Input::Timer(timer)), ["step_started flaky", "start `flaky.sh`"]);
+    assert_eq!(h.state().step("flaky").unwrap().attempts, 2);
+    assert_eq!(h.exit(1), ["step_finished flaky failed", "wake"]);
+    // The third try doubles the delay.
+    let wake_at = h.log.iter().rev().find_map(|e| match e {
+        Effect::Wake { at, .. } => Some(*at),
+        _ => None,
+    });
+    assert_eq!(wake_at, Some(h.now + Duration::from_secs(20)));
+    let timer = h.timer();
+    h.on(Input::Timer(timer));
+    let said = h.exit(0);
+    assert_eq!(said, ["step_finished flaky passed", "step_started ready", "confirmation_requested ready Manual"]);
+}
+
+#[test]
+fn a_gate_asks_each_role_then_go_and_a_no_go_ends_the_run() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    h.exit(0);
+    h.exit(0);
+    h.answer("lead", Decision::Go, None);
+    let Doing::Asking(asking) = &h.conductor.doing else { panic!() };
+    assert_eq!(asking.prompt, Prompt::Signoff { role: "QA Reviewer".into() });
+    let signed = Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() };
+    let said = h.answer("thandi", signed, None);
+    assert_eq!(said, ["decided go signed as QA Reviewer: Thandi", "confirmation_requested go Gate"]);
+    let Some(waiting) = &h.state().waiting else { panic!() };
+    assert!(waiting.text.contains("3 of 3 steps passed"), "{}", waiting.text);
+    let said = h.answer("lead", Decision::NoGo, Some("error rate too high"));
+    assert_eq!(said, [
+        "decided go NO-GO",
+        "step_finished go failed",
+        "phase_finished",
+        "run_finished NO-GO",
+        "end NO-GO"
+    ]);
+    assert_eq!(h.state().step("go").unwrap().message.as_deref(), Some("NO-GO: error rate too high"));
+}
+
+#[test]
+fn an_answer_to_a_prompt_that_has_gone_changes_nothing() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    h.exit(0);
+    h.exit(0);
+    let checklist = h.prompt_seq();
+    // Two screens answer the checklist item: the first answer wins.
+    assert_eq!(h.answer("lead", Decision::Go, None).len(), 4);
+    let late = h.say("other", Act::Answer { to: checklist, decision: Decision::Go, reason: None, auto: false });
+    assert!(late.is_empty(), "a late answer must not answer the next prompt: {late:?}");
+    // An answer the prompt does not take is ignored too.
+    let said = h.answer("lead", Decision::Retry, None);
+    assert!(said.is_empty());
+}
+
+#[test]
+fn notes_attach_and_detach_are_journaled_with_the_login() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    assert_eq!(h.say("naledi", Act::Attach), ["attached"]);
+    assert_eq!(h.say("naledi", Act::Note { text: "waiting for the DBA".into() }), ["note backup"]);
+    assert_eq!(h.say("naledi", Act::Detach { lost: true }), ["detached"]);
+    let kinds: Vec<_> = h
+        .log
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Append { kind: EventKind::Note { who, login, .. }, .. } => Some((who.clone(), login.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, [("naledi".to_string(), Some("naledi-login".to_string()))]);
+    assert_eq!(h.state().sessions.len(), 2);
+    assert!(h.state().screens.is_empty());
+    // The step went on through all of it.
+    assert!(matches!(h.conductor.doing, Doing::Running(_)));
+}
+
+#[test]
+fn aborting_a_running_step_ends_it_and_asks_what_next() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    assert_eq!(h.say("naledi", Act::Abort), ["stop"]);
+    // A second word while it is being ended changes nothing.
+    assert!(h.say("naledi", Act::Abort).is_empty());
+    let (unit, _) = h.unit();
+    let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
+    let said = h.on(Input::Unit(unit, UnitReport::Exited(exit)));
+    assert_eq!(said, ["step_finished backup aborted", "confirmation_requested backup Failure"]);
+    assert_eq!(h.state().step("backup").unwrap().message.as_deref(), Some("aborted by naledi"));
+    // Stopping at the failure prompt ends the run as failed.
+    let said = h.say("naledi", Act::Stop { reason: "change window closed".into() });
+    assert_eq!(said, ["stop_requested", "phase_finished", "run_finished failed", "end failed"]);
+    assert_eq!(h.state().stopped.as_ref().map(|s| s.text.as_str()), Some("change window closed"));
+}
+
+#[test]
+fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    h.exit(0);
+    h.exit(0);
+    h.answer("lead", Decision::Go, None);
+    h.answer("thandi", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
+    h.answer("lead", Decision::Go, None);
+    h.answer("lead", Decision::Go, None);
+    // The rollback the dialog previews is the rollback that runs: the running step too.
+    let preview = h.state().rollback_plan();
+    assert_eq!(preview.undo, ["deploy", "backup"]);
+    let said = h.say("kabelo", Act::Rollback { reason: Some("smoke failed".into()) });
+    assert_eq!(said, ["stop"]);
+    // A second rollback while one is coming changes nothing.
+    assert!(h.say("naledi", Act::Rollback { reason: None }).is_empty());
+    let said = h.exit(1);
+    assert_eq!(said, [
+        "step_finished deploy failed",
+        "rollback_requested",
+        "rollback_started",
+        "step_started deploy Undo",
+        "start `undeploy.sh`"
+    ]);
+    assert_eq!(h.state().rollback.as_ref().unwrap().undo, preview.undo);
+    assert_eq!(h.state().rollback.as_ref().unwrap().requested_by, "kabelo");
+    assert_eq!(h.exit(0), ["step_finished deploy passed", "step_started backup Undo", "start `restore.sh`"]);
+    let said = h.exit(0);
+    assert_eq!(said, [
+        "step_finished backup passed",
+        "step_started announce Rollback",
+        "confirmation_requested announce Manual"
+    ]);
+    let said = h.answer("lead", Decision::Go, None);
+    assert_eq!(said, [
+        "decided announce GO",
+        "step_finished announce passed",
+        "rollback_finished",
+        "phase_finished",
+        "run_finished rolled back",
+        "end rolled back"
+    ]);
+}
+
+#[test]
+fn a_dry_run_skips_what_has_no_dry_form_and_the_gate_does_not_count_it() {
+    let mut h = Harness::new(DAY, Mode::DryRun);
+    let said: Vec<String> = h.log.iter().map(describe).collect();
+    assert!(said.contains(&"step_finished backup skipped".to_string()), "{said:?}");
+    assert!(said.contains(&"step_finished flaky skipped".to_string()), "{said:?}");
+    h.answer("lead", Decision::Go, None);
+    h.answer("thandi", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
+    assert!(h.state().unmet_before("go").is_empty(), "steps skipped for the dry run hold no gate");
+    let Some(waiting) = &h.state().waiting else { panic!() };
+    assert!(waiting.text.contains("2 skipped for the dry run"), "{}", waiting.text);
+    let said = h.answer("lead", Decision::Go, None);
+    assert!(said.contains(&"step_finished deploy skipped".to_string()), "{said:?}");
+    assert_eq!(h.ended(), Some(RunOutcome::Succeeded));
+}
+
+#[test]
+fn no_client_left_at_a_prompt_stops_safely_and_ctrl_c_interrupts() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    h.exit(0);
+    h.exit(0);
+    h.say("lead", Act::Stop { reason: "end of input".into() });
+    assert_eq!(h.ended(), Some(RunOutcome::Aborted));
+    assert_eq!(h.state().step("ready").unwrap().status, crate::journal::state::StepStatus::Aborted);
+
+    let mut h = Harness::new(DAY, Mode::Live);
+    assert_eq!(h.say("lead", Act::Interrupt), ["stop"]);
+    let (unit, _) = h.unit();
+    let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
+    h.on(Input::Unit(unit, UnitReport::Exited(exit)));
+    assert_eq!(h.ended(), Some(RunOutcome::Interrupted));
+}
+
+const WATCH: &str = r#"
+[runbook]
+name = "watch"
+[[phase]]
+id = "p"
+  [[phase.step]]
+  id = "health"
+  http = { url = "http://127.0.0.1:9/health", samples = 1 }
+  [[phase.step]]
+  id = "watch"
+  monitor = { every = "30s", for = "2m", steps = ["health"], alert_after = 2 }
+"#;
+
+fn check(h: &mut Harness, pass: bool) -> Vec<String> {
+    let (unit, work) = h.unit();
+    assert!(matches!(work, Work::Check { .. }));
+    let found = CheckOutcome { pass, message: Some(if pass { "200" } else { "500" }.into()), metrics: Vec::new() };
+    h.on(Input::Unit(unit, UnitReport::Checked(found)))
+}
+
+#[test]
+fn a_monitor_runs_rounds_alerts_and_can_be_ended_early() {
+    let mut h = Harness::new(WATCH, Mode::Live);
+    check(&mut h, true);
+    assert!(matches!(h.conductor.doing, Doing::Monitoring));
+    let t = h.timer();
+    assert_eq!(h.on(Input::Timer(t)), ["start http check"]);
+    assert_eq!(check(&mut h, false), ["output watch", "wake"]);
+    h.now += Duration::from_secs(30);
+    let t = h.timer();
+    h.on(Input::Timer(t));
+    let said = check(&mut h, false);
+    assert_eq!(said, ["output watch", "confirmation_requested watch Alert"]);
+    // Keep watching: the monitor's prompt stands again and the next round is scheduled.
+    let said = h.answer("lead", Decision::Go, None);
+    assert_eq!(said, ["decided watch GO", "confirmation_requested watch Monitor", "wake"]);
+    // `done` to the monitor's prompt ends it early, as a decision with a name.
+    let said = h.answer("naledi", Decision::Done, None);
+    assert_eq!(said[..2], ["decided watch done".to_string(), "step_finished watch failed".to_string()]);
+    assert_eq!(h.state().step("watch").unwrap().metrics[0].value, "2");
+}
+
+#[test]
+fn a_monitor_ends_on_time() {
+    let mut h = Harness::new(WATCH, Mode::Live);
+    check(&mut h, true);
+    for _ in 0..4 {
+        let t = h.timer();
+        h.on(Input::Timer(t));
+        check(&mut h, true);
+        h.now += Duration::from_secs(30);
+    }
+    let t = h.timer();
+    let said = h.on(Input::Timer(t));
+    assert_eq!(said[0], "step_finished watch passed");
+    assert_eq!(h.ended(), Some(RunOutcome::Succeeded));
+}
+
+#[test]
+fn a_resumed_run_asks_about_the_step_that_was_running() {
+    let mut first = Harness::new(DAY, Mode::Live);
+    first.exit(0);
+    let state = first.conductor.state().clone();
+    let runbook = first.conductor.runbook.clone();
+    let mut conductor = Conductor::new(runbook, Mode::Live, who("sam"), "host".into()).resuming(state);
+    let effects: Vec<String> = conductor.on(Instant::now(), Input::Start).iter().map(describe).collect();
+    assert_eq!(effects, ["run_resumed", "confirmation_requested flaky Interrupted"]);
+}

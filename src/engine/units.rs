@@ -1,0 +1,159 @@
+//! Units: the I/O the conductor asks for. A shell command in its process group, an HTTP or SQL
+//! check. Each runs as its own task and reports what happens; none of them reads a command.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+
+use super::check::CheckOutcome;
+use super::conductor::{UnitId, UnitReport};
+use super::output::Batcher;
+use super::process::{CommandSpec, ProcEvent, ProcessRun};
+use super::{http, sql};
+use crate::journal::Stream;
+use crate::runbook::{Redactor, StepKind, format_duration};
+
+pub type Reports = mpsc::Sender<(UnitId, UnitReport)>;
+
+/// What a unit needs from the run it belongs to.
+#[derive(Clone)]
+pub struct Context {
+    pub dir: PathBuf,
+    pub env: Vec<(String, String)>,
+    pub kill_grace: Duration,
+    pub redactor: Redactor,
+    /// One client for every HTTP check: connections are reused across samples and rounds.
+    pub http: reqwest::Client,
+}
+
+/// A running unit: stop it, and it still reports how it ended.
+pub struct Unit {
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Unit {
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Unit {
+    fn drop(&mut self) {
+        // A unit nobody waits for any more ends with its driver; a shell command's group goes too.
+        self.task.abort();
+    }
+}
+
+pub fn shell(id: UnitId, script: String, timeout: Option<Duration>, cx: &Context, reports: Reports) -> Unit {
+    let (stop, stopped) = oneshot::channel();
+    let spec = CommandSpec {
+        script,
+        dir: cx.dir.clone(),
+        env: cx.env.clone(),
+        timeout,
+        kill_grace: cx.kill_grace,
+    };
+    let redactor = cx.redactor.clone();
+    let task = tokio::spawn(async move {
+        let report = match run_shell(id, &spec, redactor, stopped, &reports).await {
+            Ok(exit) => UnitReport::Exited(exit),
+            Err(e) => UnitReport::Failed(format!("cannot start bash in {}: {e}", spec.dir.display())),
+        };
+        let _ = reports.send((id, report)).await;
+    });
+    Unit { stop: Some(stop), task }
+}
+
+async fn run_shell(
+    id: UnitId,
+    spec: &CommandSpec,
+    redactor: Redactor,
+    mut stopped: oneshot::Receiver<()>,
+    reports: &Reports,
+) -> std::io::Result<super::process::Exit> {
+    let mut process = ProcessRun::spawn(spec)?;
+    let mut batches = [Batcher::new(Stream::Stdout, redactor.clone()), Batcher::new(Stream::Stderr, redactor)];
+    let mut stopping = false;
+    let exit = loop {
+        let due = batches.iter().filter_map(Batcher::due_at).min();
+        tokio::select! {
+            event = process.next() => match event {
+                ProcEvent::Output(stream, bytes) => {
+                    let batch = &mut batches[stream as usize];
+                    batch.push(&bytes);
+                    if let Some(data) = batch.take_ready(Instant::now()) {
+                        let _ = reports.send((id, UnitReport::Output(stream, data))).await;
+                    }
+                }
+                ProcEvent::Exited(exit) => break exit,
+            },
+            _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                for batch in &mut batches {
+                    if let Some(data) = batch.take_ready(Instant::now()) {
+                        let _ = reports.send((id, UnitReport::Output(batch.stream, data))).await;
+                    }
+                }
+            }
+            _ = &mut stopped, if !stopping => {
+                stopping = true;
+                process.abort();
+            }
+        }
+    };
+    for batch in &mut batches {
+        if let Some(data) = batch.take_all() {
+            let _ = reports.send((id, UnitReport::Output(batch.stream, data))).await;
+        }
+    }
+    Ok(exit)
+}
+
+pub fn check(id: UnitId, kind: StepKind, limit: Option<Duration>, cx: &Context, reports: Reports) -> Unit {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (client, dir) = (cx.http.clone(), cx.dir.clone());
+    let task = tokio::spawn(async move {
+        let (lines, mut read) = mpsc::unbounded_channel();
+        let work = async {
+            match &kind {
+                StepKind::Http(check) => {
+                    let samples = http::run(check, &client, &lines);
+                    match limit {
+                        // The step's `timeout` bounds all its samples together.
+                        Some(limit) => tokio::time::timeout(limit, samples).await.unwrap_or_else(|_| {
+                            CheckOutcome::failed(format!(
+                                "the check did not finish within {}",
+                                format_duration(limit)
+                            ))
+                        }),
+                        None => samples.await,
+                    }
+                }
+                StepKind::Sql(check) => sql::run(check, &dir, limit, &lines).await,
+                other => CheckOutcome::failed(format!("a {} step is not a check", other.name())),
+            }
+        };
+        tokio::pin!(work);
+        let mut stopped = stopped;
+        let found = loop {
+            tokio::select! {
+                biased;
+                Some(line) = read.recv() => {
+                    let _ = reports.send((id, UnitReport::Line(line))).await;
+                }
+                found = &mut work => break found,
+                _ = &mut stopped => break CheckOutcome::failed("stopped".into()),
+            }
+        };
+        while let Ok(line) = read.try_recv() {
+            let _ = reports.send((id, UnitReport::Line(line))).await;
+        }
+        let _ = reports.send((id, UnitReport::Checked(found))).await;
+    });
+    Unit { stop: Some(stop), task }
+}

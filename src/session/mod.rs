@@ -1,0 +1,190 @@
+//! The conductor process and its clients. A live run belongs to one conductor: it holds the
+//! run's lease, drives the engine, and listens on a socket beside the journal; screens and
+//! commands are clients that come and go without touching the run.
+
+pub mod client;
+pub mod launch;
+mod server;
+mod wire;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use crate::engine::{Act, Command, Conductor, Driver, Who};
+use crate::error::Error;
+use crate::journal::{self, Event, Journal, Lease, Mode, RunOutcome, RunState, Store};
+use crate::runbook::{self, Runbook};
+use crate::report;
+pub use server::Socket;
+
+/// Where the conductor of `run_id` listens.
+pub fn socket_path(location: &str, run_id: &str) -> PathBuf {
+    journal::conductors_dir(location).join(format!("{run_id}.sock"))
+}
+
+/// A run to conduct: a new one, or one picked up from its journal.
+pub enum Start {
+    New(Runbook, Mode),
+    Resume(Resumed),
+}
+
+pub struct Resumed {
+    runbook: Runbook,
+    state: Box<RunState>,
+}
+
+impl Resumed {
+    /// The run as journaled so far.
+    pub fn state(&self) -> &RunState {
+        &self.state
+    }
+}
+
+/// Rebuilds a run from the journal alone, and finds its runbook unchanged.
+pub async fn resume_from(store: &dyn Store, run_id: &str) -> Result<Resumed, Error> {
+    let record = store.run(Some(run_id)).await?;
+    let state = journal::fold_run(store, &record.id, |_, _| {}).await?;
+    if let Some(outcome) = state.outcome {
+        return Err(Error::Usage(format!(
+            "run {run_id} has already ended ({}): there is nothing to resume; `tminus report {run_id}` shows it",
+            outcome.label()
+        )));
+    }
+    let info = state
+        .info
+        .as_ref()
+        .ok_or_else(|| Error::Usage(format!("run {run_id} has no start in the journal")))?;
+    let runbook = runbook::load(Path::new(&info.path))?;
+    if runbook.hash != info.hash {
+        return Err(Error::Usage(format!(
+            "{} has changed since run {run_id} began (sha256 {} then, {} now): resume needs the same runbook",
+            info.path,
+            &info.hash[..12.min(info.hash.len())],
+            &runbook.hash[..12.min(runbook.hash.len())]
+        )));
+    }
+    Ok(Resumed { runbook, state: Box::new(state) })
+}
+
+/// This machine's name, as leases and events record it.
+pub fn host() -> String {
+    nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "unknown".into())
+}
+
+/// A run ready to go: its journal open, its lease held, its socket bound.
+pub struct Conducting {
+    store: Arc<dyn Store>,
+    location: String,
+    run_id: String,
+    lease: Lease,
+    socket: Socket,
+    conductor: Conductor,
+    runbook: Arc<Runbook>,
+    last_seq: i64,
+    lead: Who,
+}
+
+impl Conducting {
+    pub async fn prepare(start: Start, store: Arc<dyn Store>, location: &str, operator: &str) -> Result<Self, Error> {
+        crate::logging::init(&journal::logs_dir(location));
+        let host = host();
+        let lead = Who::local(operator);
+        let (run_id, runbook, conductor, last_seq) = match start {
+            Start::New(runbook, mode) => {
+                let runbook = Arc::new(runbook);
+                let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), host.clone());
+                (journal::new_run_id(), runbook, conductor, 0)
+            }
+            Start::Resume(r) => {
+                let runbook = Arc::new(r.runbook);
+                let (run_id, last_seq) = (r.state.run_id.clone(), r.state.last_seq);
+                let conductor =
+                    Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), host.clone()).resuming(*r.state);
+                (run_id, runbook, conductor, last_seq)
+            }
+        };
+        // One conductor per run: a second one is refused while the first is alive.
+        let lease = Lease::mine(&run_id, operator, &host);
+        if let Err(held) = store.acquire(&lease, journal::lease::stale_after()).await? {
+            return Err(Error::Usage(format!(
+                "run {run_id} is conducted by {} on {} (pid {}) since {}; its last heartbeat was {}s ago: `tminus attach {run_id}` joins it",
+                held.holder,
+                held.host,
+                held.pid,
+                held.since.with_timezone(&chrono::Local).format("%H:%M:%S"),
+                (chrono::Utc::now() - held.heartbeat).num_seconds()
+            )));
+        }
+        let path = socket_path(location, &run_id);
+        let socket = Socket::bind(&path).map_err(|source| Error::Write { path: path.clone(), source })?;
+        tracing::info!(%run_id, runbook = %runbook.path.display(), "conductor ready");
+        Ok(Conducting { store, location: location.to_string(), run_id, lease, socket, conductor, runbook, last_seq, lead })
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Conducts the run to its end. Clients on the socket, and `local` (a client in this very
+    /// process: headless stdin) send commands; `events` hears each event once it is journaled.
+    /// The report is written when the run ends, whoever is watching.
+    pub async fn run(
+        self,
+        local: Option<mpsc::Receiver<Act>>,
+        events: Option<mpsc::Sender<Event>>,
+    ) -> Result<(RunOutcome, PathBuf), Error> {
+        let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead } = self;
+        let (commands, queue) = mpsc::channel(64);
+        let server = tokio::spawn(socket.serve(run_id.clone(), commands.clone()));
+        let relay = local.map(|mut local| {
+            let (commands, lead) = (commands.clone(), lead.clone());
+            tokio::spawn(async move {
+                while let Some(act) = local.recv().await {
+                    if commands.send(Command { by: lead.clone(), act }).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        });
+        drop(commands);
+        let heartbeat = {
+            let (store, lease) = (store.clone(), lease.clone());
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(journal::lease::HEARTBEAT).await;
+                    if let Err(e) = store.heartbeat(&lease).await {
+                        tracing::warn!("lease heartbeat failed: {e}");
+                    }
+                }
+            })
+        };
+        let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
+        let outcome = Driver::new(&runbook, journal, events).run(conductor, queue, lead).await;
+        heartbeat.abort();
+        server.abort();
+        if let Some(relay) = relay {
+            relay.abort();
+        }
+        let outcome = outcome?;
+        store.release(&lease).await?;
+        let gathered = report::gather(store.as_ref(), &run_id).await?;
+        let path = journal::reports_dir(&location).join(format!("{run_id}.md"));
+        crate::cli::write_file(&path, &report::markdown(&gathered))?;
+        tracing::info!(%run_id, outcome = outcome.label(), "run ended");
+        Ok((outcome, path))
+    }
+}
+
+/// A conductor of its own (`tminus run` in a terminal): says it is ready, then lets go of the
+/// terminal it was started from and runs the run to its end.
+pub async fn detached(conducting: Conducting) -> Result<i32, Error> {
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "ready {}", conducting.run_id());
+    let _ = out.flush();
+    launch::let_go_of_terminal();
+    let (outcome, _) = conducting.run(None, None).await?;
+    Ok(outcome.exit_code())
+}

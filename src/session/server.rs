@@ -1,0 +1,115 @@
+//! The conductor's side of its socket: every connection's commands go into the run's one
+//! command queue, each stamped with the OS account the kernel says sent it.
+
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use super::wire::{ClientSays, ConductorSays};
+use crate::engine::{Act, Command, Who, os_login};
+
+/// The longest line a client may send: a note or a reason, never a flood.
+const LONGEST_LINE: usize = 64 * 1024;
+
+/// A bound socket: owner-only, removed when the conductor ends.
+pub struct Socket {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Socket {
+    pub fn bind(path: &Path) -> std::io::Result<Self> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        if let Some(dir) = path.parent() {
+            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        }
+        // A socket left by a conductor that died is in the way; a live one would have answered.
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(Socket { listener, path: path.to_path_buf() })
+    }
+
+    /// Accepts clients until the run ends (the task is dropped with the socket's owner).
+    pub async fn serve(self, run_id: String, commands: mpsc::Sender<Command>) {
+        loop {
+            let Ok((stream, _)) = self.listener.accept().await else { continue };
+            let login = match stream.peer_cred() {
+                Ok(cred) => os_login(nix::unistd::Uid::from_raw(cred.uid())),
+                Err(e) => {
+                    tracing::warn!("a client without peer credentials was turned away: {e}");
+                    continue;
+                }
+            };
+            tokio::spawn(client(stream, login, run_id.clone(), commands.clone()));
+        }
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+async fn client(stream: UnixStream, login: String, run_id: String, commands: mpsc::Sender<Command>) {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    let mut who: Option<(Who, bool)> = None;
+    let mut said_bye = false;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match AsyncReadExt::take(&mut lines, LONGEST_LINE as u64).read_line(&mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let said: ClientSays = match serde_json::from_str(line.trim_end()) {
+            Ok(said) => said,
+            Err(e) => {
+                let why = format!("not understood: {e}");
+                let _ = reply(&mut write, &ConductorSays::Refused { why }).await;
+                continue;
+            }
+        };
+        match (said, &who) {
+            (ClientSays::Hello { name, screen }, None) => {
+                let me = Who { name: if name.trim().is_empty() { login.clone() } else { name }, login: login.clone() };
+                let welcome = ConductorSays::Welcome { run_id: run_id.clone(), login: login.clone() };
+                if reply(&mut write, &welcome).await.is_err() {
+                    break;
+                }
+                if screen && commands.send(Command { by: me.clone(), act: Act::Attach }).await.is_err() {
+                    break;
+                }
+                who = Some((me, screen));
+            }
+            // Only the transport says who came and went.
+            (ClientSays::Act { act: Act::Attach | Act::Detach { .. } }, _) => {}
+            (ClientSays::Act { act }, Some((me, _))) => {
+                if commands.send(Command { by: me.clone(), act }).await.is_err() {
+                    break;
+                }
+            }
+            (ClientSays::Bye, _) => {
+                said_bye = true;
+                break;
+            }
+            (ClientSays::Hello { .. }, Some(_)) | (ClientSays::Act { .. }, None) => {
+                let why = "say hello once, first".to_string();
+                let _ = reply(&mut write, &ConductorSays::Refused { why }).await;
+            }
+        }
+    }
+    if let Some((me, true)) = who {
+        let _ = commands.send(Command { by: me, act: Act::Detach { lost: !said_bye } }).await;
+    }
+}
+
+async fn reply(write: &mut tokio::net::unix::OwnedWriteHalf, said: &ConductorSays) -> std::io::Result<()> {
+    let mut line = serde_json::to_string(said).expect("replies serialize");
+    line.push('\n');
+    write.write_all(line.as_bytes()).await
+}
