@@ -64,7 +64,9 @@ async fn measure(location: &str, observers: usize) -> Vec<f64> {
     // Let every observer catch up with the start before timing begins.
     tokio::time::sleep(Duration::from_millis(300)).await;
     for i in 0..EVENTS {
-        lead.append(None, EventKind::Note { who: "lead".into(), text: format!("event {i}") }).await.unwrap();
+        lead.append(None, EventKind::Note { who: "lead".into(), login: None, text: format!("event {i}") })
+            .await
+            .unwrap();
         tokio::time::sleep(EVERY).await;
     }
     let outcome = tminus::journal::RunOutcome::Succeeded;

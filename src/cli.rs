@@ -222,8 +222,11 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                     }
                     match screen {
                         Some(theme) => {
-                            let mut args: Vec<std::ffi::OsString> =
-                                vec![runbook.path.clone().into(), "--operator".into(), operator.clone().into()];
+                            let mut args: Vec<std::ffi::OsString> = vec![
+                                runbook.path.clone().into(),
+                                "--operator".into(),
+                                operator.clone().into(),
+                            ];
                             if dry_run {
                                 args.push("--dry-run".into());
                             }
@@ -276,18 +279,26 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Cmd::Runs => {
             let store = journal::open(&cli.journal).await?;
             let runs = store.runs().await?;
+            let mut out = std::io::stdout().lock();
             if runs.is_empty() {
-                println!("no runs in {}", store.location());
+                let _ = writeln!(out, "no runs in {}", store.location());
+                return Ok(0);
             }
+            let _ =
+                writeln!(out, "{:<22}  {:<28}  {:<12}  {:<16}  STATE", "RUN", "RUNBOOK", "LEAD", "STARTED");
             for r in runs {
-                println!(
-                    "{}  {:<28}  {:<12}  {}  {}",
+                let state = run_state(store.as_ref(), &r).await?;
+                let line = format!(
+                    "{:<22}  {:<28}  {:<12}  {:<16}  {state}",
                     r.id,
                     truncate(&r.runbook, 28),
                     truncate(&r.operator, 12),
-                    r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
-                    r.outcome.as_deref().unwrap_or("unfinished"),
+                    r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string(),
                 );
+                // A reader that went away (`| head`) ends the listing quietly.
+                if writeln!(out, "{line}").is_err() {
+                    break;
+                }
             }
             Ok(0)
         }
@@ -329,8 +340,15 @@ async fn observe(
     if std::io::stdout().is_terminal() {
         let theme = load_theme(theme.as_deref())?;
         let session = if speed.is_some() { Session::Replay } else { Session::Watching };
-        let options =
-            tui::Options { operator: run.operator.clone(), theme, session, so_far: RunState::default() };
+        let health =
+            speed.is_none().then(|| conductor_health(store.clone(), run.id.clone(), location.to_string()));
+        let options = tui::Options {
+            operator: run.operator.clone(),
+            theme,
+            session,
+            so_far: RunState::default(),
+            health,
+        };
         tui::drive(events, None, options)
             .await
             .map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
@@ -366,6 +384,35 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
     Ok(if bad == 0 { 0 } else { 2 })
 }
 
+/// A run's state as `tminus runs` says it: its outcome, or for a live run whether its
+/// conductor is alive and what the run waits on.
+async fn run_state(store: &dyn Store, run: &RunRecord) -> Result<String, Error> {
+    if let Some(outcome) = &run.outcome {
+        return Ok(outcome.replace('_', " "));
+    }
+    let conductor = match store.lease(&run.id).await? {
+        Some(lease) if lease.is_alive(journal::lease::stale_after()) => {
+            format!("live · conductor pid {} on {}", lease.pid, lease.host)
+        }
+        _ => return Ok(format!("conductor gone · `tminus attach {}` resumes it", run.id)),
+    };
+    let state = journal::fold_run(store, &run.id, |_, _| {}).await?;
+    let doing = match (
+        &state.waiting,
+        state.steps.iter().find(|s| s.status == journal::state::StepStatus::Running),
+    ) {
+        (Some(w), _) if w.prompt.blocks() => format!(
+            " · waits on {} ({}) since {}",
+            w.step.as_deref().unwrap_or("the run"),
+            w.prompt.name(),
+            w.since.with_timezone(&chrono::Local).format("%H:%M:%S")
+        ),
+        (_, Some(step)) => format!(" · running {}", step.plan.id),
+        _ => String::new(),
+    };
+    Ok(format!("{conductor}{doing}"))
+}
+
 fn operator_name(operator: Option<String>) -> String {
     operator
         .or_else(|| std::env::var("USER").ok())
@@ -376,6 +423,46 @@ fn operator_name(operator: Option<String>) -> String {
 fn load_theme(theme: Option<&str>) -> Result<Theme, Error> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Ok(Theme::load(theme, no_color)?)
+}
+
+/// Whether a run's conductor is heard from, every two seconds: `None` while its lease is
+/// alive, else what a watcher should be told.
+fn conductor_health(
+    store: Arc<dyn Store>,
+    run_id: String,
+    location: String,
+) -> tokio::sync::watch::Receiver<Option<String>> {
+    let (tx, rx) = tokio::sync::watch::channel(None);
+    tokio::spawn(async move {
+        loop {
+            let said = match store.lease(&run_id).await {
+                Ok(Some(lease)) if lease.is_alive(journal::lease::stale_after()) => None,
+                Ok(lease) => {
+                    let silent = lease.map(|l| chrono::Utc::now() - l.heartbeat);
+                    let how_long = silent
+                        .and_then(|d| d.to_std().ok())
+                        .map(|d| {
+                            format!(" for {}", format_duration(std::time::Duration::from_secs(d.as_secs())))
+                        })
+                        .unwrap_or_default();
+                    let journal = if location == journal::DEFAULT_LOCATION {
+                        String::new()
+                    } else {
+                        format!(" --journal {location}")
+                    };
+                    Some(format!(
+                        "lead's conductor silent{how_long}; `tminus{journal} attach {run_id}` resumes it"
+                    ))
+                }
+                Err(e) => Some(format!("journal unreadable: {e}")),
+            };
+            if tx.send(said).is_err() {
+                return;
+            }
+            tokio::time::sleep(journal::lease::HEARTBEAT).await;
+        }
+    });
+    rx
 }
 
 /// The newest unfinished run of this very runbook file in the journal, if any.
@@ -398,7 +485,9 @@ fn ask_to_attach(live: &RunRecord) -> Result<bool, Error> {
     );
     let _ = out.flush();
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| Error::Internal(format!("cannot read the answer: {e}")))?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::Internal(format!("cannot read the answer: {e}")))?;
     Ok(!answer.trim().to_ascii_lowercase().starts_with('n'))
 }
 
@@ -418,7 +507,7 @@ async fn headless_run(
     let (acts, local) = mpsc::channel(16);
     // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
     let (event_tx, event_rx) = mpsc::channel(16);
-    let mut run = tokio::spawn(conducting.run(Some(local), Some(event_tx)));
+    let mut run = tokio::spawn(conducting.run(Some(local), Some(event_tx), None));
     let printer = headless::drive(event_rx, acts, headless::Options { operator, yes, so_far });
     tokio::pin!(printer);
     let finished = tokio::select! {
@@ -437,7 +526,8 @@ async fn headless_run(
         Some(finished) => finished,
         None => run.await,
     };
-    let (outcome, report) = finished.map_err(|e| Error::Internal(format!("the conductor stopped: {e}")))??;
+    let (outcome, report) =
+        finished.map_err(|e| Error::Internal(format!("the conductor stopped: {e}")))??;
     // The printer shows every event before the run's task returns; let it finish the last lines.
     let _ = writeln!(std::io::stdout(), "report: {}", report.display());
     Ok(outcome.exit_code())
@@ -461,7 +551,9 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
     let client = match Client::connect(&path, operator, true).await {
         Ok(client) => client,
         Err(_) => {
-            if let Some(lease) = store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
+            if let Some(lease) =
+                store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after()))
+            {
                 return Err(Error::Usage(format!(
                     "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
                     run.id,
@@ -472,26 +564,41 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
                 )));
             }
             // The conductor is gone (kill -9, a reboot): a new one picks the run up.
-            launch::spawn(location, &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()])?;
-            Client::connect(&path, operator, true)
-                .await
-                .map_err(|e| Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id)))?
+            launch::spawn(
+                location,
+                &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()],
+            )?;
+            Client::connect(&path, operator, true).await.map_err(|e| {
+                Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
+            })?
         }
     };
     let watch = journal::open_read_only(location).await?;
     let (to, events) = mpsc::channel(64);
     let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
-    let (acts, sender) = client.forward();
-    let options = tui::Options { operator: operator.to_string(), theme, session: Session::Lead, so_far: RunState::default() };
-    let screen = tui::drive(events, Some(acts), options).await;
+    let client = client.forward();
+    let options = tui::Options {
+        operator: operator.to_string(),
+        theme,
+        session: Session::Lead,
+        so_far: RunState::default(),
+        health: Some(conductor_health(
+            journal::open_read_only(location).await?,
+            run.id.clone(),
+            location.to_string(),
+        )),
+    };
+    let screen = tui::drive(events, Some(client.acts), options).await;
     feed.abort();
     let (leaving, state) = screen.map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
     if leaving == tui::Leaving::Lost {
-        // Say nothing: the terminal is gone. The conductor journals the screen as lost.
+        // Say nothing: the terminal is gone. Hanging up, the conductor journals the screen as lost.
+        client.task.abort();
         return Ok(0);
     }
     // Every act is sent and the goodbye said before the screen's process ends.
-    let _ = sender.await;
+    let _ = client.leave.send(());
+    let _ = client.task.await;
     Ok(match state.outcome {
         Some(outcome) => outcome.exit_code(),
         None => {

@@ -43,8 +43,9 @@ async fn parity(store: &dyn Store) {
     assert_eq!((runs[0].operator.as_str(), runs[0].outcome.as_deref()), ("ops-lead", None));
 
     // Gap-free and append-only: a seq is written once.
-    let again =
-        store.append(&[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")]).await;
+    let again = store
+        .append(&[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")])
+        .await;
     assert!(again.is_err(), "a second event 2 was accepted");
     // A failed append leaves nothing behind: all of a batch or none of it.
     let batch = store

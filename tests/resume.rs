@@ -63,7 +63,7 @@ fn killed_while_a_step_runs_then_resumed_with_a_retry() {
         .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
         .stdin("retry\n")
         .output();
-    assert!(ran.stdout.contains("was running when the lead's session ended"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("was running when the last conductor ended"), "{}", ran.stdout);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(s.read("trail").matches("first").count(), 1, "a finished step ran twice");
 }
@@ -119,7 +119,7 @@ fn a_second_driver_is_refused_while_the_lead_is_alive() {
     let (mut lead, run_id) = lead_until(&s, "", "? check:");
     let second = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).output();
     assert_eq!(second.code, 2, "{}", second.stdout);
-    assert!(second.stderr.contains(&format!("run {run_id} is driven by naledi on ")), "{}", second.stderr);
+    assert!(second.stderr.contains(&format!("run {run_id} is conducted by naledi on ")), "{}", second.stderr);
     assert!(second.stderr.contains("since "), "{}", second.stderr);
     drop(lead.stdin.take());
     assert_eq!(lead.wait().unwrap().code(), Some(4), "end of input stops the lead safely");

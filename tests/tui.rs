@@ -145,12 +145,143 @@ fn quitting_while_a_step_runs_asks_and_an_abort_is_journaled() {
     let mut screen = Screen::start(&s, &["run", "slow.toml", "--operator", "naledi"]);
     screen.wait_for("started");
     screen.press("q");
-    screen.wait_for("Quit while a step runs?");
+    screen.wait_for("Leave the screen?");
     screen.press("a");
-    assert_eq!(screen.exit_code(), 4, "an aborted run stops with exit 4");
+    // The step is ended and journaled; the run waits for a decision, and the lead stays.
+    screen.wait_for("failed and is critical");
     let report = s.report_json();
     assert_eq!(step(&report, "wait")["status"], "aborted");
     assert_eq!(step(&report, "wait")["message"], "aborted by naledi");
+    // Stopping the run is its own choice, with a reason; Ctrl-C offers it and ends nothing itself.
+    screen.press("\x03");
+    screen.wait_for("Leave the screen?");
+    screen.press("x");
+    screen.wait_for("Stop the run: why?");
+    screen.press("change window closed\r");
+    screen.wait_for("FAILED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 1, "a failed critical step that nobody retried leaves the run failed");
+    let report = s.report_json();
+    assert_eq!(report["state"]["stopped"]["text"], "change window closed");
+    assert_eq!(report["state"]["stopped"]["who"], "naledi");
+}
+
+/// The run's conductor process, from its lease in the journal.
+fn conductor_pid(s: &Sandbox) -> i32 {
+    let runs = s.tminus().args(["runs"]).output().stdout;
+    let pid = runs.split("pid ").nth(1).and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next());
+    pid.and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no conductor pid in `tminus runs`:\n{runs}"))
+}
+
+fn alive(pid: i32) -> bool {
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+}
+
+const PRINTS: &str = r#"
+[runbook]
+name = "Long deployment"
+[[phase]]
+id = "deploy"
+  [[phase.step]]
+  id = "deploy"
+  title = "Production deployment"
+  run = "for n in 1 2 3 4 5 6; do echo deploying $n/6; sleep 0.5; done; touch deployed"
+  [[phase.step]]
+  id = "verify"
+  manual = "Verification queries look right"
+"#;
+
+#[test]
+fn the_run_outlives_a_closed_terminal_and_attach_brings_the_lead_back() {
+    let s = Sandbox::new();
+    s.write("day.toml", PRINTS);
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    screen.wait_for("deploying 1/6");
+    assert!(!s.path().join("deployed").exists());
+    // The terminal goes away mid-step.
+    let pid = screen.child.process_id().unwrap() as i32;
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGHUP).unwrap();
+    screen.exit_code();
+    // The step goes on to its end, and the run waits at its next prompt.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !s.path().join("deployed").exists() {
+        assert!(Instant::now() < deadline, "the step did not finish after its screen went away");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let report = s.report_json();
+    assert_eq!(step(&report, "deploy")["status"], "passed");
+    let sessions = report["state"]["sessions"].to_string();
+    assert!(sessions.contains("lost (the screen went away)"), "{sessions}");
+
+    // Back: the whole history and the prompt it waits on.
+    let mut screen = Screen::start(&s, &["attach", "--operator", "Naledi M"]);
+    screen.wait_for("Verification queries look right");
+    screen.wait_for("deploy passed");
+    screen.press("\r");
+    screen.wait_for("SUCCEEDED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 0);
+    let report = s.report_json();
+    let decision = &step(&report, "verify")["decisions"][0];
+    assert_eq!(decision["who"], "Naledi M");
+    let login = nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap().name;
+    assert_eq!(decision["login"], login.as_str(), "the OS account is recorded, not a typed name");
+}
+
+#[test]
+fn a_killed_conductor_is_resumed_by_attach() {
+    let s = Sandbox::new();
+    s.write("day.toml", PRINTS.replace("sleep 0.5", "true").as_str());
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    screen.wait_for("Verification queries look right");
+    let pid = conductor_pid(&s);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "the conductor did not die");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    screen.press("\x03");
+    screen.wait_for("Leave the screen?");
+    screen.press("d");
+    screen.exit_code();
+
+    let mut screen = Screen::start(&s, &["attach", "--operator", "sam"]);
+    screen.wait_for("Verification queries look right");
+    screen.press("\r");
+    screen.wait_for("SUCCEEDED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 0);
+    let report = s.report_json();
+    assert_eq!(report["state"]["resumed"][0]["who"], "sam");
+    assert_eq!(step(&report, "deploy")["attempts"], 1, "a finished step is not run again");
+}
+
+#[test]
+fn two_screens_attached_the_first_answer_wins_and_both_see_it() {
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        "[runbook]\nname = \"two screens\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"one\"\n  \
+         manual = \"First item\"\n  [[phase.step]]\n  id = \"two\"\n  manual = \"Second item\"\n",
+    );
+    let mut lead = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    lead.wait_for("First item");
+    let mut other = Screen::start(&s, &["attach", "--operator", "sam"]);
+    other.wait_for("First item");
+    other.press("\r");
+    lead.wait_for("sam answered done for one");
+    lead.wait_for("Second item");
+    other.wait_for("Second item");
+    lead.press("\r");
+    lead.wait_for("SUCCEEDED");
+    other.wait_for("SUCCEEDED");
+    lead.press("q");
+    other.press("q");
+    assert_eq!(lead.exit_code(), 0);
+    assert_eq!(other.exit_code(), 0);
+    let report = s.report_json();
+    assert_eq!(step(&report, "one")["decisions"].as_array().unwrap().len(), 1, "one answer, not two");
 }
 
 #[test]

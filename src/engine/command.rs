@@ -22,11 +22,7 @@ impl Who {
 
 /// The account name of a user id, or the id itself when it has no name.
 pub fn os_login(uid: nix::unistd::Uid) -> String {
-    nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map(|u| u.name)
-        .unwrap_or_else(|| format!("uid {uid}"))
+    nix::unistd::User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| format!("uid {uid}"))
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -29,6 +29,8 @@ pub struct Driver {
     timers: Vec<(Instant, TimerId)>,
     /// Each journaled event, for a front-end in this process (headless lines); may be none.
     events: Option<mpsc::Sender<Event>>,
+    /// Told once the run's start is journaled, so its clients find it in the journal.
+    started: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl Driver {
@@ -56,7 +58,13 @@ impl Driver {
                 .build()
                 .expect("the HTTP client builds with its defaults"),
         };
-        Driver { journal, cx, units: HashMap::new(), timers: Vec::new(), events }
+        Driver { journal, cx, units: HashMap::new(), timers: Vec::new(), events, started: None }
+    }
+
+    /// Says on `started` once the run's first events are journaled.
+    pub fn telling(mut self, started: Option<tokio::sync::oneshot::Sender<()>>) -> Self {
+        self.started = started;
+        self
     }
 
     /// Drives the run to its end and returns how it ended; the journal holds every step of it.
@@ -75,6 +83,9 @@ impl Driver {
                 if let Some(outcome) = self.carry_out(effect, &reports_tx).await? {
                     return Ok(outcome);
                 }
+            }
+            if let Some(started) = self.started.take() {
+                let _ = started.send(());
             }
             let timer = self.timers.iter().min_by_key(|(at, _)| *at).copied();
             let input = tokio::select! {
@@ -118,8 +129,12 @@ impl Driver {
             }
             Effect::Start { unit, work } => {
                 let started = match work {
-                    Work::Shell { script, timeout } => units::shell(unit, script, timeout, &self.cx, reports.clone()),
-                    Work::Check { kind, timeout } => units::check(unit, kind, timeout, &self.cx, reports.clone()),
+                    Work::Shell { script, timeout } => {
+                        units::shell(unit, script, timeout, &self.cx, reports.clone())
+                    }
+                    Work::Check { kind, timeout } => {
+                        units::check(unit, kind, timeout, &self.cx, reports.clone())
+                    }
                 };
                 self.units.insert(unit, started);
             }

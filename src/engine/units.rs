@@ -52,13 +52,8 @@ impl Drop for Unit {
 
 pub fn shell(id: UnitId, script: String, timeout: Option<Duration>, cx: &Context, reports: Reports) -> Unit {
     let (stop, stopped) = oneshot::channel();
-    let spec = CommandSpec {
-        script,
-        dir: cx.dir.clone(),
-        env: cx.env.clone(),
-        timeout,
-        kill_grace: cx.kill_grace,
-    };
+    let spec =
+        CommandSpec { script, dir: cx.dir.clone(), env: cx.env.clone(), timeout, kill_grace: cx.kill_grace };
     let redactor = cx.redactor.clone();
     let task = tokio::spawn(async move {
         let report = match run_shell(id, &spec, redactor, stopped, &reports).await {
@@ -78,7 +73,8 @@ async fn run_shell(
     reports: &Reports,
 ) -> std::io::Result<super::process::Exit> {
     let mut process = ProcessRun::spawn(spec)?;
-    let mut batches = [Batcher::new(Stream::Stdout, redactor.clone()), Batcher::new(Stream::Stderr, redactor)];
+    let mut batches =
+        [Batcher::new(Stream::Stdout, redactor.clone()), Batcher::new(Stream::Stderr, redactor)];
     let mut stopping = false;
     let exit = loop {
         let due = batches.iter().filter_map(Batcher::due_at).min();

@@ -193,7 +193,6 @@ pub struct PlannedStep {
     pub dry_run: bool,
 }
 
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -303,6 +302,20 @@ impl Prompt {
             Prompt::Monitor => matches!(decision, Done | Rollback),
             Prompt::Alert => matches!(decision, Go | Done | Rollback),
             Prompt::Interrupted => matches!(decision, Retry | Go | Rollback | NoGo),
+        }
+    }
+
+    /// What the prompt is, in a word or two.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Prompt::Confirm => "confirmation",
+            Prompt::Manual => "checklist",
+            Prompt::Signoff { .. } => "sign-off",
+            Prompt::Gate => "GO / NO-GO",
+            Prompt::Failure => "failed step",
+            Prompt::Monitor => "monitor",
+            Prompt::Alert => "alert",
+            Prompt::Interrupted => "interrupted step",
         }
     }
 

@@ -159,6 +159,8 @@ pub struct RollbackPlan {
 pub struct DecisionRecord {
     pub at: DateTime<Utc>,
     pub who: String,
+    /// The account that sent it, as its transport proved it.
+    pub login: Option<String>,
     pub decision: Decision,
     pub reason: Option<String>,
     pub auto: bool,
@@ -340,7 +342,7 @@ impl RunState {
                     since: event.at,
                 });
             }
-            EventKind::Decided { who, decision, reason, auto, .. } => {
+            EventKind::Decided { who, login, decision, reason, auto } => {
                 self.waiting = None;
                 if let Some(step) = self.step_mut(event.step.as_deref()) {
                     if step.status == StepStatus::Waiting {
@@ -349,6 +351,7 @@ impl RunState {
                     step.decisions.push(DecisionRecord {
                         at: event.at,
                         who: who.clone(),
+                        login: login.clone(),
                         decision: decision.clone(),
                         reason: reason.clone(),
                         auto: *auto,
@@ -402,7 +405,11 @@ impl RunState {
                     self.screens.remove(i);
                 }
                 let how = if *lost { "lost (the screen went away)" } else { "detached" };
-                self.sessions.push(NoteRecord { at: event.at, who: who.clone(), text: format!("{login}: {how}") });
+                self.sessions.push(NoteRecord {
+                    at: event.at,
+                    who: who.clone(),
+                    text: format!("{login}: {how}"),
+                });
             }
             EventKind::StopRequested { who, reason, .. } => {
                 self.stopped = Some(NoteRecord { at: event.at, who: who.clone(), text: reason.clone() });

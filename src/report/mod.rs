@@ -46,9 +46,7 @@ pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreErro
 impl Report {
     /// Times are shown in the runbook's own offset (its T-0), so 09:00 reads as 09:00.
     pub fn offset(&self) -> FixedOffset {
-        self.t_zero()
-            .map(|t| *t.offset())
-            .unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
+        self.t_zero().map(|t| *t.offset()).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"))
     }
 
     pub fn t_zero(&self) -> Option<DateTime<FixedOffset>> {

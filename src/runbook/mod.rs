@@ -145,7 +145,6 @@ impl std::fmt::Display for StepType {
     }
 }
 
-
 #[derive(Debug, Clone, Default)]
 pub struct Expect {
     pub exit: i32,

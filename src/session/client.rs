@@ -41,20 +41,31 @@ impl Client {
         let _ = self.write.shutdown().await;
     }
 
-    /// Hands the client to a task that sends every act it is given, in order; the task says
-    /// goodbye when the sender is dropped after `leave` was sent.
-    pub fn forward(mut self) -> (mpsc::Sender<Act>, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<Act>(64);
+    /// Hands the client to a task that sends every act it is given, in order. Once the acts
+    /// end, it says goodbye if `leave` is sent, and just hangs up (journaled as lost) if it is
+    /// dropped.
+    pub fn forward(mut self) -> Forwarding {
+        let (acts, mut rx) = mpsc::channel::<Act>(64);
+        let (leave, left) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             while let Some(act) = rx.recv().await {
                 if self.act(act).await.is_err() {
                     return;
                 }
             }
-            self.bye().await;
+            if left.await.is_ok() {
+                self.bye().await;
+            }
         });
-        (tx, task)
+        Forwarding { acts, leave, task }
     }
+}
+
+/// A client handed to its forwarding task.
+pub struct Forwarding {
+    pub acts: mpsc::Sender<Act>,
+    pub leave: tokio::sync::oneshot::Sender<()>,
+    pub task: tokio::task::JoinHandle<()>,
 }
 
 async fn send(write: &mut OwnedWriteHalf, said: &ClientSays) -> std::io::Result<()> {

@@ -11,7 +11,8 @@ use crate::error::Error;
 /// Starts `tminus conduct ARGS` on the journal at `location` and returns the run id once its
 /// conductor is ready (its lease held and its socket listening), or the conductor's own error.
 pub fn spawn(location: &str, args: &[OsString]) -> Result<String, Error> {
-    let exe = std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find tminus itself: {e}")))?;
+    let exe =
+        std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find tminus itself: {e}")))?;
     let mut command = Command::new(exe);
     command
         .arg("--journal")
@@ -43,7 +44,11 @@ pub fn spawn(location: &str, args: &[OsString]) -> Result<String, Error> {
     let why = why.trim();
     Err(Error::Conductor {
         code: status.code().unwrap_or(1),
-        why: if why.is_empty() { format!("the conductor could not start ({status})") } else { why.to_string() },
+        why: if why.is_empty() {
+            format!("the conductor could not start ({status})")
+        } else {
+            why.to_string()
+        },
     })
 }
 

@@ -16,8 +16,8 @@ use tokio::sync::mpsc;
 use crate::engine::{Act, Command, Conductor, Driver, Who};
 use crate::error::Error;
 use crate::journal::{self, Event, Journal, Lease, Mode, RunOutcome, RunState, Store};
-use crate::runbook::{self, Runbook};
 use crate::report;
+use crate::runbook::{self, Runbook};
 pub use server::Socket;
 
 /// Where the conductor of `run_id` listens.
@@ -88,7 +88,12 @@ pub struct Conducting {
 }
 
 impl Conducting {
-    pub async fn prepare(start: Start, store: Arc<dyn Store>, location: &str, operator: &str) -> Result<Self, Error> {
+    pub async fn prepare(
+        start: Start,
+        store: Arc<dyn Store>,
+        location: &str,
+        operator: &str,
+    ) -> Result<Self, Error> {
         crate::logging::init(&journal::logs_dir(location));
         let host = host();
         let lead = Who::local(operator);
@@ -101,8 +106,8 @@ impl Conducting {
             Start::Resume(r) => {
                 let runbook = Arc::new(r.runbook);
                 let (run_id, last_seq) = (r.state.run_id.clone(), r.state.last_seq);
-                let conductor =
-                    Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), host.clone()).resuming(*r.state);
+                let conductor = Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), host.clone())
+                    .resuming(*r.state);
                 (run_id, runbook, conductor, last_seq)
             }
         };
@@ -121,7 +126,17 @@ impl Conducting {
         let path = socket_path(location, &run_id);
         let socket = Socket::bind(&path).map_err(|source| Error::Write { path: path.clone(), source })?;
         tracing::info!(%run_id, runbook = %runbook.path.display(), "conductor ready");
-        Ok(Conducting { store, location: location.to_string(), run_id, lease, socket, conductor, runbook, last_seq, lead })
+        Ok(Conducting {
+            store,
+            location: location.to_string(),
+            run_id,
+            lease,
+            socket,
+            conductor,
+            runbook,
+            last_seq,
+            lead,
+        })
     }
 
     pub fn run_id(&self) -> &str {
@@ -135,6 +150,7 @@ impl Conducting {
         self,
         local: Option<mpsc::Receiver<Act>>,
         events: Option<mpsc::Sender<Event>>,
+        started: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(RunOutcome, PathBuf), Error> {
         let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead } = self;
         let (commands, queue) = mpsc::channel(64);
@@ -162,7 +178,8 @@ impl Conducting {
             })
         };
         let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
-        let outcome = Driver::new(&runbook, journal, events).run(conductor, queue, lead).await;
+        let outcome =
+            Driver::new(&runbook, journal, events).telling(started).run(conductor, queue, lead).await;
         heartbeat.abort();
         server.abort();
         if let Some(relay) = relay {
@@ -181,10 +198,16 @@ impl Conducting {
 /// A conductor of its own (`tminus run` in a terminal): says it is ready, then lets go of the
 /// terminal it was started from and runs the run to its end.
 pub async fn detached(conducting: Conducting) -> Result<i32, Error> {
-    let mut out = std::io::stdout();
-    let _ = writeln!(out, "ready {}", conducting.run_id());
-    let _ = out.flush();
-    launch::let_go_of_terminal();
-    let (outcome, _) = conducting.run(None, None).await?;
+    let run_id = conducting.run_id().to_string();
+    let (started, ready) = tokio::sync::oneshot::channel();
+    let run = tokio::spawn(conducting.run(None, None, Some(started)));
+    // Ready once the run's start is journaled: the screen that attaches next finds it there.
+    if ready.await.is_ok() {
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "ready {run_id}");
+        let _ = out.flush();
+        launch::let_go_of_terminal();
+    }
+    let (outcome, _) = run.await.map_err(|e| Error::Internal(format!("the conductor stopped: {e}")))??;
     Ok(outcome.exit_code())
 }

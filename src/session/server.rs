@@ -76,7 +76,10 @@ async fn client(stream: UnixStream, login: String, run_id: String, commands: mps
         };
         match (said, &who) {
             (ClientSays::Hello { name, screen }, None) => {
-                let me = Who { name: if name.trim().is_empty() { login.clone() } else { name }, login: login.clone() };
+                let me = Who {
+                    name: if name.trim().is_empty() { login.clone() } else { name },
+                    login: login.clone(),
+                };
                 let welcome = ConductorSays::Welcome { run_id: run_id.clone(), login: login.clone() };
                 if reply(&mut write, &welcome).await.is_err() {
                     break;

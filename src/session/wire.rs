@@ -11,8 +11,13 @@ use crate::engine::Act;
 pub enum ClientSays {
     /// First, once: the display name, and whether this is a screen (its coming and going is
     /// journaled) or a one-off command.
-    Hello { name: String, screen: bool },
-    Act { act: Act },
+    Hello {
+        name: String,
+        screen: bool,
+    },
+    Act {
+        act: Act,
+    },
     /// The screen is leaving on purpose: journaled as detached, not lost.
     Bye,
 }

@@ -107,6 +107,8 @@ pub struct App {
     pub engine_done: bool,
     /// A short message for the footer, e.g. why a key did nothing.
     pub notice: Option<String>,
+    /// Set while the run's conductor is not heard from: what to say instead of its status.
+    pub conductor_silent: Option<String>,
 }
 
 impl App {
@@ -131,6 +133,7 @@ impl App {
             answered: None,
             engine_done: false,
             notice: None,
+            conductor_silent: None,
         }
     }
 
@@ -515,7 +518,8 @@ impl App {
             }
             // Stop the run: a deliberate choice, with a reason.
             KeyCode::Char('x') => {
-                self.modal = Some(Modal::Typing { input: Input { purpose: Purpose::Stop, text: String::new() } });
+                self.modal =
+                    Some(Modal::Typing { input: Input { purpose: Purpose::Stop, text: String::new() } });
                 Vec::new()
             }
             _ => Vec::new(),

@@ -34,6 +34,8 @@ pub struct Options {
     pub session: app::Session,
     /// The run as journaled before this session (a resumed run); empty otherwise.
     pub so_far: crate::journal::RunState,
+    /// For a watcher: word of a conductor that has gone silent (`None` while it is heard).
+    pub health: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
 /// How a screen ended.
@@ -55,7 +57,7 @@ pub async fn drive(
     let mut screen = terminal::Screen::enter()?;
     let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
     app.state = options.so_far;
-    let leaving = run_screen(&mut screen, &mut app, events, commands).await;
+    let leaving = run_screen(&mut screen, &mut app, events, commands, options.health).await;
     if let Ok(Leaving::Lost) = leaving {
         // The terminal may be gone: never write to it again, not even to restore it.
         screen.abandon();
@@ -68,6 +70,7 @@ async fn run_screen(
     app: &mut App,
     mut events: mpsc::Receiver<Event>,
     commands: Option<mpsc::Sender<Act>>,
+    mut health: Option<tokio::sync::watch::Receiver<Option<String>>>,
 ) -> std::io::Result<Leaving> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
@@ -124,6 +127,9 @@ async fn run_screen(
             }
             _ = tick.tick() => {
                 app.now = Utc::now();
+                if let Some(health) = &mut health {
+                    app.conductor_silent = health.borrow_and_update().clone().filter(|_| app.state.outcome.is_none());
+                }
                 dirty = true;
             }
             _ = sleep_until(next_frame.unwrap_or_else(Instant::now)), if next_frame.is_some() => {}

@@ -194,12 +194,7 @@ fn press(app: &mut App, keys: &str) -> Vec<Action> {
 }
 
 fn answer(to: i64, decision: Decision, reason: Option<&str>) -> Action {
-    Action::Send(Act::Answer {
-        to,
-        decision,
-        reason: reason.map(Into::into),
-        auto: false,
-    })
+    Action::Send(Act::Answer { to, decision, reason: reason.map(Into::into), auto: false })
 }
 
 #[test]
@@ -278,7 +273,10 @@ fn quitting_while_a_step_runs_asks_first() {
     // Stopping the run is its own choice, with a reason.
     press(&mut s.app, "q");
     assert!(press(&mut s.app, "x").is_empty());
-    assert_eq!(press(&mut s.app, "change window closed\n"), vec![Action::Send(Act::Stop { reason: "change window closed".into() })]);
+    assert_eq!(
+        press(&mut s.app, "change window closed\n"),
+        vec![Action::Send(Act::Stop { reason: "change window closed".into() })]
+    );
     s.push(300, None, EventKind::RunFinished { outcome: RunOutcome::Aborted });
     assert_eq!(press(&mut s.app, "q"), vec![Action::Exit], "after the end, q just quits");
 }
@@ -448,7 +446,11 @@ fn snapshot_rolled_back() {
         .push(
             235,
             None,
-            EventKind::RollbackRequested { who: "ops-lead".into(), login: None, reason: Some("deploy failed".into()) },
+            EventKind::RollbackRequested {
+                who: "ops-lead".into(),
+                login: None,
+                reason: Some("deploy failed".into()),
+            },
         )
         .push(
             235,

@@ -129,6 +129,9 @@ fn status(app: &App) -> (String, ratatui::style::Color) {
         };
         return (format!("■ {}", outcome.label().to_uppercase()), color);
     }
+    if let Some(silent) = &app.conductor_silent {
+        return (format!("◌ {silent}"), t.fail);
+    }
     if s.rollback.is_some() {
         return ("⟲ ROLLING BACK".into(), t.warn);
     }
@@ -596,7 +599,8 @@ fn prompt_lines(
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
     let t = &app.theme;
     let plan = app.state.rollback_plan();
-    let steps = |ids: &[String]| -> Vec<&StepState> { ids.iter().filter_map(|id| app.state.step(id)).collect() };
+    let steps =
+        |ids: &[String]| -> Vec<&StepState> { ids.iter().filter_map(|id| app.state.step(id)).collect() };
     let mut lines = vec![Line::styled("Roll back now? This runs, in order:", t.strong(t.text))];
     if plan.undo.is_empty() {
         lines.push(Line::raw("  (no finished step has an undo)"));

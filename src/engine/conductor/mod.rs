@@ -64,12 +64,25 @@ pub enum Work {
 
 #[derive(Debug)]
 pub enum Effect {
-    Append { step: Option<String>, kind: EventKind },
-    Output { step: String, stream: Stream, data: Vec<u8> },
-    Start { unit: UnitId, work: Work },
+    Append {
+        step: Option<String>,
+        kind: EventKind,
+    },
+    Output {
+        step: String,
+        stream: Stream,
+        data: Vec<u8>,
+    },
+    Start {
+        unit: UnitId,
+        work: Work,
+    },
     /// End the unit now (a shell command's whole process group); it still reports its end.
     Stop(UnitId),
-    Wake { at: Instant, timer: TimerId },
+    Wake {
+        at: Instant,
+        timer: TimerId,
+    },
     /// The run is over: `RunFinished` is the last append before this.
     End(RunOutcome),
 }
@@ -348,7 +361,10 @@ impl Conductor {
             StepKind::Manual(text) => self.manual(&step.id, Role::Main, text),
             StepKind::Gate(_) => {
                 let at = self.attempt(&step.id, Role::Main, 1);
-                self.emit(Some(&step.id), EventKind::StepStarted { attempt: 1, role: Role::Main, command: None });
+                self.emit(
+                    Some(&step.id),
+                    EventKind::StepStarted { attempt: 1, role: Role::Main, command: None },
+                );
                 self.signoff_or_gate(step, 0, at.started);
             }
             StepKind::Monitor(monitor) => self.start_monitor(step, monitor),
@@ -373,10 +389,18 @@ impl Conductor {
                 let script = step.undo.clone().unwrap_or_default();
                 let expect = Expect::default();
                 let matched = StdoutMatch::new(&expect);
-                (Work::Shell { script: script.clone(), timeout: step.timeout }, script, Some((expect, step.timeout, matched)))
+                (
+                    Work::Shell { script: script.clone(), timeout: step.timeout },
+                    script,
+                    Some((expect, step.timeout, matched)),
+                )
             }
             (StepKind::Run(command), _) => {
-                let script = if self.dry() { step.dry_run.clone().unwrap_or(command.clone()) } else { command.clone() };
+                let script = if self.dry() {
+                    step.dry_run.clone().unwrap_or(command.clone())
+                } else {
+                    command.clone()
+                };
                 let matched = StdoutMatch::new(&step.expect);
                 let shell = Some((step.expect.clone(), step.timeout, matched));
                 (Work::Shell { script: script.clone(), timeout: step.timeout }, script, shell)
@@ -409,8 +433,10 @@ impl Conductor {
             UnitReport::Line(line) => self.output(&step, Stream::Stdout, format!("{line}\n").into_bytes()),
             UnitReport::Exited(exit) => {
                 let Doing::Running(mut run) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
-                let (expect, timeout, mut matched) =
-                    run.shell.take().unwrap_or_else(|| (Expect::default(), None, StdoutMatch::new(&Expect::default())));
+                let (expect, timeout, mut matched) = run
+                    .shell
+                    .take()
+                    .unwrap_or_else(|| (Expect::default(), None, StdoutMatch::new(&Expect::default())));
                 let why = run.cut_in.as_ref().map(CutIn::why);
                 let (outcome, message) = judge(&exit, &expect, matched.finish(), timeout, why);
                 self.finish(&run.at, outcome, exit.code, message, Vec::new());
@@ -508,7 +534,8 @@ impl Conductor {
             }
             Act::Note { text } => {
                 let step = self.step_in_hand();
-                return self.emit(step.as_deref(), EventKind::Note { who: by.name, login: Some(by.login), text });
+                return self
+                    .emit(step.as_deref(), EventKind::Note { who: by.name, login: Some(by.login), text });
             }
             _ => {}
         }
@@ -517,7 +544,9 @@ impl Conductor {
         }
         let cut = match act {
             // Nothing but a rollback cuts into a rollback: its steps are what must run now.
-            Act::Rollback { .. } | Act::Answer { decision: Decision::Rollback, .. } if self.rollback.is_some() => {
+            Act::Rollback { .. } | Act::Answer { decision: Decision::Rollback, .. }
+                if self.rollback.is_some() =>
+            {
                 return;
             }
             Act::Rollback { reason } => CutIn::Rollback { by, reason },

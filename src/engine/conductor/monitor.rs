@@ -261,8 +261,12 @@ impl Conductor {
             ),
         ];
         let (outcome, message) = match (m.alerts, ended_by) {
-            (0, Some(who)) => (Outcome::Passed, format!("{} rounds, all healthy; ended early by {who}", m.rounds)),
-            (0, None) => (Outcome::Passed, format!("{} rounds, {} failed, no alert", m.rounds, m.failed_rounds)),
+            (0, Some(who)) => {
+                (Outcome::Passed, format!("{} rounds, all healthy; ended early by {who}", m.rounds))
+            }
+            (0, None) => {
+                (Outcome::Passed, format!("{} rounds, {} failed, no alert", m.rounds, m.failed_rounds))
+            }
             (n, _) => (
                 Outcome::Failed,
                 format!(

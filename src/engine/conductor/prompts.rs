@@ -12,7 +12,10 @@ pub(super) enum About {
     /// A checklist item: the attempt is open while it is asked.
     Manual(Attempt),
     /// The approver of sign-off role `index` of a gate.
-    Signoff { index: usize, at: Attempt },
+    Signoff {
+        index: usize,
+        at: Attempt,
+    },
     Gate(Attempt),
     Failure,
     Interrupted,
@@ -47,7 +50,9 @@ impl Conductor {
                     };
                     let step = asking.step.clone();
                     self.emit(Some(&step), kind);
-                    let Doing::Asking(asking) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
+                    let Doing::Asking(asking) = std::mem::replace(&mut self.doing, Doing::Idle) else {
+                        return;
+                    };
                     return self.answered(asking, by, decision, reason);
                 }
             }
@@ -141,7 +146,13 @@ impl Conductor {
             (About::Failure, Decision::Skip) => self.next(),
             (About::Interrupted, Decision::Go) => {
                 let number = self.state.step(&asking.step).map_or(1, |s| s.attempts.max(1));
-                let at = Attempt { step: asking.step.clone(), role: Role::Main, number, try_n: 1, started: self.now };
+                let at = Attempt {
+                    step: asking.step.clone(),
+                    role: Role::Main,
+                    number,
+                    try_n: 1,
+                    started: self.now,
+                };
                 let why = format!("marked done by {}: {}", by.name, reason.unwrap_or_default());
                 self.finish(&at, Outcome::Passed, None, Some(why), Vec::new());
                 self.next();

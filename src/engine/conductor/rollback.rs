@@ -96,7 +96,9 @@ impl Conductor {
                     }
                     StepKind::Manual(text) => self.manual(&id, Role::Rollback, text),
                     // Checks only read, so a dry run runs them too: is the old version healthy again?
-                    StepKind::Run(_) | StepKind::Http(_) | StepKind::Sql(_) => self.launch(&id, Role::Rollback, 1),
+                    StepKind::Run(_) | StepKind::Http(_) | StepKind::Sql(_) => {
+                        self.launch(&id, Role::Rollback, 1)
+                    }
                     // Rejected when the runbook is loaded.
                     StepKind::Gate(_) | StepKind::Monitor(_) => {}
                 }

@@ -159,12 +159,10 @@ id = "deploy"
 #[test]
 fn a_run_walks_its_plan_and_retries_with_backoff() {
     let mut h = Harness::new(DAY, Mode::Live);
-    assert_eq!(h.log.iter().map(describe).collect::<Vec<_>>(), [
-        "run_started",
-        "phase_started",
-        "step_started backup",
-        "start `backup.sh`"
-    ]);
+    assert_eq!(
+        h.log.iter().map(describe).collect::<Vec<_>>(),
+        ["run_started", "phase_started", "step_started backup", "start `backup.sh`"]
+    );
     let said = h.exit(0);
     assert_eq!(said, ["step_finished backup passed", "step_started flaky", "start `flaky.sh`"]);
     // A failed try waits out its backoff before the next; no unit runs meanwhile.
@@ -187,7 +185,10 @@ fn a_run_walks_its_plan_and_retries_with_backoff() {
     let timer = h.timer();
     h.on(Input::Timer(timer));
     let said = h.exit(0);
-    assert_eq!(said, ["step_finished flaky passed", "step_started ready", "confirmation_requested ready Manual"]);
+    assert_eq!(
+        said,
+        ["step_finished flaky passed", "step_started ready", "confirmation_requested ready Manual"]
+    );
 }
 
 #[test]
@@ -204,13 +205,10 @@ fn a_gate_asks_each_role_then_go_and_a_no_go_ends_the_run() {
     let Some(waiting) = &h.state().waiting else { panic!() };
     assert!(waiting.text.contains("3 of 3 steps passed"), "{}", waiting.text);
     let said = h.answer("lead", Decision::NoGo, Some("error rate too high"));
-    assert_eq!(said, [
-        "decided go NO-GO",
-        "step_finished go failed",
-        "phase_finished",
-        "run_finished NO-GO",
-        "end NO-GO"
-    ]);
+    assert_eq!(
+        said,
+        ["decided go NO-GO", "step_finished go failed", "phase_finished", "run_finished NO-GO", "end NO-GO"]
+    );
     assert_eq!(h.state().step("go").unwrap().message.as_deref(), Some("NO-GO: error rate too high"));
 }
 
@@ -222,7 +220,8 @@ fn an_answer_to_a_prompt_that_has_gone_changes_nothing() {
     let checklist = h.prompt_seq();
     // Two screens answer the checklist item: the first answer wins.
     assert_eq!(h.answer("lead", Decision::Go, None).len(), 4);
-    let late = h.say("other", Act::Answer { to: checklist, decision: Decision::Go, reason: None, auto: false });
+    let late =
+        h.say("other", Act::Answer { to: checklist, decision: Decision::Go, reason: None, auto: false });
     assert!(late.is_empty(), "a late answer must not answer the next prompt: {late:?}");
     // An answer the prompt does not take is ignored too.
     let said = h.answer("lead", Decision::Retry, None);
@@ -239,7 +238,9 @@ fn notes_attach_and_detach_are_journaled_with_the_login() {
         .log
         .iter()
         .filter_map(|e| match e {
-            Effect::Append { kind: EventKind::Note { who, login, .. }, .. } => Some((who.clone(), login.clone())),
+            Effect::Append { kind: EventKind::Note { who, login, .. }, .. } => {
+                Some((who.clone(), login.clone()))
+            }
             _ => None,
         })
         .collect();
@@ -284,31 +285,40 @@ fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
     // A second rollback while one is coming changes nothing.
     assert!(h.say("naledi", Act::Rollback { reason: None }).is_empty());
     let said = h.exit(1);
-    assert_eq!(said, [
-        "step_finished deploy failed",
-        "rollback_requested",
-        "rollback_started",
-        "step_started deploy Undo",
-        "start `undeploy.sh`"
-    ]);
+    assert_eq!(
+        said,
+        [
+            "step_finished deploy failed",
+            "rollback_requested",
+            "rollback_started",
+            "step_started deploy Undo",
+            "start `undeploy.sh`"
+        ]
+    );
     assert_eq!(h.state().rollback.as_ref().unwrap().undo, preview.undo);
     assert_eq!(h.state().rollback.as_ref().unwrap().requested_by, "kabelo");
     assert_eq!(h.exit(0), ["step_finished deploy passed", "step_started backup Undo", "start `restore.sh`"]);
     let said = h.exit(0);
-    assert_eq!(said, [
-        "step_finished backup passed",
-        "step_started announce Rollback",
-        "confirmation_requested announce Manual"
-    ]);
+    assert_eq!(
+        said,
+        [
+            "step_finished backup passed",
+            "step_started announce Rollback",
+            "confirmation_requested announce Manual"
+        ]
+    );
     let said = h.answer("lead", Decision::Go, None);
-    assert_eq!(said, [
-        "decided announce GO",
-        "step_finished announce passed",
-        "rollback_finished",
-        "phase_finished",
-        "run_finished rolled back",
-        "end rolled back"
-    ]);
+    assert_eq!(
+        said,
+        [
+            "decided announce GO",
+            "step_finished announce passed",
+            "rollback_finished",
+            "phase_finished",
+            "run_finished rolled back",
+            "end rolled back"
+        ]
+    );
 }
 
 #[test]
@@ -360,7 +370,8 @@ id = "p"
 fn check(h: &mut Harness, pass: bool) -> Vec<String> {
     let (unit, work) = h.unit();
     assert!(matches!(work, Work::Check { .. }));
-    let found = CheckOutcome { pass, message: Some(if pass { "200" } else { "500" }.into()), metrics: Vec::new() };
+    let found =
+        CheckOutcome { pass, message: Some(if pass { "200" } else { "500" }.into()), metrics: Vec::new() };
     h.on(Input::Unit(unit, UnitReport::Checked(found)))
 }
 
