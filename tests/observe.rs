@@ -103,7 +103,8 @@ fn replay_plays_a_finished_run_back() {
     s.write("day.toml", LEAD);
     assert_eq!(s.run("day.toml", "y\n", &[]).code, 0);
     let runs = s.tminus().args(["runs"]).output();
-    let id = runs.stdout.split_whitespace().next().unwrap().to_string();
+    // Under the header row, the first word of the first run's row.
+    let id = runs.stdout.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
     let replay = s.tminus().args(["replay", &id, "--speed", "50"]).output();
     assert_eq!(replay.code, 0, "{}", replay.stderr);
     assert!(replay.stdout.contains("[hello] hello from the lead"), "{}", replay.stdout);

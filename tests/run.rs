@@ -400,7 +400,8 @@ fn reports_render_as_markdown_and_json_to_a_file() {
     let first = s.run("day.toml", "", &["--yes"]);
     assert_eq!(first.code, 0);
     let runs = s.tminus().args(["runs"]).output();
-    let id = runs.stdout.split_whitespace().next().unwrap().to_string();
+    // Under the header row, the first word of the first run's row.
+    let id = runs.stdout.lines().nth(1).and_then(|l| l.split_whitespace().next()).unwrap().to_string();
     let ran = s.tminus().args(["report", &id, "--format", "json", "-o", "out/r.json"]).output();
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let json: serde_json::Value = serde_json::from_str(&s.read("out/r.json")).unwrap();

@@ -276,7 +276,7 @@ impl Conductor {
                 self.walk.phase += 1;
                 return;
             }
-            if !journaled.is_some_and(|p| p.started_at.is_some()) {
+            if journaled.is_none_or(|p| p.started_at.is_none()) {
                 self.emit(None, EventKind::PhaseStarted { phase: phase.id.clone() });
             }
             self.walk = Walk { phase: self.walk.phase, step: 0, open: true };
