@@ -116,6 +116,9 @@ async fn run_screen(
                 let mut next = event;
                 let mut folded = 0;
                 while let Some(event) = next {
+                    // What a person acts on (a prompt, an answer, a note) is drawn at once;
+                    // only a step's output waits for the next frame.
+                    urgent |= !matches!(event.kind, crate::journal::EventKind::Output { .. });
                     app.apply(&event);
                     folded += 1;
                     next = if folded < EVENTS_PER_TURN { events.try_recv().ok() } else { None };
