@@ -55,7 +55,8 @@ pub async fn follow(
 ) -> Result<(), StoreError> {
     let mut last = after;
     loop {
-        let page = store.events(&run_id, last, 256).await?;
+        // Pages of output batches (up to 64 KB each) stay a few MB, however far behind a reader is.
+        let page = store.events(&run_id, last, 32).await?;
         if page.is_empty() {
             store.wait(&run_id, last).await;
             continue;

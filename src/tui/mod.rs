@@ -25,8 +25,10 @@ use theme::Theme;
 
 /// Redraws are coalesced to at most one per frame, however fast events come.
 const FRAME: Duration = Duration::from_millis(33);
-/// Events folded per turn of the loop before keys and drawing get their turn.
+/// Events folded per turn of the loop before keys and drawing get their turn…
 const EVENTS_PER_TURN: usize = 256;
+/// …and bytes of output: a turn of 64 KB batches must not keep a key waiting.
+const BYTES_PER_TURN: usize = 512 * 1024;
 
 pub struct Options {
     pub operator: String,
@@ -114,14 +116,15 @@ async fn run_screen(
             _ = terminate.recv() => return Ok(Leaving::Lost),
             event = events.recv(), if !app.engine_done => {
                 let mut next = event;
-                let mut folded = 0;
+                let (mut folded, mut bytes) = (0, 0);
                 while let Some(event) = next {
                     // What a person acts on (a prompt, an answer, a note) is drawn at once;
                     // only a step's output waits for the next frame.
                     urgent |= !matches!(event.kind, crate::journal::EventKind::Output { .. });
                     app.apply(&event);
                     folded += 1;
-                    next = if folded < EVENTS_PER_TURN { events.try_recv().ok() } else { None };
+                    bytes += event.data.len();
+                    next = if folded < EVENTS_PER_TURN && bytes < BYTES_PER_TURN { events.try_recv().ok() } else { None };
                 }
                 if folded == 0 {
                     app.engine_done = true;
