@@ -126,6 +126,25 @@ fn a_second_driver_is_refused_while_the_lead_is_alive() {
 }
 
 #[test]
+fn a_second_run_of_a_runbook_with_a_live_run_is_refused_unless_new() {
+    let s = Sandbox::new();
+    s.write("day.toml", &DAY.replace("sleep 60", "true"));
+    let (mut lead, run_id) = lead_until(&s, "", "? check:");
+    let second = s.run("day.toml", "", &[]);
+    assert_eq!(second.code, 2, "{}", second.stdout);
+    assert!(
+        second.stderr.contains(&format!("has a live run in this journal: {run_id}")),
+        "{}",
+        second.stderr
+    );
+    assert!(second.stderr.contains(&format!("`tminus attach {run_id}`")), "{}", second.stderr);
+    let forced = s.run("day.toml", "y\n", &["--new"]);
+    assert_eq!(forced.code, 0, "{}{}", forced.stdout, forced.stderr);
+    drop(lead.stdin.take());
+    assert_eq!(lead.wait().unwrap().code(), Some(4), "end of input stops the lead safely");
+}
+
+#[test]
 fn a_changed_runbook_is_not_resumed() {
     let s = Sandbox::new();
     s.write("day.toml", DAY);

@@ -245,6 +245,13 @@ fn a_killed_conductor_is_resumed_by_attach() {
     screen.wait_for("Leave the screen?");
     screen.press("d");
     screen.exit_code();
+    let runs = s.tminus().args(["runs"]).output().stdout;
+    assert!(runs.contains("conductor gone"), "{runs}");
+    // A watcher is told, rather than shown ON TRACK forever.
+    let mut watcher = Screen::start(&s, &["watch"]);
+    watcher.wait_for("lead's conductor silent");
+    watcher.press("q");
+    watcher.exit_code();
 
     let mut screen = Screen::start(&s, &["attach", "--operator", "sam"]);
     screen.wait_for("Verification queries look right");
