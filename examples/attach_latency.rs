@@ -26,9 +26,7 @@ fn sample(from: &mut Session, also: &Session, n: usize) -> f64 {
 }
 
 fn main() {
-    let bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/tminus".into());
-    let bin = std::fs::canonicalize(&bin).unwrap_or_else(|e| panic!("{bin}: {e}")).display().to_string();
-    let megabytes: u64 = std::env::var("FLOOD_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let (bin, megabytes) = pty::bench_args();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("day.toml"),

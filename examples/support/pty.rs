@@ -94,6 +94,15 @@ pub fn peak_kb(pid: u32) -> u64 {
     }
 }
 
+/// The binary named on the command line (absolute: the sessions run in a temp folder), and the
+/// flood's size in MB (`FLOOD_MB`, default 200).
+pub fn bench_args() -> (String, u64) {
+    let bin = std::env::args().nth(1).unwrap_or_else(|| "target/release/tminus".into());
+    let bin = std::fs::canonicalize(&bin).unwrap_or_else(|e| panic!("{bin}: {e}")).display().to_string();
+    let megabytes = std::env::var("FLOOD_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    (bin, megabytes)
+}
+
 /// Nearest-rank percentile of sorted values.
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;

@@ -199,15 +199,8 @@ impl Conductor {
         if !self.monitor_answer(to) || !Prompt::Monitor.accepts(&decision) {
             return;
         }
-        let step = self.monitor.as_ref().map(|m| m.step.clone());
-        let kind = EventKind::Decided {
-            who: by.name.clone(),
-            login: Some(by.login.clone()),
-            decision: decision.clone(),
-            reason: reason.clone(),
-            auto,
-        };
-        self.emit(step.as_deref(), kind);
+        let step = self.monitor.as_ref().map(|m| m.step.clone()).unwrap_or_default();
+        self.decided(&step, &by, &decision, &reason, auto);
         match decision {
             Decision::Done => {
                 self.stop_round();

@@ -30,6 +30,25 @@ impl Conductor {
         self.doing = Doing::Asking(Asking { seq, prompt, step: step.to_string(), about });
     }
 
+    /// Journals an answer, with who gave it.
+    pub(super) fn decided(
+        &mut self,
+        step: &str,
+        by: &Who,
+        decision: &Decision,
+        reason: &Option<String>,
+        auto: bool,
+    ) {
+        let kind = EventKind::Decided {
+            who: by.name.clone(),
+            login: Some(by.login.clone()),
+            decision: decision.clone(),
+            reason: reason.clone(),
+            auto,
+        };
+        self.emit(Some(step), kind);
+    }
+
     /// A command while a prompt stands. Only an answer to this very prompt answers it.
     pub(super) fn prompt_command(&mut self, seq: i64, by: Who, act: Act) {
         let cut = match act {
@@ -41,15 +60,8 @@ impl Conductor {
                     tracing::info!(to, seq, ?decision, "an answer to a prompt that is not open was ignored");
                     return;
                 } else {
-                    let kind = EventKind::Decided {
-                        who: by.name.clone(),
-                        login: Some(by.login.clone()),
-                        decision: decision.clone(),
-                        reason: reason.clone(),
-                        auto,
-                    };
                     let step = asking.step.clone();
-                    self.emit(Some(&step), kind);
+                    self.decided(&step, &by, &decision, &reason, auto);
                     let Doing::Asking(asking) = std::mem::replace(&mut self.doing, Doing::Idle) else {
                         return;
                     };
