@@ -206,18 +206,20 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                     let store = journal::open(location).await?;
                     if !new {
                         if let Some(live) = live_run_of(store.as_ref(), &runbook).await? {
-                            if screen.is_none() || !ask_to_attach(&live)? {
-                                return Err(Error::Usage(format!(
-                                    "{} has a live run in this journal: {} (started {} by {}); `tminus attach {}` goes back to it, or give --new",
-                                    runbook.path.display(),
-                                    live.id,
-                                    live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
-                                    live.operator,
-                                    live.id
-                                )));
+                            // In a terminal the lead may go back to it; otherwise, refuse.
+                            if let Some(theme) = screen {
+                                if ask_to_attach(&live)? {
+                                    return attach(location, Some(live.id), &operator, theme).await;
+                                }
                             }
-                            let theme = screen.expect("asked in a terminal");
-                            return attach(location, Some(live.id), &operator, theme).await;
+                            return Err(Error::Usage(format!(
+                                "{} has a live run in this journal: {} (started {} by {}); `tminus attach {}` goes back to it, or give --new",
+                                runbook.path.display(),
+                                live.id,
+                                live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                                live.operator,
+                                live.id
+                            )));
                         }
                     }
                     match screen {

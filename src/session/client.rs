@@ -12,12 +12,10 @@ use crate::engine::Act;
 
 pub struct Client {
     write: OwnedWriteHalf,
-    /// The account the conductor knows this client as.
-    pub login: String,
 }
 
 impl Client {
-    /// Connects and says hello; `None` when no conductor listens there.
+    /// Connects and says hello; an error when no conductor listens there.
     pub async fn connect(path: &Path, name: &str, screen: bool) -> std::io::Result<Client> {
         let stream = UnixStream::connect(path).await?;
         let (read, mut write) = stream.into_split();
@@ -25,7 +23,7 @@ impl Client {
         let mut line = String::new();
         BufReader::new(read).read_line(&mut line).await?;
         match serde_json::from_str(line.trim_end()) {
-            Ok(ConductorSays::Welcome { login, .. }) => Ok(Client { write, login }),
+            Ok(ConductorSays::Welcome { .. }) => Ok(Client { write }),
             Ok(ConductorSays::Refused { why }) => Err(std::io::Error::other(why)),
             Err(_) => Err(std::io::Error::other("the conductor did not answer")),
         }

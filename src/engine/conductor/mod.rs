@@ -465,12 +465,9 @@ impl Conductor {
         if let Some(cut) = cut_in {
             return self.settle_cut(&at, outcome, cut);
         }
-        let tries = match at.role {
-            Role::Undo => 1,
-            _ => self.plan_step(&at.step).map_or(1, |s| s.retries + 1),
-        };
+        let Some(step) = self.plan_step(&at.step) else { return self.attempt_done(&at, outcome) };
+        let tries = if at.role == Role::Undo { 1 } else { step.retries + 1 };
         if outcome.is_failure() && at.try_n < tries {
-            let step = self.plan_step(&at.step).expect("a step that ran is in the plan");
             let timer = self.id();
             let at_time = self.now + backoff(step.retry_delay, at.try_n + 1);
             self.effects.push(Effect::Wake { at: at_time, timer });
@@ -485,7 +482,7 @@ impl Conductor {
         if at.role != Role::Main {
             return self.rollback_step_done(&at.step, outcome);
         }
-        let step = self.plan_step(&at.step).expect("a step that ran is in the plan");
+        let Some(step) = self.plan_step(&at.step) else { return self.next() };
         if !outcome.is_failure() || !step.critical {
             return self.next();
         }

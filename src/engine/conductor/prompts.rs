@@ -122,9 +122,10 @@ impl Conductor {
             // The step in hand closes as a rollback cuts it, then the rollback runs.
             return self.prompt_cut(asking, CutIn::Rollback { by, reason });
         }
-        let step = self.plan_step(&asking.step);
+        // Only steps of the plan are asked about; the plan cannot change under a run.
+        let Some(step) = self.plan_step(&asking.step) else { return self.next() };
         match (asking.about, decision) {
-            (About::Confirm, Decision::Go) => self.perform(&step.expect("asked about a planned step")),
+            (About::Confirm, Decision::Go) => self.perform(&step),
             (About::Confirm, Decision::Skip) => {
                 self.skip(&asking.step, Role::Main, reason.unwrap_or_else(|| "skipped".into()));
                 self.next();
@@ -140,7 +141,6 @@ impl Conductor {
                 self.attempt_done(&at, outcome);
             }
             (About::Signoff { index, at }, Decision::Signed { .. }) => {
-                let step = step.expect("a gate is a planned step");
                 self.signoff_or_gate(&step, index + 1, at.started);
             }
             (About::Gate(at), Decision::Go) => {
@@ -152,9 +152,7 @@ impl Conductor {
                 self.finish(&at, Outcome::Failed, None, Some(why), Vec::new());
                 self.end(RunOutcome::NoGo);
             }
-            (About::Failure, Decision::Retry) | (About::Interrupted, Decision::Retry) => {
-                self.perform(&step.expect("asked about a planned step"))
-            }
+            (About::Failure, Decision::Retry) | (About::Interrupted, Decision::Retry) => self.perform(&step),
             (About::Failure, Decision::Skip) => self.next(),
             (About::Interrupted, Decision::Go) => {
                 let number = self.state.step(&asking.step).map_or(1, |s| s.attempts.max(1));
