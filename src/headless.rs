@@ -70,15 +70,15 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                 }
                 interrupted = true;
                 eprintln!("interrupted: ending the running step and stopping");
-                let _ = commands.try_send(Act::Interrupt);
+                let _ = commands.try_send(Act::Interrupt { signal: "SIGINT".into() });
             }
             _ = hangup.recv() => {
                 interrupted = true;
-                let _ = commands.try_send(Act::Interrupt);
+                let _ = commands.try_send(Act::Interrupt { signal: "SIGHUP".into() });
             }
             _ = terminate.recv() => {
                 interrupted = true;
-                let _ = commands.try_send(Act::Interrupt);
+                let _ = commands.try_send(Act::Interrupt { signal: "SIGTERM".into() });
             }
         }
         // Answer the open prompt from what was typed, or stop if nothing more will come.
@@ -152,9 +152,10 @@ fn auto_answer(
         // Keep watching: --yes never rolls back, and never cuts a monitor short.
         Prompt::Alert => Ok(Decision::Go),
         Prompt::Monitor => Err("the monitor runs its full time unless someone answers done".into()),
-        Prompt::Interrupted => {
+        Prompt::Interrupted | Prompt::Unknown => {
             Err("a step interrupted by a crash needs a person: retry, done <reason> or rollback".into())
         }
+        Prompt::StillRunning => Err("the last conductor's copy runs on: the run waits for it to end".into()),
     }
 }
 
@@ -173,7 +174,7 @@ pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Res
             name: reason.clone().unwrap_or_else(|| operator.to_string()),
         },
         ("done", Prompt::Monitor | Prompt::Alert) => Decision::Done,
-        ("done", Prompt::Interrupted) if reason.is_none() => {
+        ("done", Prompt::Interrupted | Prompt::Unknown) if reason.is_none() => {
             return Err("marking an interrupted step done needs a reason: done <reason>".into());
         }
         ("y" | "yes" | "go" | "done", _) => Decision::Go,
@@ -186,7 +187,14 @@ pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Res
             return Err("a skip needs a reason: skip <reason>".into());
         }
         ("skip", _) => Decision::Skip,
+        ("retry", Prompt::Unknown) if reason.is_none() => {
+            return Err("it may still be running: to run it again anyway, type retry <STEP-ID>".into());
+        }
         ("retry", _) => Decision::Retry,
+        ("end", Prompt::StillRunning) => Decision::End,
+        ("wait", Prompt::StillRunning) => {
+            return Err("waiting already: the run goes on once it has ended".into());
+        }
         ("rollback", _) => Decision::Rollback,
         _ => return Err(format!("`{line}` is not an answer here")),
     };

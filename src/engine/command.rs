@@ -46,8 +46,9 @@ pub enum Act {
     Abort,
     /// End the run: the running step is ended, and the run stops as aborted.
     Stop { reason: String },
-    /// Ctrl-C of a conductor in the foreground: end the running step and stop.
-    Interrupt,
+    /// A signal to the conductor (`SIGINT` for Ctrl-C of one in the foreground): end the
+    /// running step and stop.
+    Interrupt { signal: String },
     /// A screen attached to the run (said by the transport, never by a client).
     Attach,
     /// A screen left; `lost` when its connection dropped without a word.

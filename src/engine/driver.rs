@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::command::{Act, Command, Who};
-use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, UnitReport, Work};
+use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, Work};
 use super::units::{self, Context, Unit};
 use crate::journal::{Event, Journal, RunOutcome, StoreError};
 use crate::runbook::Runbook;
@@ -49,6 +49,7 @@ impl Driver {
             ])
             .collect();
         let cx = Context {
+            run_id: journal.run_id().to_string(),
             dir: runbook.dir.clone(),
             env,
             kill_grace: runbook.kill_grace,
@@ -90,7 +91,7 @@ impl Driver {
             let timer = self.timers.iter().min_by_key(|(at, _)| *at).copied();
             let input = tokio::select! {
                 Some((unit, report)) = reports.recv() => {
-                    if !matches!(report, UnitReport::Output(..) | UnitReport::Line(_)) {
+                    if report.is_last() {
                         self.units.remove(&unit);
                     }
                     Input::Unit(unit, report)
@@ -135,6 +136,7 @@ impl Driver {
                     Work::Check { kind, timeout } => {
                         units::check(unit, kind, timeout, &self.cx, reports.clone())
                     }
+                    Work::Leftover { pgid } => units::leftover(unit, pgid, &self.cx, reports.clone()),
                 };
                 self.units.insert(unit, started);
             }

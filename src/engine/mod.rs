@@ -6,6 +6,7 @@ mod check;
 mod command;
 mod conductor;
 mod driver;
+pub mod group;
 mod http;
 mod output;
 mod plan;
@@ -15,6 +16,6 @@ mod units;
 mod verdict;
 
 pub use command::{Act, Command, Who, os_login};
-pub use conductor::Conductor;
+pub use conductor::{Conductor, Machine};
 pub use driver::{Driver, EngineError};
 pub use plan::{detail, run_info};

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -120,6 +119,11 @@ impl ProcessRun {
         })
     }
 
+    /// The process group the command and its descendants run in.
+    pub fn pgid(&self) -> i32 {
+        self.pgid.as_raw()
+    }
+
     /// Ends the command on the operator's word: TERM now, KILL after the grace.
     pub fn abort(&mut self) {
         self.terminate(EndedBy::Abort);
@@ -210,7 +214,7 @@ impl ProcessRun {
         if self.ended_by.is_some() {
             // A step tminus ended leaves nothing behind: make sure the whole group is gone.
             self.kill();
-            wait_group_gone(self.pgid).await;
+            super::group::kill_until_gone(self.pgid.as_raw()).await;
         }
         let status = self.status.expect("finish follows exit");
         use std::os::unix::process::ExitStatusExt;
@@ -247,43 +251,6 @@ async fn read_pipe(mut pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::S
             }
         }
     }
-}
-
-/// Polls until no live process of the group is left, for at most 5 s.
-async fn wait_group_gone(pgid: Pid) {
-    let give_up = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < give_up {
-        if !group_alive(pgid) {
-            return;
-        }
-        let _ = killpg(pgid, Signal::SIGKILL);
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tracing::warn!(pgid = pgid.as_raw(), "process group still alive 5 s after KILL");
-}
-
-/// Whether any process of the group still runs. Killed orphans can linger as zombies until
-/// their new parent reaps them; those run nothing, so only live members count.
-fn group_alive(pgid: Pid) -> bool {
-    if let Err(Errno::ESRCH) = killpg(pgid, None) {
-        return false;
-    }
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return true;
-    };
-    entries.flatten().any(|entry| {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            return false;
-        };
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-            return false;
-        };
-        let mut fields = rest.split_whitespace();
-        let state = fields.next();
-        let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
-        pgrp == Some(pgid.as_raw()) && state != Some("Z") && state != Some("X")
-    })
 }
 
 fn far_future() -> Instant {

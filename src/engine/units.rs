@@ -12,8 +12,8 @@ use super::check::CheckOutcome;
 use super::conductor::{UnitId, UnitReport};
 use super::output::Batcher;
 use super::process::{CommandSpec, ProcEvent, ProcessRun};
-use super::{http, sql};
-use crate::journal::Stream;
+use super::{group, http, sql};
+use crate::journal::{LeftoverState, Stream};
 use crate::runbook::{Redactor, StepKind, format_duration};
 
 pub type Reports = mpsc::Sender<(UnitId, UnitReport)>;
@@ -21,6 +21,7 @@ pub type Reports = mpsc::Sender<(UnitId, UnitReport)>;
 /// What a unit needs from the run it belongs to.
 #[derive(Clone)]
 pub struct Context {
+    pub run_id: String,
     pub dir: PathBuf,
     pub env: Vec<(String, String)>,
     pub kill_grace: Duration,
@@ -73,6 +74,7 @@ async fn run_shell(
     reports: &Reports,
 ) -> std::io::Result<super::process::Exit> {
     let mut process = ProcessRun::spawn(spec)?;
+    let _ = reports.send((id, UnitReport::Spawned(process.pgid()))).await;
     let mut batches =
         [Batcher::new(Stream::Stdout, redactor.clone()), Batcher::new(Stream::Stderr, redactor)];
     let mut stopping = false;
@@ -109,6 +111,38 @@ async fn run_shell(
     }
     Ok(exit)
 }
+
+/// Watches a step's copy left running by a conductor that is gone: says how many of its
+/// processes live, then when it ends. Stopping the unit ends the group (TERM, grace, KILL).
+pub fn leftover(id: UnitId, pgid: i32, cx: &Context, reports: Reports) -> Unit {
+    let (stop, mut stopped) = oneshot::channel::<()>();
+    let (run_id, grace) = (cx.run_id.clone(), cx.kill_grace);
+    let task = tokio::spawn(async move {
+        let mut said = None;
+        let state = loop {
+            let processes = group::members(pgid, &run_id).unwrap_or(0);
+            if processes == 0 {
+                break LeftoverState::Finished;
+            }
+            if said != Some(processes) {
+                said = Some(processes);
+                let _ = reports.send((id, UnitReport::Leftover(LeftoverState::Running { processes }))).await;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(LEFTOVER_POLL) => {}
+                _ = &mut stopped => {
+                    let signal = group::end(pgid, grace).await;
+                    break LeftoverState::Ended { signal: signal.to_string() };
+                }
+            }
+        };
+        let _ = reports.send((id, UnitReport::Leftover(state))).await;
+    });
+    Unit { stop: Some(stop), task }
+}
+
+/// How often a leftover copy of a step is looked at.
+const LEFTOVER_POLL: Duration = Duration::from_millis(200);
 
 pub fn check(id: UnitId, kind: StepKind, limit: Option<Duration>, cx: &Context, reports: Reports) -> Unit {
     let (stop, stopped) = oneshot::channel::<()>();

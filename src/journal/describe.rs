@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::event::{Decision, Event, EventKind, Outcome, Role, StepType};
+use super::event::{Decision, Event, EventKind, LeftoverState, Outcome, Role, StepType};
 use super::state::RunState;
 use crate::runbook::format_duration;
 
@@ -38,6 +38,17 @@ pub fn describe(event: &Event, state: &RunState) -> String {
                 _ if *attempt > 1 => format!("▶ {step} \"{title}\" (attempt {attempt})"),
                 _ => format!("▶ {step} \"{title}\""),
             }
+        }
+        EventKind::Spawned { pgid, host, .. } => format!("· {step} runs as process group {pgid} on {host}"),
+        EventKind::Leftover { pgid, state: LeftoverState::Running { processes } } => format!(
+            "⚠ {step} is still running from the last conductor: process group {pgid}, {processes} process{}",
+            if *processes == 1 { "" } else { "es" }
+        ),
+        EventKind::Leftover { pgid, state: LeftoverState::Finished } => {
+            format!("· the earlier copy of {step} (process group {pgid}) has ended by itself")
+        }
+        EventKind::Leftover { pgid, state: LeftoverState::Ended { signal } } => {
+            format!("■ the earlier copy of {step} (process group {pgid}) was ended with {signal}")
         }
         EventKind::StepFinished { role, outcome, duration_ms, message, metrics, .. } => {
             let took = format_duration(Duration::from_millis(*duration_ms));
@@ -107,6 +118,9 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             format!("○ {who}'s screen ({login}) went away; the run goes on")
         }
         EventKind::StopRequested { who, reason, .. } => format!("■ {who} stopped the run: {reason}"),
+        EventKind::Signalled { signal } => {
+            format!("■ the conductor got {signal}: it ends the running step and stops")
+        }
         EventKind::RunFinished { outcome } => {
             format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }

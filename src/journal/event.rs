@@ -38,6 +38,18 @@ pub enum EventKind {
         stream: Stream,
         lines: u32,
     },
+    /// A step's command is running as process group `pgid` on `host`, since boot `boot`:
+    /// enough for a later conductor to tell whether that copy still runs.
+    Spawned {
+        pgid: i32,
+        host: String,
+        boot: String,
+    },
+    /// What became of a copy of a step left running by a conductor that is gone.
+    Leftover {
+        pgid: i32,
+        state: LeftoverState,
+    },
     StepFinished {
         attempt: u32,
         role: Role,
@@ -111,9 +123,25 @@ pub enum EventKind {
         login: String,
         reason: String,
     },
+    /// The conductor was sent a signal: it ends the running step and stops.
+    Signalled {
+        signal: String,
+    },
     RunFinished {
         outcome: RunOutcome,
     },
+}
+
+/// A copy of a step left running by a conductor that is gone, as the next conductor found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LeftoverState {
+    /// Still running, as this many processes.
+    Running { processes: u32 },
+    /// It ended by itself.
+    Finished,
+    /// It was ended: TERM, and KILL when TERM was not enough.
+    Ended { signal: String },
 }
 
 impl EventKind {
@@ -124,6 +152,8 @@ impl EventKind {
             EventKind::PhaseFinished { .. } => "phase_finished",
             EventKind::StepStarted { .. } => "step_started",
             EventKind::Output { .. } => "output",
+            EventKind::Spawned { .. } => "spawned",
+            EventKind::Leftover { .. } => "leftover",
             EventKind::StepFinished { .. } => "step_finished",
             EventKind::ConfirmationRequested { .. } => "confirmation_requested",
             EventKind::Decided { .. } => "decided",
@@ -135,6 +165,7 @@ impl EventKind {
             EventKind::Attached { .. } => "attached",
             EventKind::Detached { .. } => "detached",
             EventKind::StopRequested { .. } => "stop_requested",
+            EventKind::Signalled { .. } => "signalled",
             EventKind::RunFinished { .. } => "run_finished",
         }
     }
@@ -273,6 +304,11 @@ pub enum Prompt {
     Alert,
     /// After a resume, a step that was running (or had failed) when the lead's session ended.
     Interrupted,
+    /// After a resume, the copy of the step the last conductor started is still running.
+    StillRunning,
+    /// After a resume, whether the step's last copy still runs cannot be known (it ran on
+    /// another machine, or its process was never journaled): a retry must be typed out.
+    Unknown,
 }
 
 impl Prompt {
@@ -287,6 +323,8 @@ impl Prompt {
             Prompt::Monitor => "done (end the monitor now) / rollback",
             Prompt::Alert => "rollback / y (keep watching) / done (end the monitor)",
             Prompt::Interrupted => "retry / done <reason> / rollback / n (stop)",
+            Prompt::StillRunning => "wait / end (TERM, then KILL) / rollback / n (end it and stop)",
+            Prompt::Unknown => "retry <STEP-ID> (it may run twice) / done <reason> / rollback / n (stop)",
         }
     }
 
@@ -301,7 +339,8 @@ impl Prompt {
             Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),
             Prompt::Monitor => matches!(decision, Done | Rollback),
             Prompt::Alert => matches!(decision, Go | Done | Rollback),
-            Prompt::Interrupted => matches!(decision, Retry | Go | Rollback | NoGo),
+            Prompt::Interrupted | Prompt::Unknown => matches!(decision, Retry | Go | Rollback | NoGo),
+            Prompt::StillRunning => matches!(decision, End | Rollback | NoGo),
         }
     }
 
@@ -316,6 +355,8 @@ impl Prompt {
             Prompt::Monitor => "monitor",
             Prompt::Alert => "alert",
             Prompt::Interrupted => "interrupted step",
+            Prompt::StillRunning => "still running",
+            Prompt::Unknown => "state unknown",
         }
     }
 
@@ -335,6 +376,8 @@ pub enum Decision {
     Skip,
     Retry,
     Rollback,
+    /// End a copy of a step left running by a conductor that is gone.
+    End,
     Signed {
         role: String,
         name: String,
@@ -350,6 +393,7 @@ impl Decision {
             Decision::Skip => "skip".into(),
             Decision::Retry => "retry".into(),
             Decision::Rollback => "rollback".into(),
+            Decision::End => "end it".into(),
             Decision::Signed { role, name } => format!("signed as {role}: {name}"),
         }
     }

@@ -108,6 +108,18 @@ pub struct StepState {
     pub output: OutputTail,
     /// The step's undo, once a rollback ran it.
     pub undo: Option<UndoRecord>,
+    /// The process group of its last command, while that copy may still be running.
+    pub group: Option<Group>,
+}
+
+/// Where a step's command runs: its process group on a host, since that host's boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub pgid: i32,
+    pub host: String,
+    pub boot: String,
+    /// A later conductor saw it end (by itself, or ended by it).
+    pub ended: bool,
 }
 
 impl StepState {
@@ -126,7 +138,18 @@ impl StepState {
             metrics: Vec::new(),
             output: OutputTail::default(),
             undo: None,
+            group: None,
         }
+    }
+
+    /// The role of a command of this step that began and has not finished, if any: the copy
+    /// a conductor that is gone may have left running.
+    pub fn open_command(&self) -> Option<Role> {
+        if self.undo.as_ref().is_some_and(|u| u.outcome.is_none()) {
+            return Some(Role::Undo);
+        }
+        let running = self.status == StepStatus::Running && self.plan.kind == StepType::Run;
+        running.then_some(if self.phase.is_some() { Role::Main } else { Role::Rollback })
     }
 
     /// Whether a rollback has anything of this step to undo: it ran, or began to.
@@ -283,6 +306,7 @@ impl RunState {
                 let Some(step) = self.step_mut(event.step.as_deref()) else {
                     return;
                 };
+                step.group = None;
                 if *role == Role::Undo {
                     step.undo = Some(UndoRecord::default());
                     return;
@@ -302,10 +326,29 @@ impl RunState {
                     }
                 }
             }
+            EventKind::Spawned { pgid, host, boot } => {
+                if let Some(step) = self.step_mut(event.step.as_deref()) {
+                    let (host, boot) = (host.clone(), boot.clone());
+                    step.group = Some(Group { pgid: *pgid, host, boot, ended: false });
+                }
+            }
+            EventKind::Leftover { state, .. } => {
+                if matches!(state, LeftoverState::Running { .. }) {
+                    return;
+                }
+                if let Some(group) = self.step_mut(event.step.as_deref()).and_then(|s| s.group.as_mut()) {
+                    group.ended = true;
+                }
+                // The question whether to end it is moot once it has ended.
+                if self.waiting.as_ref().is_some_and(|w| w.prompt == Prompt::StillRunning) {
+                    self.waiting = None;
+                }
+            }
             EventKind::StepFinished { role, outcome, exit_code, duration_ms, message, attempt, metrics } => {
                 let Some(step) = self.step_mut(event.step.as_deref()) else {
                     return;
                 };
+                step.group = None;
                 if *role == Role::Undo {
                     let undo = step.undo.get_or_insert_with(UndoRecord::default);
                     undo.outcome = Some(*outcome);
@@ -413,6 +456,10 @@ impl RunState {
             }
             EventKind::StopRequested { who, reason, .. } => {
                 self.stopped = Some(NoteRecord { at: event.at, who: who.clone(), text: reason.clone() });
+            }
+            EventKind::Signalled { signal } => {
+                let text = "the conductor ended the running step and stopped".to_string();
+                self.stopped = Some(NoteRecord { at: event.at, who: signal.clone(), text });
             }
             EventKind::RunFinished { outcome } => {
                 self.waiting = None;

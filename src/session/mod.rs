@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Act, Command, Conductor, Driver, Who};
+use crate::engine::{Act, Command, Conductor, Driver, Machine, Who, group};
 use crate::error::Error;
 use crate::journal::{self, Event, Journal, Lease, Mode, RunOutcome, RunState, Store};
 use crate::report;
@@ -96,18 +96,19 @@ impl Conducting {
     ) -> Result<Self, Error> {
         crate::logging::init(&journal::logs_dir(location));
         let host = host();
+        let machine = Machine { host: host.clone(), boot: group::boot_id() };
         let lead = Who::local(operator);
         let (run_id, runbook, conductor, last_seq) = match start {
             Start::New(runbook, mode) => {
                 let runbook = Arc::new(runbook);
-                let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), host.clone());
+                let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), machine);
                 (journal::new_run_id(), runbook, conductor, 0)
             }
             Start::Resume(r) => {
                 let runbook = Arc::new(r.runbook);
                 let (run_id, last_seq) = (r.state.run_id.clone(), r.state.last_seq);
-                let conductor = Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), host.clone())
-                    .resuming(*r.state);
+                let conductor =
+                    Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), machine).resuming(*r.state);
                 (run_id, runbook, conductor, last_seq)
             }
         };
@@ -153,6 +154,7 @@ impl Conducting {
         started: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(RunOutcome, PathBuf), Error> {
         let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead } = self;
+        let detached = local.is_none();
         let (commands, queue) = mpsc::channel(64);
         let server = tokio::spawn(socket.serve(run_id.clone(), commands.clone()));
         let relay = local.map(|mut local| {
@@ -165,6 +167,8 @@ impl Conducting {
                 }
             })
         });
+        // A conductor of its own has no terminal: a signal is someone ending it on purpose.
+        let signals = detached.then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone())));
         drop(commands);
         let heartbeat = {
             let (store, lease) = (store.clone(), lease.clone());
@@ -182,8 +186,8 @@ impl Conducting {
             Driver::new(&runbook, journal, events).telling(started).run(conductor, queue, lead).await;
         heartbeat.abort();
         server.abort();
-        if let Some(relay) = relay {
-            relay.abort();
+        for task in [relay, signals].into_iter().flatten() {
+            task.abort();
         }
         let outcome = outcome?;
         store.release(&lease).await?;
@@ -193,6 +197,33 @@ impl Conducting {
         tracing::info!(%run_id, outcome = outcome.label(), "run ended");
         Ok((outcome, path))
     }
+}
+
+/// SIGTERM, SIGHUP and SIGINT each end the run safely: journaled, the running step ended.
+async fn forward_signals(commands: mpsc::Sender<Command>, lead: Who) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        ("SIGTERM", SignalKind::terminate()),
+        ("SIGHUP", SignalKind::hangup()),
+        ("SIGINT", SignalKind::interrupt()),
+    ];
+    let mut streams = Vec::new();
+    for (name, kind) in kinds {
+        match signal(kind) {
+            Ok(stream) => streams.push((name, stream)),
+            Err(e) => tracing::warn!("cannot watch {name}: {e}"),
+        }
+    }
+    let next = futures::future::select_all(streams.iter_mut().map(|(name, s)| {
+        Box::pin(async move {
+            s.recv().await;
+            *name
+        })
+    }));
+    let (name, _, _) = next.await;
+    tracing::info!("{name}: ending the run");
+    let act = Act::Interrupt { signal: name.to_string() };
+    let _ = commands.send(Command { by: lead, act }).await;
 }
 
 /// A conductor of its own (`tminus run` in a terminal): says it is ready, then lets go of the

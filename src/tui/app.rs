@@ -366,8 +366,16 @@ impl App {
             (Prompt::Failure | Prompt::Interrupted, KeyCode::Char('r')) => {
                 return self.answer(Decision::Retry, None);
             }
-            (Prompt::Interrupted, KeyCode::Char('d')) => self.modal = reason(Decision::Go),
-            (Prompt::Failure, KeyCode::Char('x') | KeyCode::Char('n')) => {
+            (Prompt::Unknown, KeyCode::Char('r')) => self.modal = reason(Decision::Retry),
+            (Prompt::Interrupted | Prompt::Unknown, KeyCode::Char('d')) => self.modal = reason(Decision::Go),
+            (Prompt::StillRunning, KeyCode::Char('e')) => return self.answer(Decision::End, None),
+            (Prompt::StillRunning, KeyCode::Char('x') | KeyCode::Char('n')) => {
+                return self.answer(Decision::NoGo, None);
+            }
+            (
+                Prompt::Failure | Prompt::Interrupted | Prompt::Unknown,
+                KeyCode::Char('x') | KeyCode::Char('n'),
+            ) => {
                 return self.answer(Decision::NoGo, None);
             }
             (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => {
@@ -385,9 +393,17 @@ impl App {
             return Vec::new();
         }
         let purpose = input.purpose.clone();
+        let step = self.state.waiting.as_ref().and_then(|w| w.step.clone()).unwrap_or_default();
         self.typing(key, input, |app, text| {
             let text = text.trim().to_string();
             match purpose {
+                // A retry that may run the step twice at once is typed out, or not sent.
+                Purpose::Reason(Decision::Retry) if text != step => {
+                    app.notice = Some(format!("type `{step}` to run it again anyway"));
+                    let purpose = Purpose::Reason(Decision::Retry);
+                    app.modal = Some(Modal::Prompt { input: Some(Input { purpose, text }) });
+                    Vec::new()
+                }
                 // Skips and NO-GOs are never silent: the reason goes into the journal.
                 Purpose::Reason(decision) if !text.is_empty() => app.answer(decision, Some(text)),
                 Purpose::Approver(role) if !text.is_empty() => {

@@ -436,7 +436,15 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
                 vec![("r", "retry"), ("s", "skip"), ("x", "stop"), ("R", "ROLLBACK"), ("Esc", "look around")]
             }
             Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
-            Some(Prompt::Interrupted) => {
+            Some(Prompt::StillRunning) => {
+                vec![
+                    ("e", "end it (TERM, then KILL)"),
+                    ("x", "end it and stop"),
+                    ("R", "ROLLBACK"),
+                    ("Esc", "wait"),
+                ]
+            }
+            Some(Prompt::Interrupted | Prompt::Unknown) => {
                 vec![
                     ("r", "retry"),
                     ("d", "mark done"),
@@ -557,6 +565,8 @@ fn prompt_lines(
         Prompt::Failure => (" Step failed ", t.fail),
         Prompt::Alert => (" ALERT ", t.fail),
         Prompt::Interrupted => (" Interrupted ", t.warn),
+        Prompt::StillRunning => (" Still running ", t.warn),
+        Prompt::Unknown => (" Interrupted: state unknown ", t.fail),
         Prompt::Monitor => (" Monitor ", t.accent),
     };
     if waiting.prompt == Prompt::Gate {
@@ -584,6 +594,10 @@ fn prompt_lines(
         let label = match &input.purpose {
             Purpose::Reason(Decision::NoGo) => "Reason for NO-GO".to_string(),
             Purpose::Reason(Decision::Skip) => "Reason for skipping".to_string(),
+            Purpose::Reason(Decision::Retry) => {
+                let id = waiting.step.as_deref().unwrap_or_default();
+                format!("It may run twice at once. To retry anyway, type its id ({id})")
+            }
             Purpose::Approver(role) => format!("Approver for {role}"),
             _ => "Reason".to_string(),
         };

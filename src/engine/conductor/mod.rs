@@ -3,6 +3,7 @@
 //! start or stop that unit, wake me then, the run is over). It does no I/O itself, so every
 //! decision is tested without bash, a network or a database; the driver carries the effects out.
 
+mod leftover;
 mod monitor;
 mod prompts;
 mod rollback;
@@ -21,9 +22,11 @@ use super::plan::{detail, run_info};
 use super::process::Exit;
 use super::verdict::{StdoutMatch, judge};
 use crate::journal::{
-    Decision, Event, EventKind, Metric, Mode, Outcome, Prompt, Role, RunOutcome, RunState, Stream,
+    Decision, Event, EventKind, LeftoverState, Metric, Mode, Outcome, Prompt, Role, RunOutcome, RunState,
+    Stream,
 };
 use crate::runbook::{Expect, Runbook, Step, StepKind};
+use leftover::{Leftover, Unknown};
 use monitor::MonitorRun;
 use prompts::About;
 use rollback::RollbackWalk;
@@ -53,13 +56,38 @@ pub enum UnitReport {
     Checked(CheckOutcome),
     /// The unit could not start at all.
     Failed(String),
+    /// A shell command runs, as this process group.
+    Spawned(i32),
+    /// A leftover copy of a step, watched: still running, or how it ended.
+    Leftover(LeftoverState),
+}
+
+impl UnitReport {
+    /// Whether the unit has ended with this report.
+    pub fn is_last(&self) -> bool {
+        match self {
+            UnitReport::Output(..) | UnitReport::Line(_) | UnitReport::Spawned(_) => false,
+            UnitReport::Leftover(state) => !matches!(state, LeftoverState::Running { .. }),
+            UnitReport::Exited(_) | UnitReport::Checked(_) | UnitReport::Failed(_) => true,
+        }
+    }
 }
 
 /// The I/O a unit does for the conductor.
 #[derive(Debug, Clone)]
 pub enum Work {
-    Shell { script: String, timeout: Option<Duration> },
-    Check { kind: StepKind, timeout: Option<Duration> },
+    Shell {
+        script: String,
+        timeout: Option<Duration>,
+    },
+    Check {
+        kind: StepKind,
+        timeout: Option<Duration>,
+    },
+    /// Watch a step's copy left running by the last conductor; stopping it ends that copy.
+    Leftover {
+        pgid: i32,
+    },
 }
 
 #[derive(Debug)]
@@ -90,10 +118,14 @@ pub enum Effect {
 /// Why someone cut into a running step.
 #[derive(Debug, Clone)]
 enum CutIn {
-    Rollback { by: Who, reason: Option<String> },
+    Rollback {
+        by: Who,
+        reason: Option<String>,
+    },
     Abort(Who),
     Stop(Who),
-    Interrupt,
+    /// A signal to the conductor (or Ctrl-C of one in the foreground), by name.
+    Interrupt(String),
 }
 
 impl CutIn {
@@ -103,7 +135,7 @@ impl CutIn {
             CutIn::Rollback { by, .. } => format!("ended by {} for a rollback", by.name),
             CutIn::Abort(by) => format!("aborted by {}", by.name),
             CutIn::Stop(by) => format!("ended by {}, who stopped the run", by.name),
-            CutIn::Interrupt => "interrupted".into(),
+            CutIn::Interrupt(signal) => format!("interrupted: {signal} to the conductor"),
         }
     }
 }
@@ -153,6 +185,8 @@ enum Doing {
     Running(Running),
     Backoff(Backoff),
     Monitoring,
+    /// Watching (or ending) a copy of a step that the last conductor left running.
+    Leftover(Leftover),
     Ended,
 }
 
@@ -173,12 +207,19 @@ enum Standing {
     Interrupted(&'static str),
 }
 
+/// Where the conductor runs: the machine, and which boot of it.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    pub host: String,
+    pub boot: String,
+}
+
 pub struct Conductor {
     runbook: Arc<Runbook>,
     mode: Mode,
     /// Who started (or picked up) the run.
     lead: Who,
-    host: String,
+    machine: Machine,
     /// A fold of every event it appended: what its decisions read.
     state: RunState,
     resumed: bool,
@@ -188,17 +229,20 @@ pub struct Conductor {
     walk: Walk,
     rollback: Option<RollbackWalk>,
     monitor: Option<MonitorRun>,
+    /// A step (and role) whose last copy may still run somewhere nobody can look: a retry
+    /// of it must be typed out.
+    unknown: Option<Unknown>,
     ids: u64,
 }
 
 impl Conductor {
     /// A new run of `runbook`.
-    pub fn new(runbook: Arc<Runbook>, mode: Mode, lead: Who, host: String) -> Self {
+    pub fn new(runbook: Arc<Runbook>, mode: Mode, lead: Who, machine: Machine) -> Self {
         Conductor {
             runbook,
             mode,
             lead,
-            host,
+            machine,
             state: RunState::default(),
             resumed: false,
             now: Instant::now(),
@@ -207,6 +251,7 @@ impl Conductor {
             walk: Walk::default(),
             rollback: None,
             monitor: None,
+            unknown: None,
             ids: 0,
         }
     }
@@ -241,15 +286,16 @@ impl Conductor {
     fn start(&mut self) {
         if self.resumed {
             let lead = self.lead.clone();
-            let kind =
-                EventKind::RunResumed { who: lead.name, login: Some(lead.login), host: self.host.clone() };
+            let host = self.machine.host.clone();
+            let kind = EventKind::RunResumed { who: lead.name, login: Some(lead.login), host };
             self.emit(None, kind);
-            if self.state.rollback.is_some() {
-                // A rollback under way goes on from where it was.
-                self.resume_rollback();
+            // A copy of a step the last conductor left running is settled before anything else.
+            self.look_for_leftover();
+            if matches!(self.doing, Doing::Idle) {
+                self.carry_on();
             }
         } else {
-            let info = run_info(&self.runbook, self.mode, &self.lead.name, &self.host);
+            let info = run_info(&self.runbook, self.mode, &self.lead.name, &self.machine.host);
             self.emit(None, EventKind::RunStarted(info));
         }
     }
@@ -289,6 +335,9 @@ impl Conductor {
         };
         match self.standing(step) {
             Standing::Done => self.walk.step += 1,
+            Standing::Interrupted(_) if self.is_unknown(&step.id, Role::Main) => {
+                self.ask_unknown(&step.id, Role::Main);
+            }
             Standing::Interrupted(why) => {
                 let text = format!(
                     "\"{}\" {why} when the last conductor ended: retry it, mark it done with a reason, or roll back",
@@ -382,6 +431,9 @@ impl Conductor {
     /// Starts try `try_n` of a shell command or a check, for the step itself, its undo, or a
     /// rollback step.
     fn launch(&mut self, id: &str, role: Role, try_n: u32) {
+        if self.is_unknown(id, role) {
+            return self.ask_unknown(id, role);
+        }
         let Some(step) = self.plan_step(id) else { return self.doing = Doing::Idle };
         let at = self.attempt(id, role, try_n);
         let (work, command, shell) = match (&step.kind, role) {
@@ -415,6 +467,9 @@ impl Conductor {
     }
 
     fn unit(&mut self, unit: UnitId, report: UnitReport) {
+        if let UnitReport::Leftover(state) = report {
+            return self.leftover_report(unit, state);
+        }
         if matches!(self.doing, Doing::Monitoring) {
             return self.monitor_unit(unit, report);
         }
@@ -431,6 +486,11 @@ impl Conductor {
                 self.output(&step, stream, data);
             }
             UnitReport::Line(line) => self.output(&step, Stream::Stdout, format!("{line}\n").into_bytes()),
+            UnitReport::Spawned(pgid) => {
+                let Machine { host, boot } = self.machine.clone();
+                self.emit(Some(&step), EventKind::Spawned { pgid, host, boot });
+            }
+            UnitReport::Leftover(_) => {}
             UnitReport::Exited(exit) => {
                 let Doing::Running(mut run) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
                 let (expect, timeout, mut matched) = run
@@ -497,7 +557,7 @@ impl Conductor {
             // Only the step ends: the run goes on to its next decision.
             CutIn::Abort(_) => self.attempt_done(at, outcome),
             CutIn::Stop(_) => self.stop_run(RunOutcome::Aborted),
-            CutIn::Interrupt => self.stop_run(RunOutcome::Interrupted),
+            CutIn::Interrupt(_) => self.stop_run(RunOutcome::Interrupted),
         }
     }
 
@@ -559,7 +619,7 @@ impl Conductor {
                 self.stop_requested(&by, reason);
                 CutIn::Stop(by)
             }
-            Act::Interrupt => CutIn::Interrupt,
+            Act::Interrupt { signal } => self.signalled(signal),
             Act::Attach | Act::Detach { .. } | Act::Note { .. } => return,
         };
         self.cut_in(cut);
@@ -568,6 +628,12 @@ impl Conductor {
     fn stop_requested(&mut self, by: &Who, reason: String) {
         let kind = EventKind::StopRequested { who: by.name.clone(), login: by.login.clone(), reason };
         self.emit(None, kind);
+    }
+
+    /// A signal is journaled the moment it arrives, before the step it ends has ended.
+    fn signalled(&mut self, signal: String) -> CutIn {
+        self.emit(self.step_in_hand().as_deref(), EventKind::Signalled { signal: signal.clone() });
+        CutIn::Interrupt(signal)
     }
 
     /// Someone cut in while something runs, waits out a backoff, or monitors.
@@ -585,6 +651,7 @@ impl Conductor {
                 self.settle_cut(&b.at, b.outcome, cut);
             }
             Doing::Monitoring => self.monitor_cut(cut),
+            Doing::Leftover(_) => self.leftover_cut(cut),
             Doing::Idle | Doing::Asking(_) | Doing::Ended => {}
         }
     }
@@ -596,6 +663,7 @@ impl Conductor {
             Doing::Running(r) => Some(r.at.step.clone()),
             Doing::Backoff(b) => Some(b.at.step.clone()),
             Doing::Monitoring => self.monitor.as_ref().map(|m| m.step.clone()),
+            Doing::Leftover(l) => Some(l.step.clone()),
             Doing::Idle | Doing::Ended => None,
         }
     }

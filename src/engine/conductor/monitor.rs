@@ -134,7 +134,11 @@ impl Conductor {
             UnitReport::Checked(found) => (found.pass, found.message.unwrap_or_default()),
             UnitReport::Failed(why) => (false, why),
             // A round is quiet: only its summary line is journaled.
-            UnitReport::Output(..) | UnitReport::Line(_) | UnitReport::Exited(_) => return,
+            UnitReport::Output(..)
+            | UnitReport::Line(_)
+            | UnitReport::Exited(_)
+            | UnitReport::Spawned(_)
+            | UnitReport::Leftover(_) => return,
         };
         let id = &m.checks[round.index];
         let verdict = if pass { "ok" } else { "FAILED" };

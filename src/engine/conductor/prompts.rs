@@ -1,5 +1,6 @@
 //! Prompts: what the conductor asks a person, and what each answer means for the step in hand.
 
+use super::leftover::Leftover;
 use super::{Asking, Attempt, Conductor, CutIn, Doing};
 use crate::engine::command::{Act, Who};
 use crate::journal::{Decision, EventKind, Outcome, Prompt, Role, RunOutcome};
@@ -19,6 +20,10 @@ pub(super) enum About {
     Gate(Attempt),
     Failure,
     Interrupted,
+    /// The last conductor's copy of the step still runs, watched meanwhile.
+    StillRunning(Leftover),
+    /// Whether the last copy (of the step in this role) still runs cannot be known.
+    Unknown(Role),
     /// A monitor's alert: the monitor waits while it is asked.
     Alert,
 }
@@ -56,7 +61,10 @@ impl Conductor {
                 let Doing::Asking(asking) = &self.doing else { return };
                 if decision == Decision::Rollback && to != seq {
                     CutIn::Rollback { by, reason }
-                } else if to != seq || !asking.prompt.accepts(&decision) {
+                } else if to != seq
+                    || !asking.prompt.accepts(&decision)
+                    || !typed_out(asking, &decision, &reason)
+                {
                     tracing::info!(to, seq, ?decision, "an answer to a prompt that is not open was ignored");
                     return;
                 } else {
@@ -73,7 +81,7 @@ impl Conductor {
                 self.stop_requested(&by, reason);
                 CutIn::Stop(by)
             }
-            Act::Interrupt => CutIn::Interrupt,
+            Act::Interrupt { signal } => self.signalled(signal),
             // Nothing runs while a prompt stands: there is no step to abort.
             Act::Abort | Act::Note { .. } | Act::Attach | Act::Detach { .. } => return,
         };
@@ -86,6 +94,10 @@ impl Conductor {
 
     /// The prompt is left unanswered: close the step in hand as the cut-in says, then settle.
     fn prompt_cut(&mut self, asking: Asking, cut: CutIn) {
+        if let About::StillRunning(leftover) = asking.about {
+            // Nothing else happens while the last conductor's copy may run: it is ended first.
+            return self.end_leftover(leftover, Some(cut));
+        }
         let unanswered = match &asking.about {
             // A failed critical step that nobody decided on leaves the run failed.
             About::Failure => RunOutcome::Failed,
@@ -106,13 +118,17 @@ impl Conductor {
                 self.finish(&at, outcome, None, Some(message.into()), Vec::new());
             }
             About::Alert => self.monitor_ended_by(&cut),
-            About::Confirm | About::Failure | About::Interrupted => {}
+            About::Confirm
+            | About::Failure
+            | About::Interrupted
+            | About::Unknown(_)
+            | About::StillRunning(_) => {}
         }
         match cut {
             CutIn::Rollback { by, reason } => self.request_rollback(by, reason),
             CutIn::Stop(_) if self.rollback.is_none() => self.end(unanswered),
             CutIn::Stop(_) => self.stop_run(RunOutcome::Aborted),
-            CutIn::Interrupt => self.stop_run(RunOutcome::Interrupted),
+            CutIn::Interrupt(_) => self.stop_run(RunOutcome::Interrupted),
             CutIn::Abort(_) => {}
         }
     }
@@ -154,21 +170,38 @@ impl Conductor {
             }
             (About::Failure, Decision::Retry) | (About::Interrupted, Decision::Retry) => self.perform(&step),
             (About::Failure, Decision::Skip) => self.next(),
-            (About::Interrupted, Decision::Go) => {
-                let number = self.state.step(&asking.step).map_or(1, |s| s.attempts.max(1));
-                let at = Attempt {
-                    step: asking.step.clone(),
-                    role: Role::Main,
-                    number,
-                    try_n: 1,
-                    started: self.now,
-                };
-                let why = format!("marked done by {}: {}", by.name, reason.unwrap_or_default());
-                self.finish(&at, Outcome::Passed, None, Some(why), Vec::new());
-                self.next();
-            }
+            (About::Interrupted, Decision::Go) => self.mark_done(&asking.step, Role::Main, &by, reason),
             (About::Failure | About::Interrupted, _) => self.end(RunOutcome::Failed),
+            (About::StillRunning(leftover), Decision::End) => self.end_leftover(leftover, None),
+            (About::StillRunning(leftover), _) => self.end_leftover(leftover, Some(CutIn::Stop(by))),
+            (About::Unknown(role), Decision::Retry) => {
+                self.known();
+                match role {
+                    Role::Main => self.perform(&step),
+                    _ => self.launch(&asking.step, role, 1),
+                }
+            }
+            (About::Unknown(role), Decision::Go) => {
+                self.known();
+                self.mark_done(&asking.step, role, &by, reason);
+            }
+            (About::Unknown(_), _) => self.stop_run(RunOutcome::Failed),
             (About::Alert, decision) => self.alert_answered(by, decision),
+        }
+    }
+
+    /// The operator says a step whose copy was interrupted did finish.
+    fn mark_done(&mut self, id: &str, role: Role, by: &Who, reason: Option<String>) {
+        let number = match role {
+            Role::Undo => 1,
+            _ => self.state.step(id).map_or(1, |s| s.attempts.max(1)),
+        };
+        let at = Attempt { step: id.to_string(), role, number, try_n: 1, started: self.now };
+        let why = format!("marked done by {}: {}", by.name, reason.unwrap_or_default());
+        self.finish(&at, Outcome::Passed, None, Some(why), Vec::new());
+        match role {
+            Role::Main => self.next(),
+            _ => self.rollback_step_done(id, Outcome::Passed),
         }
     }
 
@@ -191,4 +224,11 @@ impl Conductor {
         let text = format!("{} — {}", gate.question, self.state.gate_summary(&step.id));
         self.ask(&step.id, Prompt::Gate, text, About::Gate(at));
     }
+}
+
+/// A retry that could run a step twice at once must name the step: `retry <STEP-ID>`.
+fn typed_out(asking: &Asking, decision: &Decision, reason: &Option<String>) -> bool {
+    asking.prompt != Prompt::Unknown
+        || *decision != Decision::Retry
+        || reason.as_deref().map(str::trim) == Some(asking.step.as_str())
 }

@@ -17,6 +17,10 @@ struct Harness {
     log: Vec<Effect>,
 }
 
+fn machine() -> Machine {
+    Machine { host: "host".into(), boot: "boot-1".into() }
+}
+
 fn who(name: &str) -> Who {
     Who { name: name.into(), login: format!("{name}-login") }
 }
@@ -25,7 +29,7 @@ impl Harness {
     fn new(toml: &str, mode: Mode) -> Self {
         let runbook = crate::runbook::parse(Path::new("day.toml"), toml, &|_| None).expect("a valid runbook");
         let mut h = Harness {
-            conductor: Conductor::new(Arc::new(runbook), mode, who("lead"), "host".into()),
+            conductor: Conductor::new(Arc::new(runbook), mode, who("lead"), machine()),
             now: Instant::now(),
             log: Vec::new(),
         };
@@ -116,6 +120,7 @@ fn describe(effect: &Effect) -> String {
         Effect::Output { step, .. } => format!("output {step}"),
         Effect::Start { work: Work::Shell { script, .. }, .. } => format!("start `{script}`"),
         Effect::Start { work: Work::Check { kind, .. }, .. } => format!("start {} check", kind.name()),
+        Effect::Start { work: Work::Leftover { pgid }, .. } => format!("watch group {pgid}"),
         Effect::Stop(_) => "stop".into(),
         Effect::Wake { .. } => "wake".into(),
         Effect::End(outcome) => format!("end {}", outcome.label()),
@@ -347,7 +352,7 @@ fn no_client_left_at_a_prompt_stops_safely_and_ctrl_c_interrupts() {
     assert_eq!(h.state().step("ready").unwrap().status, crate::journal::state::StepStatus::Aborted);
 
     let mut h = Harness::new(DAY, Mode::Live);
-    assert_eq!(h.say("lead", Act::Interrupt), ["stop"]);
+    assert_eq!(h.say("lead", Act::Interrupt { signal: "SIGINT".into() }), ["signalled backup", "stop"]);
     let (unit, _) = h.unit();
     let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
     h.on(Input::Unit(unit, UnitReport::Exited(exit)));
@@ -413,13 +418,99 @@ fn a_monitor_ends_on_time() {
     assert_eq!(h.ended(), Some(RunOutcome::Succeeded));
 }
 
-#[test]
-fn a_resumed_run_asks_about_the_step_that_was_running() {
+/// The run of DAY with `flaky` running as process group 4242 on `host`, when its conductor
+/// went away; picked up again by a conductor on `machine`.
+fn resumed_on(machine: Machine) -> (Harness, Vec<String>) {
     let mut first = Harness::new(DAY, Mode::Live);
     first.exit(0);
+    let (unit, _) = first.unit();
+    first.on(Input::Unit(unit, UnitReport::Spawned(4242)));
     let state = first.conductor.state().clone();
     let runbook = first.conductor.runbook.clone();
-    let mut conductor = Conductor::new(runbook, Mode::Live, who("sam"), "host".into()).resuming(state);
-    let effects: Vec<String> = conductor.on(Instant::now(), Input::Start).iter().map(describe).collect();
-    assert_eq!(effects, ["run_resumed", "confirmation_requested flaky Interrupted"]);
+    let conductor = Conductor::new(runbook, Mode::Live, who("sam"), machine).resuming(state);
+    let mut h = Harness { conductor, now: Instant::now(), log: Vec::new() };
+    let said = h.on(Input::Start);
+    (h, said)
+}
+
+fn leftover(h: &mut Harness, state: LeftoverState) -> Vec<String> {
+    let (unit, _) = h.unit();
+    h.on(Input::Unit(unit, UnitReport::Leftover(state)))
+}
+
+#[test]
+fn a_copy_still_running_is_watched_and_nothing_runs_it_again_until_it_is_ended() {
+    let (mut h, said) = resumed_on(machine());
+    assert_eq!(said, ["run_resumed", "watch group 4242"]);
+    let said = leftover(&mut h, LeftoverState::Running { processes: 2 });
+    assert_eq!(said, ["leftover flaky", "confirmation_requested flaky StillRunning"]);
+    // A retry is no answer while the first copy runs.
+    assert!(h.answer("sam", Decision::Retry, None).is_empty());
+    assert_eq!(h.answer("sam", Decision::End, None), ["decided flaky end it", "stop"]);
+    let said = leftover(&mut h, LeftoverState::Ended { signal: "SIGTERM".into() });
+    assert_eq!(said, ["leftover flaky", "confirmation_requested flaky Interrupted"]);
+    let said = h.answer("sam", Decision::Retry, None);
+    assert_eq!(said, ["decided flaky retry", "step_started flaky", "start `flaky.sh`"]);
+}
+
+#[test]
+fn a_copy_that_ends_by_itself_withdraws_the_question() {
+    let (mut h, _) = resumed_on(machine());
+    leftover(&mut h, LeftoverState::Running { processes: 1 });
+    let said = leftover(&mut h, LeftoverState::Finished);
+    assert_eq!(said, ["leftover flaky", "confirmation_requested flaky Interrupted"]);
+    assert_eq!(h.state().waiting.as_ref().map(|w| w.prompt.clone()), Some(Prompt::Interrupted));
+}
+
+#[test]
+fn stopping_while_a_copy_runs_ends_that_copy_first() {
+    let (mut h, _) = resumed_on(machine());
+    leftover(&mut h, LeftoverState::Running { processes: 1 });
+    let said = h.say("sam", Act::Stop { reason: "calling it".into() });
+    assert_eq!(said, ["stop_requested", "stop"]);
+    let said = leftover(&mut h, LeftoverState::Ended { signal: "SIGKILL".into() });
+    assert_eq!(said, ["leftover flaky", "run_finished aborted", "end aborted"]);
+}
+
+#[test]
+fn after_a_reboot_the_copy_is_gone_and_a_retry_is_safe() {
+    let (_, said) = resumed_on(Machine { host: "host".into(), boot: "boot-2".into() });
+    assert_eq!(said, ["run_resumed", "confirmation_requested flaky Interrupted"]);
+}
+
+#[test]
+fn on_another_machine_a_retry_must_name_the_step() {
+    let (mut h, said) = resumed_on(Machine { host: "elsewhere".into(), boot: "boot-9".into() });
+    assert_eq!(said, ["run_resumed", "confirmation_requested flaky Unknown"]);
+    let text = &h.state().waiting.as_ref().unwrap().text;
+    assert!(text.contains("it ran on host as process group 4242") && text.contains("twice"), "{text}");
+    assert!(h.answer("sam", Decision::Retry, None).is_empty());
+    assert!(h.answer("sam", Decision::Retry, Some("backup")).is_empty());
+    let said = h.answer("sam", Decision::Retry, Some("flaky"));
+    assert_eq!(said, ["decided flaky retry", "step_started flaky", "start `flaky.sh`"]);
+}
+
+#[test]
+fn a_signal_is_journaled_before_the_step_it_ends() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    let said = h.say("lead", Act::Interrupt { signal: "SIGTERM".into() });
+    assert_eq!(said, ["signalled backup", "stop"]);
+    let (unit, _) = h.unit();
+    let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
+    let said = h.on(Input::Unit(unit, UnitReport::Exited(exit)));
+    assert_eq!(said[0], "step_finished backup aborted");
+    let EventKind::StepFinished { message, .. } = &h
+        .log
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::Append { kind: k @ EventKind::StepFinished { .. }, .. } => Some(k.clone()),
+            _ => None,
+        })
+        .unwrap()
+    else {
+        unreachable!()
+    };
+    assert_eq!(message.as_deref(), Some("interrupted: SIGTERM to the conductor"));
+    assert_eq!(h.ended(), Some(RunOutcome::Interrupted));
 }
