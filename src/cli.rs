@@ -108,6 +108,9 @@ enum Cmd {
     /// The stand-in service that rehearsals of the example runbooks check.
     #[command(subcommand, hide = true)]
     ExampleApi(Example),
+    /// Check a run's journal (default: the newest run): every event present, unchanged and
+    /// written by its conductor, as the hash chain says.
+    Verify { run_id: Option<String> },
     /// Render a run's report from the journal (default: the newest run).
     Report {
         run_id: Option<String>,
@@ -304,6 +307,13 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             Ok(0)
         }
+        Cmd::Verify { run_id } => {
+            let store = journal::open_read_only(&cli.journal).await?;
+            let run = store.run(run_id.as_deref()).await?;
+            let verdict = journal::chain::verify(store.as_ref(), &run.id).await?;
+            let _ = writeln!(std::io::stdout(), "run {}: {verdict}", run.id);
+            Ok(if matches!(verdict, journal::chain::Verdict::Verified { .. }) { 0 } else { 1 })
+        }
         Cmd::Report { run_id, format, output } => {
             let store = journal::open(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
@@ -342,8 +352,9 @@ async fn observe(
     if std::io::stdout().is_terminal() {
         let theme = load_theme(theme.as_deref())?;
         let session = if speed.is_some() { Session::Replay } else { Session::Watching };
-        let health =
-            speed.is_none().then(|| conductor_health(store.clone(), run.id.clone(), location.to_string()));
+        let health = speed
+            .is_none()
+            .then(|| conductor_health(store.clone(), run.id.clone(), location.to_string(), None));
         let options = tui::Options {
             operator: run.operator.clone(),
             theme,
@@ -429,15 +440,24 @@ fn load_theme(theme: Option<&str>) -> Result<Theme, Error> {
 
 /// Whether a run's conductor is heard from, every two seconds: `None` while its lease is
 /// alive, else what a watcher should be told.
+/// A screen attached to the conductor also hears what it says of itself (`said`), first.
 fn conductor_health(
     store: Arc<dyn Store>,
     run_id: String,
     location: String,
+    said: Option<tokio::sync::watch::Receiver<Option<String>>>,
 ) -> tokio::sync::watch::Receiver<Option<String>> {
     let (tx, rx) = tokio::sync::watch::channel(None);
     tokio::spawn(async move {
+        let mut unreadable_since = None;
         loop {
-            let said = match store.lease(&run_id).await {
+            let from_conductor = said.as_ref().and_then(|s| s.borrow().clone());
+            let read = store.lease(&run_id).await;
+            if read.is_ok() {
+                unreadable_since = None;
+            }
+            let said = match read {
+                _ if from_conductor.is_some() => from_conductor,
                 Ok(Some(lease)) if lease.is_alive(journal::lease::stale_after()) => None,
                 Ok(lease) => {
                     let silent = lease.map(|l| chrono::Utc::now() - l.heartbeat);
@@ -456,7 +476,10 @@ fn conductor_health(
                         "lead's conductor silent{how_long}; `tminus{journal} attach {run_id}` resumes it"
                     ))
                 }
-                Err(e) => Some(format!("journal unreadable: {e}")),
+                Err(e) => {
+                    let since = *unreadable_since.get_or_insert_with(chrono::Local::now);
+                    Some(format!("journal unavailable since {}, reconnecting: {e}", since.format("%H:%M:%S")))
+                }
             };
             if tx.send(said).is_err() {
                 return;
@@ -578,6 +601,7 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
     let watch = journal::open_read_only(location).await?;
     let (to, events) = mpsc::channel(64);
     let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
+    let said = client.health();
     let client = client.forward();
     let options = tui::Options {
         operator: operator.to_string(),
@@ -588,6 +612,7 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
             journal::open_read_only(location).await?,
             run.id.clone(),
             location.to_string(),
+            Some(said),
         )),
     };
     let screen = tui::drive(events, Some(client.acts), options).await;

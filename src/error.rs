@@ -7,6 +7,9 @@ use crate::engine::EngineError;
 use crate::journal::StoreError;
 use crate::runbook::LoadError;
 
+/// The exit code of a run (or command) ended by its journal failing.
+pub const JOURNAL_FAILED: i32 = 6;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -35,13 +38,15 @@ pub enum Error {
 }
 
 impl Error {
-    /// Bad input is 2, as the CLI contract says; anything that broke mid-way is 1.
+    /// Bad input is 2, as the CLI contract says; a journal that failed is 6, apart from a
+    /// failed step (1); anything else that broke mid-way is 1.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) => 2,
             Error::Journal(
                 StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
             ) => 2,
+            Error::Journal(_) | Error::Engine(EngineError::Journal(_)) => JOURNAL_FAILED,
             Error::Conductor { code, .. } => *code,
             _ => 1,
         }

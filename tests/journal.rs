@@ -28,14 +28,19 @@ fn event(run: &str, seq: i64, kind: EventKind, data: &[u8]) -> Event {
     Event { run_id: run.into(), seq, at: Utc::now(), step: Some("deploy".into()), kind, data: data.to_vec() }
 }
 
+const RUN: &str = "20251127-084500-a1b2";
+
 async fn parity(store: &dyn Store) {
-    let run = "20251127-084500-a1b2";
+    let run = RUN;
     let hostile = b"ok \xff\xfe\x00 bytes\n\x1b[2J".to_vec();
     store
-        .append(&[
-            event(run, 1, EventKind::RunStarted(info()), b""),
-            event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
-        ])
+        .append(
+            &[
+                event(run, 1, EventKind::RunStarted(info()), b""),
+                event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
+            ],
+            None,
+        )
         .await
         .unwrap();
     let runs = store.runs().await.unwrap();
@@ -44,21 +49,28 @@ async fn parity(store: &dyn Store) {
 
     // Gap-free and append-only: a seq is written once.
     let again = store
-        .append(&[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")])
+        .append(
+            &[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")],
+            None,
+        )
         .await;
-    assert!(again.is_err(), "a second event 2 was accepted");
+    let forged = again.expect_err("a second event 2 was accepted").to_string();
+    assert!(forged.contains("someone else wrote event 2 of run"), "{forged}");
     // A failed append leaves nothing behind: all of a batch or none of it.
     let batch = store
-        .append(&[
-            event(run, 3, EventKind::Note { who: "ops".into(), login: None, text: "half".into() }, b""),
-            event(run, 2, EventKind::Note { who: "ops".into(), login: None, text: "clash".into() }, b""),
-        ])
+        .append(
+            &[
+                event(run, 3, EventKind::Note { who: "ops".into(), login: None, text: "half".into() }, b""),
+                event(run, 2, EventKind::Note { who: "ops".into(), login: None, text: "clash".into() }, b""),
+            ],
+            None,
+        )
         .await;
     assert!(batch.is_err());
     assert_eq!(store.events(run, 0, 100).await.unwrap().len(), 2, "half a batch was kept");
 
     store
-        .append(&[event(run, 3, EventKind::RunFinished { outcome: RunOutcome::RolledBack }, b"")])
+        .append(&[event(run, 3, EventKind::RunFinished { outcome: RunOutcome::RolledBack }, b"")], None)
         .await
         .unwrap();
     let back = store.events(run, 0, 100).await.unwrap();
@@ -69,6 +81,8 @@ async fn parity(store: &dyn Store) {
     assert_eq!(store.runs().await.unwrap()[0].outcome.as_deref(), Some("rolled_back"));
     assert_eq!(store.run(None).await.unwrap().id, run);
     assert!(store.run(Some("nope")).await.is_err());
+    let verdict = journal::chain::verify(store, run).await.unwrap();
+    assert_eq!(verdict.to_string(), "chain verified, 3 events");
 }
 
 #[tokio::test]
@@ -82,6 +96,13 @@ async fn sqlite_store() {
     let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
     assert!(conn.execute("UPDATE events SET kind = 'x'").await.is_err());
     assert!(conn.execute("DELETE FROM events").await.is_err());
+    // The same account can drop the guards and rewrite history: the chain shows where.
+    conn.execute("DROP TRIGGER events_no_update").await.unwrap();
+    conn.execute("UPDATE events SET payload = replace(payload, 'ops-lead', 'cto') WHERE seq = 1")
+        .await
+        .unwrap();
+    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().to_string();
+    assert!(verdict.starts_with("chain BROKEN at event 1: it does not match its hash"), "{verdict}");
 }
 
 #[tokio::test]
@@ -96,6 +117,15 @@ async fn postgres_store() {
     let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     assert!(conn.execute("UPDATE events SET kind = 'x'").await.is_err());
     assert!(conn.execute("DELETE FROM events").await.is_err());
+    // Row triggers do not fire on TRUNCATE: the statement trigger refuses it.
+    assert!(conn.execute("TRUNCATE events").await.is_err(), "TRUNCATE emptied the journal");
+    assert!(conn.execute("TRUNCATE runs CASCADE").await.is_err(), "TRUNCATE emptied the journal");
+    // A row inserted behind the conductor's back breaks the chain, and names its writer.
+    let forged = "INSERT INTO events (run_id, seq, at, kind, step, payload) VALUES \
+                  ('20251127-084500-a1b2', 4, '2025-11-27T09:00:00+00:00', 'decided', 'go', '{}')";
+    conn.execute(forged).await.unwrap();
+    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().to_string();
+    assert_eq!(verdict, "chain BROKEN at event 4: it comes after the run's end (written by postgres)");
 }
 
 #[tokio::test]

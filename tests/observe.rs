@@ -86,14 +86,17 @@ async fn the_watch_path_cannot_write() {
     );
     journal::open(location).await.unwrap();
     let watching = journal::open_read_only(location).await.unwrap();
-    assert!(watching.append(&[note(1)]).await.is_err(), "a read-only SQLite journal took a write");
+    assert!(watching.append(&[note(1)], None).await.is_err(), "a read-only SQLite journal took a write");
 
     if let Some(base) = database_url("TMINUS_TEST_POSTGRES_URL") {
         let url = support::postgres_schema(&base, "readonly").await;
         journal::open(&url).await.unwrap();
         let watching = journal::open_read_only(&url).await.unwrap();
         // Its one connection is taken by listening, and its session is read-only besides.
-        assert!(watching.append(&[note(1)]).await.is_err(), "a read-only PostgreSQL journal took a write");
+        assert!(
+            watching.append(&[note(1)], None).await.is_err(),
+            "a read-only PostgreSQL journal took a write"
+        );
     }
 }
 

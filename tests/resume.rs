@@ -41,6 +41,19 @@ fn kill9(lead: &mut Child) {
     lead.wait().unwrap();
 }
 
+/// The step's process group is its own and outlives the lead: end it, as a reboot would.
+fn end_slow(s: &Sandbox) {
+    end_group(s, "slow.pid");
+}
+
+fn end_group(s: &Sandbox, pid_file: &str) {
+    let group = nix::unistd::Pid::from_raw(-s.read(pid_file).trim().parse::<i32>().unwrap());
+    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+    while nix::sys::signal::kill(group, None).is_ok() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 fn assert_gap_free(report: &serde_json::Value) {
     let seqs: Vec<i64> =
         report["log"].as_array().unwrap().iter().map(|l| l["seq"].as_i64().unwrap()).collect();
@@ -53,9 +66,7 @@ fn killed_while_a_step_runs_then_resumed_with_a_retry() {
     s.write("day.toml", DAY);
     let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
     kill9(&mut lead);
-    // The step's process group is its own and outlives the lead: end it, as a reboot would.
-    let group = nix::unistd::Pid::from_raw(-s.read("slow.pid").trim().parse::<i32>().unwrap());
-    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+    end_slow(&s);
     assert_eq!(s.read("trail"), "first\nslow\n");
 
     let ran = s
@@ -94,6 +105,7 @@ fn an_interrupted_step_can_be_marked_done_or_rolled_back() {
     s.write("day.toml", DAY);
     let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
     kill9(&mut lead);
+    end_slow(&s);
     let resume = |answers: &str| {
         s.tminus()
             .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
@@ -167,8 +179,7 @@ fn killed_in_the_middle_of_a_rollback_then_resumed_it_finishes_the_rollback() {
     // At the checklist item, roll back; kill the lead while the undo runs.
     let (mut lead, run_id) = lead_until(&s, "rollback dashboards are red\n", "[first] undoing");
     kill9(&mut lead);
-    let group = nix::unistd::Pid::from_raw(-s.read("undo.pid").trim().parse::<i32>().unwrap());
-    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+    end_group(&s, "undo.pid");
 
     let ran = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).output();
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
@@ -178,4 +189,67 @@ fn killed_in_the_middle_of_a_rollback_then_resumed_it_finishes_the_rollback() {
     assert_gap_free(&report);
     assert_eq!(report["state"]["rollback"]["requested_by"], "naledi");
     assert_eq!(step(&report, "first")["undo"]["outcome"], "passed");
+}
+
+/// `slow` notes in the trail whether a live process of its last copy's group (zombies, which
+/// nobody may reap here, run nothing) was still there when it started.
+fn quiet_day(seconds: u32) -> String {
+    DAY.replace(
+        "run = \"echo slow >> trail; echo $$ > slow.pid;",
+        "run = \"if [ -e slow.pid ] && ps -e -o pgid=,stat= | awk -v g=$(cat slow.pid) '$1 == g && $2 !~ /^Z/' | grep -q .; then echo OVERLAP >> trail; fi; echo slow >> trail; echo $$ > slow.pid;",
+    )
+    .replace("sleep 60", &format!("sleep {seconds}"))
+}
+
+#[test]
+fn a_copy_left_running_by_a_killed_lead_is_ended_before_the_step_runs_again() {
+    let s = Sandbox::new();
+    s.write("day.toml", &quiet_day(60));
+    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    kill9(&mut lead);
+    let ran = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).converse(&[
+        ("is still running from the last conductor", "retry"),
+        ("is still running from the last conductor", "end"),
+        ("was running when the last conductor ended", "retry"),
+    ]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    assert!(ran.stdout.contains("`retry` does not answer this prompt"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("was ended with SIGTERM"), "{}", ran.stdout);
+    assert_eq!(s.read("trail"), "first\nslow\nslow\nlast\n", "two copies of slow overlapped");
+    let report = s.report_json();
+    assert_gap_free(&report);
+    assert_eq!(step(&report, "slow")["attempts"], 2);
+    assert!(s.report_md().contains("chain verified"), "{}", s.report_md());
+}
+
+#[test]
+fn the_retry_waits_for_a_copy_that_ends_by_itself() {
+    let s = Sandbox::new();
+    s.write("day.toml", &quiet_day(3));
+    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    kill9(&mut lead);
+    let ran = s
+        .tminus()
+        .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+        .converse(&[("has ended by itself", "retry")]);
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let asked = ran.stdout.find("is still running from the last conductor").expect("the copy was found");
+    let ended = ran.stdout.find("has ended by itself").unwrap();
+    assert!(asked < ended, "{}", ran.stdout);
+    assert_eq!(s.read("trail"), "first\nslow\nslow\nlast\n", "two copies of slow overlapped");
+}
+
+#[test]
+fn a_signal_to_the_lead_is_journaled_and_ends_the_step() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, _) = lead_until(&s, "y\n", "[slow] started");
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(lead.id() as i32), nix::sys::signal::Signal::SIGTERM)
+        .unwrap();
+    assert_eq!(lead.wait().unwrap().code(), Some(130));
+    let group = nix::unistd::Pid::from_raw(-s.read("slow.pid").trim().parse::<i32>().unwrap());
+    assert!(nix::sys::signal::kill(group, None).is_err(), "the step's process group outlived the lead");
+    let md = s.report_md();
+    assert!(md.contains("the conductor got SIGTERM"), "{md}");
+    assert_eq!(step(&s.report_json(), "slow")["message"], "interrupted: SIGTERM to the conductor");
 }

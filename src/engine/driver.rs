@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
-use tokio::sync::mpsc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
 use super::command::{Act, Command, Who};
-use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, Work};
+use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, UnitReport, Work};
 use super::units::{self, Context, Unit};
 use crate::journal::{Event, Journal, RunOutcome, StoreError};
 use crate::runbook::Runbook;
@@ -18,6 +20,12 @@ pub enum EngineError {
     #[error(transparent)]
     Journal(#[from] StoreError),
 }
+
+/// After a failed append, the first wait before trying again; it doubles up to `RETRY_MAX`.
+const RETRY_FIRST: Duration = Duration::from_millis(250);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+/// How long the units of a conductor that lost its run get to end before it exits anyway.
+const UNITS_END: Duration = Duration::from_secs(15);
 
 /// Reports in flight from units: small, so a step that floods waits for the journal.
 const REPORTS: usize = 16;
@@ -31,6 +39,10 @@ pub struct Driver {
     events: Option<mpsc::Sender<Event>>,
     /// Told once the run's start is journaled, so its clients find it in the journal.
     started: Option<tokio::sync::oneshot::Sender<()>>,
+    /// What every screen should know about the conductor itself: the journal is unavailable.
+    health: Option<watch::Sender<Option<String>>>,
+    /// Says who took the run, once this conductor's lease is gone.
+    lost: Option<oneshot::Receiver<String>>,
 }
 
 impl Driver {
@@ -59,12 +71,29 @@ impl Driver {
                 .build()
                 .expect("the HTTP client builds with its defaults"),
         };
-        Driver { journal, cx, units: HashMap::new(), timers: Vec::new(), events, started: None }
+        Driver {
+            journal,
+            cx,
+            units: HashMap::new(),
+            timers: Vec::new(),
+            events,
+            started: None,
+            health: None,
+            lost: None,
+        }
     }
 
     /// Says on `started` once the run's first events are journaled.
-    pub fn telling(mut self, started: Option<tokio::sync::oneshot::Sender<()>>) -> Self {
+    pub fn telling(mut self, started: Option<oneshot::Sender<()>>) -> Self {
         self.started = started;
+        self
+    }
+
+    /// Says on `health` while the journal is unavailable, and stops when `lost` says the
+    /// run was taken over.
+    pub fn watched(mut self, health: watch::Sender<Option<String>>, lost: oneshot::Receiver<String>) -> Self {
+        self.health = Some(health);
+        self.lost = Some(lost);
         self
     }
 
@@ -79,10 +108,13 @@ impl Driver {
         let (reports_tx, mut reports) = mpsc::channel(REPORTS);
         let mut effects = conductor.on(Instant::now(), Input::Start);
         let mut listening = true;
+        let mut lost = self.lost.take();
         loop {
             for effect in std::mem::take(&mut effects) {
-                if let Some(outcome) = self.carry_out(effect, &reports_tx).await? {
-                    return Ok(outcome);
+                match self.carry_out(effect, &reports_tx).await {
+                    Ok(Some(outcome)) => return Ok(outcome),
+                    Ok(None) => {}
+                    Err(e) => return Err(self.give_up(e, &mut reports).await),
                 }
             }
             if let Some(started) = self.started.take() {
@@ -109,6 +141,10 @@ impl Driver {
                     self.timers.retain(|(_, t)| *t != id);
                     Input::Timer(id)
                 }
+                Ok(by) = async { lost.as_mut().expect("guarded").await }, if lost.is_some() => {
+                    let taken = StoreError::LeaseTaken { run_id: self.journal.run_id().to_string(), by };
+                    return Err(self.give_up(taken, &mut reports).await);
+                }
             };
             effects = conductor.on(Instant::now(), input);
         }
@@ -118,15 +154,15 @@ impl Driver {
         &mut self,
         effect: Effect,
         reports: &units::Reports,
-    ) -> Result<Option<RunOutcome>, EngineError> {
+    ) -> Result<Option<RunOutcome>, StoreError> {
         match effect {
             Effect::Append { step, kind } => {
-                let event = self.journal.append(step.as_deref(), kind).await?;
-                self.publish(event).await;
+                let event = self.journal.next_event(step.as_deref(), kind, &[]);
+                self.commit(event).await?;
             }
             Effect::Output { step, stream, data } => {
-                let event = self.journal.append_output(&step, stream, &data).await?;
-                self.publish(event).await;
+                let event = self.journal.next_event(Some(&step), Journal::output_kind(stream, &data), &data);
+                self.commit(event).await?;
             }
             Effect::Start { unit, work } => {
                 let started = match work {
@@ -149,6 +185,65 @@ impl Driver {
             Effect::End(outcome) => return Ok(Some(outcome)),
         }
         Ok(None)
+    }
+
+    /// Stores an event before anything after it happens. While the journal is unavailable
+    /// the run holds, says so, and tries again: units wait on their full report queue, so a
+    /// step's output is kept, in order, until it can be journaled.
+    async fn commit(&mut self, event: Event) -> Result<(), StoreError> {
+        let mut down_since = None;
+        let mut wait = RETRY_FIRST;
+        loop {
+            match self.journal.commit(&event).await {
+                Ok(()) => break,
+                Err(e @ (StoreError::LeaseTaken { .. } | StoreError::Forged { .. })) => return Err(e),
+                Err(e) => {
+                    let since = *down_since.get_or_insert_with(chrono::Local::now);
+                    let said =
+                        format!("journal unavailable since {}, retrying: {e}", since.format("%H:%M:%S"));
+                    tracing::warn!("{said}");
+                    self.tell(Some(said));
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RETRY_MAX);
+                }
+            }
+        }
+        if down_since.is_some() {
+            tracing::info!("journal available again");
+            self.tell(None);
+        }
+        self.publish(event).await;
+        Ok(())
+    }
+
+    fn tell(&self, health: Option<String>) {
+        if let Some(tx) = &self.health {
+            tx.send_replace(health);
+        }
+    }
+
+    /// The run is no longer this conductor's to drive: its units are ended, nothing more is
+    /// journaled, and the error says why.
+    async fn give_up(
+        &mut self,
+        error: StoreError,
+        reports: &mut mpsc::Receiver<(UnitId, UnitReport)>,
+    ) -> EngineError {
+        tracing::error!("{error}");
+        for unit in self.units.values_mut() {
+            unit.stop();
+        }
+        let deadline = Instant::now() + UNITS_END;
+        while !self.units.is_empty() {
+            match tokio::time::timeout_at(deadline, reports.recv()).await {
+                Ok(Some((unit, report))) if report.is_last() => {
+                    self.units.remove(&unit);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => break,
+            }
+        }
+        EngineError::Journal(error)
     }
 
     async fn publish(&mut self, event: Event) {

@@ -1,5 +1,6 @@
 //! The memory: events, where they are stored, and the fold that turns them into what anyone sees.
 
+pub mod chain;
 mod describe;
 pub mod event;
 pub mod lease;
@@ -54,9 +55,21 @@ pub async fn follow(
     to: tokio::sync::mpsc::Sender<Event>,
 ) -> Result<(), StoreError> {
     let mut last = after;
+    let mut wait = std::time::Duration::from_millis(250);
     loop {
         // Pages of output batches (up to 64 KB each) stay a few MB, however far behind a reader is.
-        let page = store.events(&run_id, last, 32).await?;
+        let page = match store.events(&run_id, last, 32).await {
+            Ok(page) => page,
+            // An outage is waited out: the reader picks up where it was once the journal is back.
+            Err(e @ StoreError::Database { .. }) => {
+                tracing::warn!("reading run {run_id}: {e}; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(5));
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        wait = std::time::Duration::from_millis(250);
         if page.is_empty() {
             store.wait(&run_id, last).await;
             continue;
@@ -142,12 +155,20 @@ pub struct Journal {
     run_id: String,
     last_seq: i64,
     redactor: Redactor,
+    /// The conductor's lease: nothing is appended once it is no longer the run's.
+    lease: Option<Lease>,
 }
 
 impl Journal {
     /// The journal of a run whose last event so far is `last_seq` (0 for a new run).
     pub fn continuing(store: Arc<dyn Store>, run_id: String, last_seq: i64, redactor: Redactor) -> Self {
-        Journal { store, run_id, last_seq, redactor }
+        Journal { store, run_id, last_seq, redactor, lease: None }
+    }
+
+    /// Appends only while `lease` is the run's.
+    pub fn held_by(mut self, lease: Lease) -> Self {
+        self.lease = Some(lease);
+        self
     }
 
     pub fn run_id(&self) -> &str {
@@ -156,21 +177,6 @@ impl Journal {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
-    }
-
-    pub async fn append(&mut self, step: Option<&str>, kind: EventKind) -> Result<Event, StoreError> {
-        self.append_with_data(step, kind, &[]).await
-    }
-
-    /// Journals a batch of output; the returned event carries the bytes as stored.
-    pub async fn append_output(
-        &mut self,
-        step: &str,
-        stream: Stream,
-        data: &[u8],
-    ) -> Result<Event, StoreError> {
-        let lines = memchr::memchr_iter(b'\n', data).count() as u32;
-        self.append_with_data(Some(step), EventKind::Output { stream, lines }, data).await
     }
 }
 
@@ -203,24 +209,38 @@ fn mask(redactor: &Redactor, kind: EventKind) -> EventKind {
 }
 
 impl Journal {
-    async fn append_with_data(
-        &mut self,
-        step: Option<&str>,
-        kind: EventKind,
-        data: &[u8],
-    ) -> Result<Event, StoreError> {
-        let kind = mask(&self.redactor, kind);
-        let event = Event {
+    /// Numbers, masks and stores one event.
+    pub async fn append(&mut self, step: Option<&str>, kind: EventKind) -> Result<Event, StoreError> {
+        let event = self.next_event(step, kind, &[]);
+        self.commit(&event).await?;
+        Ok(event)
+    }
+
+    /// The next event, masked and numbered, not yet stored: `commit` stores it, and may be
+    /// tried again with the very same event after a failure.
+    pub fn next_event(&self, step: Option<&str>, kind: EventKind, data: &[u8]) -> Event {
+        Event {
             run_id: self.run_id.clone(),
             seq: self.last_seq + 1,
             at: Utc::now(),
             step: step.map(str::to_string),
-            kind,
+            kind: mask(&self.redactor, kind),
             data: self.redactor.bytes(data).into_owned(),
-        };
-        self.store.append(std::slice::from_ref(&event)).await?;
+        }
+    }
+
+    /// Stores an event from `next_event`. One already stored by an earlier try that seemed
+    /// to fail (its answer lost with the connection) counts as stored.
+    pub async fn commit(&mut self, event: &Event) -> Result<(), StoreError> {
+        self.store.append(std::slice::from_ref(event), self.lease.as_ref()).await?;
         self.last_seq = event.seq;
-        Ok(event)
+        Ok(())
+    }
+
+    /// An output batch as an event, for `next_event`.
+    pub fn output_kind(stream: Stream, data: &[u8]) -> EventKind {
+        let lines = memchr::memchr_iter(b'\n', data).count() as u32;
+        EventKind::Output { stream, lines }
     }
 }
 

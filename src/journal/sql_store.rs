@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Row};
 
+use super::chain;
 use super::event::{Event, EventKind};
 use super::store::{Lease, RunRecord, Store, StoreError};
 
@@ -70,8 +71,12 @@ macro_rules! lease_row {
 
 const INSERT_RUN: &str = "INSERT INTO runs (id, runbook, path, hash, operator, host, mode, started_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const INSERT_EVENT: &str =
-    "INSERT INTO events (run_id, seq, at, kind, step, payload, data) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+const INSERT_EVENT: &str = "INSERT INTO events (run_id, seq, at, kind, step, payload, data, hash) \
+                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const SELECT_HASH: &str = "SELECT hash FROM events WHERE run_id = $1 AND seq = $2";
+const SELECT_WRITTEN: &str = "SELECT hash, writer FROM events WHERE run_id = $1 AND seq = $2";
+const SELECT_ROWS: &str = "SELECT seq, at, kind, step, payload, data, hash, writer FROM events \
+                           WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 const FINISH_RUN: &str = "UPDATE runs SET ended_at = $1, outcome = $2 WHERE id = $3";
 const SELECT_RUNS: &str = "SELECT id, runbook, path, operator, host, mode, started_at, ended_at, outcome \
                            FROM runs ORDER BY started_at DESC, id DESC";
@@ -80,8 +85,6 @@ const TAKE_LEASE: &str = "INSERT INTO leases (run_id, holder, host, pid, since, 
                           ON CONFLICT (run_id) DO UPDATE SET holder = $2, host = $3, pid = $4, since = $5, heartbeat = $6";
 const RENEW_LEASE: &str = "UPDATE leases SET heartbeat = $1 WHERE run_id = $2 AND host = $3 AND pid = $4";
 const DROP_LEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
-const SELECT_EVENTS: &str = "SELECT seq, at, step, payload, data FROM events \
-                             WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
 
 pub struct SqlStore {
     pool: Pool,
@@ -198,9 +201,30 @@ impl Store for SqlStore {
         &self.location
     }
 
-    async fn append(&self, events: &[Event]) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
+    async fn append(&self, events: &[Event], holder: Option<&Lease>) -> Result<(), StoreError> {
+        let Some(first) = events.first() else { return Ok(()) };
+        let run_id = first.run_id.as_str();
+        // In a block of its own: an event already there returns its seq, not an error.
+        let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(self.db())?;
+            if let Some(mine) = holder {
+                let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(&mut *tx).await.map_err(self.db())?;
+                let held = row.map(|row| lease_row!(run_id, row));
+                if held.as_ref().is_none_or(|h| h.host != mine.host || h.pid != mine.pid) {
+                    let by = held.map_or("nobody (its lease was removed)".into(), |h| {
+                        format!("{} on {} (pid {})", h.holder, h.host, h.pid)
+                    });
+                    return Err(StoreError::LeaseTaken { run_id: run_id.to_string(), by });
+                }
+            }
+            let mut previous: String = sqlx::query_scalar::<_, Option<String>>(SELECT_HASH)
+                .bind(run_id)
+                .bind(first.seq - 1)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(self.db())?
+                .flatten()
+                .unwrap_or_default();
             for event in events {
                 if let EventKind::RunStarted(info) = &event.kind {
                     sqlx::query(INSERT_RUN)
@@ -216,18 +240,26 @@ impl Store for SqlStore {
                         .await
                         .map_err(self.db())?;
                 }
-                let payload = serde_json::to_string(&event.kind).expect("events serialize");
-                sqlx::query(INSERT_EVENT)
+                let row = chain::Row::of(event);
+                let hash = row.link(&event.run_id, &previous);
+                let inserted = sqlx::query(INSERT_EVENT)
                     .bind(&event.run_id)
-                    .bind(event.seq)
-                    .bind(event.at.to_rfc3339())
-                    .bind(event.kind.name())
-                    .bind(&event.step)
-                    .bind(payload)
-                    .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
+                    .bind(row.seq)
+                    .bind(&row.at)
+                    .bind(&row.kind)
+                    .bind(&row.step)
+                    .bind(&row.payload)
+                    .bind(row.data.as_deref())
+                    .bind(&hash)
                     .execute(&mut *tx)
-                    .await
-                    .map_err(self.db())?;
+                    .await;
+                match inserted {
+                    Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+                        return Ok(Err((event.seq, hash)));
+                    }
+                    other => other.map_err(self.db())?,
+                };
+                previous = hash;
                 if let EventKind::RunFinished { outcome } = &event.kind {
                     sqlx::query(FINISH_RUN)
                         .bind(event.at.to_rfc3339())
@@ -238,7 +270,48 @@ impl Store for SqlStore {
                         .map_err(self.db())?;
                 }
             }
-            tx.commit().await.map_err(self.db())
+            tx.commit().await.map_err(self.db())?;
+            Ok(Ok(()))
+        })}
+        .await;
+        let appended = appended?;
+        let Err((seq, hash)) = appended else { return Ok(()) };
+        // The transaction is gone with its failed insert: what is there is read afresh.
+        let written = with_pool!(self, pool => {
+            sqlx::query(SELECT_WRITTEN).bind(run_id).bind(seq).fetch_optional(pool).await.map_err(self.db())?
+                .map(|row| (row.get::<Option<String>, _>("hash"), row.get::<Option<String>, _>("writer")))
+        });
+        match written {
+            // This very event, stored by an earlier try whose answer was lost.
+            Some((Some(stored), _)) if stored == hash => Ok(()),
+            other => {
+                Err(StoreError::Forged { run_id: run_id.to_string(), seq, by: other.and_then(|(_, w)| w) })
+            }
+        }
+    }
+
+    async fn rows(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<chain::Row>, StoreError> {
+        with_reader!(self, reader => {
+            let rows = sqlx::query(SELECT_ROWS)
+                .bind(run_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(reader)
+                .await
+                .map_err(self.db())?;
+            Ok(rows
+                .iter()
+                .map(|row| chain::Row {
+                    seq: row.get("seq"),
+                    at: row.get("at"),
+                    kind: row.get("kind"),
+                    step: row.get("step"),
+                    payload: row.get("payload"),
+                    data: row.get("data"),
+                    hash: row.get("hash"),
+                    writer: row.get("writer"),
+                })
+                .collect())
         })
     }
 
@@ -353,34 +426,25 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
-        with_reader!(self, reader => {
-            let rows = sqlx::query(SELECT_EVENTS)
-                .bind(run_id)
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(reader)
-                .await
-                .map_err(self.db())?;
-            rows.iter()
-                .map(|row| {
-                    let seq: i64 = row.get("seq");
-                    let kind = serde_json::from_str(row.get("payload")).map_err(|source| StoreError::Corrupt {
-                        location: self.location.clone(),
-                        run_id: run_id.to_string(),
-                        seq,
-                        source,
-                    })?;
-                    Ok(Event {
-                        run_id: run_id.to_string(),
-                        seq,
-                        at: parse_time(row.get("at")),
-                        step: row.get("step"),
-                        kind,
-                        data: row.get::<Option<Vec<u8>>, _>("data").unwrap_or_default(),
-                    })
+        let rows = self.rows(run_id, after, limit).await?;
+        rows.into_iter()
+            .map(|row| {
+                let kind = serde_json::from_str(&row.payload).map_err(|source| StoreError::Corrupt {
+                    location: self.location.clone(),
+                    run_id: run_id.to_string(),
+                    seq: row.seq,
+                    source,
+                })?;
+                Ok(Event {
+                    run_id: run_id.to_string(),
+                    seq: row.seq,
+                    at: parse_time(&row.at),
+                    step: row.step,
+                    kind,
+                    data: row.data.unwrap_or_default(),
                 })
-                .collect()
-        })
+            })
+            .collect()
     }
 }
 

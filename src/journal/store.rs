@@ -41,6 +41,12 @@ pub enum StoreError {
     NoJournal { location: String },
     #[error("journal {location}: no runs yet")]
     NoRuns { location: String },
+    /// Another conductor holds the run now: this one must do nothing more.
+    #[error("run {run_id} was taken over by {by}: this conductor stops without touching it")]
+    LeaseTaken { run_id: String, by: String },
+    /// An event this conductor did not write holds the next sequence number.
+    #[error("someone else wrote event {seq} of run {run_id}{}: the run stops; `tminus verify {run_id}` checks its journal", by.as_deref().map(|b| format!(" (by {b})")).unwrap_or_default())]
+    Forged { run_id: String, seq: i64, by: Option<String> },
 }
 
 /// A row of `tminus runs`.
@@ -74,9 +80,13 @@ pub trait Store: Send + Sync {
     /// Where the journal is, for messages (never with a password).
     fn location(&self) -> &str;
 
-    /// Appends events in one transaction: all of them are journaled, or none.
+    /// Appends events in one transaction: all of them are journaled, or none. Each is linked
+    /// into the run's hash chain. With `holder`, only while that lease is still the run's.
     /// A `RunStarted` event opens the run's row; a `RunFinished` closes it.
-    async fn append(&self, events: &[Event]) -> Result<(), StoreError>;
+    async fn append(&self, events: &[Event], holder: Option<&Lease>) -> Result<(), StoreError>;
+
+    /// Up to `limit` events of a run with `seq > after`, as stored, for checking the chain.
+    async fn rows(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<super::chain::Row>, StoreError>;
 
     /// Runs, newest first.
     async fn runs(&self) -> Result<Vec<RunRecord>, StoreError>;

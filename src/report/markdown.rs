@@ -54,6 +54,7 @@ pub fn render(report: &Report) -> String {
         ("Started", at(s.started_at)),
         ("Ended", at(s.ended_at)),
         ("Duration", duration),
+        ("Journal", report.chain.clone()),
     ];
     let _ = writeln!(md, "| | |\n|---|---|");
     for (k, v) in rows {

@@ -6,7 +6,7 @@ mod markdown;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::journal::{RunState, Store, StoreError, describe, fold_run};
+use crate::journal::{RunState, Store, StoreError, chain, describe, fold_run};
 
 pub use json::render as json;
 pub use markdown::render as markdown;
@@ -16,6 +16,8 @@ pub use markdown::render as markdown;
 pub struct Report {
     pub state: RunState,
     pub log: Vec<LogLine>,
+    /// Whether the journal's hash chain holds: "chain verified, N events", or where it breaks.
+    pub chain: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,7 +42,8 @@ pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreErro
         });
     })
     .await?;
-    Ok(Report { state, log })
+    let chain = chain::verify(store, run_id).await?.to_string();
+    Ok(Report { state, log, chain })
 }
 
 impl Report {

@@ -4,14 +4,16 @@ use std::path::Path;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
-use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::{mpsc, watch};
 
 use super::wire::{ClientSays, ConductorSays};
 use crate::engine::Act;
 
 pub struct Client {
     write: OwnedWriteHalf,
+    /// What the conductor says of itself: trouble with the journal, or `None`.
+    health: watch::Receiver<Option<String>>,
 }
 
 impl Client {
@@ -20,13 +22,23 @@ impl Client {
         let stream = UnixStream::connect(path).await?;
         let (read, mut write) = stream.into_split();
         send(&mut write, &ClientSays::Hello { name: name.to_string(), screen }).await?;
+        let mut read = BufReader::new(read);
         let mut line = String::new();
-        BufReader::new(read).read_line(&mut line).await?;
+        read.read_line(&mut line).await?;
         match serde_json::from_str(line.trim_end()) {
-            Ok(ConductorSays::Welcome { .. }) => Ok(Client { write }),
+            Ok(ConductorSays::Welcome { .. }) => {
+                let (tx, health) = watch::channel(None);
+                tokio::spawn(hear_health(read, tx));
+                Ok(Client { write, health })
+            }
             Ok(ConductorSays::Refused { why }) => Err(std::io::Error::other(why)),
-            Err(_) => Err(std::io::Error::other("the conductor did not answer")),
+            _ => Err(std::io::Error::other("the conductor did not answer")),
         }
+    }
+
+    /// What the conductor says of its own health, as it changes.
+    pub fn health(&self) -> watch::Receiver<Option<String>> {
+        self.health.clone()
     }
 
     pub async fn act(&mut self, act: Act) -> std::io::Result<()> {
@@ -64,6 +76,21 @@ pub struct Forwarding {
     pub acts: mpsc::Sender<Act>,
     pub leave: tokio::sync::oneshot::Sender<()>,
     pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Reads what the conductor says after its welcome, until it hangs up.
+async fn hear_health(mut read: BufReader<OwnedReadHalf>, health: watch::Sender<Option<String>>) {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match read.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        if let Ok(ConductorSays::Health { trouble }) = serde_json::from_str(line.trim_end()) {
+            health.send_replace(trouble);
+        }
+    }
 }
 
 async fn send(write: &mut OwnedWriteHalf, said: &ClientSays) -> std::io::Result<()> {

@@ -156,7 +156,10 @@ impl Conducting {
         let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead } = self;
         let detached = local.is_none();
         let (commands, queue) = mpsc::channel(64);
-        let server = tokio::spawn(socket.serve(run_id.clone(), commands.clone()));
+        let (health, healthy) = tokio::sync::watch::channel(None);
+        let server = tokio::spawn(socket.serve(run_id.clone(), commands.clone(), healthy.clone()));
+        // A conductor in the foreground says it on stderr; screens hear it on the socket.
+        let complaints = (!detached).then(|| tokio::spawn(complain(healthy)));
         let relay = local.map(|mut local| {
             let (commands, lead) = (commands.clone(), lead.clone());
             tokio::spawn(async move {
@@ -170,23 +173,18 @@ impl Conducting {
         // A conductor of its own has no terminal: a signal is someone ending it on purpose.
         let signals = detached.then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone())));
         drop(commands);
-        let heartbeat = {
-            let (store, lease) = (store.clone(), lease.clone());
-            tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(journal::lease::HEARTBEAT).await;
-                    if let Err(e) = store.heartbeat(&lease).await {
-                        tracing::warn!("lease heartbeat failed: {e}");
-                    }
-                }
-            })
-        };
-        let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
-        let outcome =
-            Driver::new(&runbook, journal, events).telling(started).run(conductor, queue, lead).await;
+        let (lost, losing) = tokio::sync::oneshot::channel();
+        let heartbeat = tokio::spawn(keep_lease(store.clone(), lease.clone(), lost));
+        let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
+            .held_by(lease.clone());
+        let outcome = Driver::new(&runbook, journal, events)
+            .telling(started)
+            .watched(health, losing)
+            .run(conductor, queue, lead)
+            .await;
         heartbeat.abort();
         server.abort();
-        for task in [relay, signals].into_iter().flatten() {
+        for task in [relay, signals, complaints].into_iter().flatten() {
             task.abort();
         }
         let outcome = outcome?;
@@ -196,6 +194,34 @@ impl Conducting {
         crate::cli::write_file(&path, &report::markdown(&gathered))?;
         tracing::info!(%run_id, outcome = outcome.label(), "run ended");
         Ok((outcome, path))
+    }
+}
+
+/// Renews the lease while the run goes on; says on `lost` who has it once it is not ours.
+async fn keep_lease(store: Arc<dyn Store>, lease: Lease, lost: tokio::sync::oneshot::Sender<String>) {
+    loop {
+        tokio::time::sleep(journal::lease::HEARTBEAT).await;
+        match store.heartbeat(&lease).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let by = match store.lease(&lease.run_id).await {
+                    Ok(Some(held)) => format!("{} on {} (pid {})", held.holder, held.host, held.pid),
+                    _ => "someone else".to_string(),
+                };
+                let _ = lost.send(by);
+                return;
+            }
+            Err(e) => tracing::warn!("lease heartbeat failed: {e}"),
+        }
+    }
+}
+
+/// Says on stderr what the conductor's screens would show: the journal is unavailable.
+async fn complain(mut health: tokio::sync::watch::Receiver<Option<String>>) {
+    while health.changed().await.is_ok() {
+        let said = health.borrow_and_update().clone();
+        let text = said.unwrap_or_else(|| "journal available again: the run goes on".into());
+        eprintln!("{} {text}", chrono::Local::now().format("%H:%M:%S"));
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::wire::{ClientSays, ConductorSays};
 use crate::engine::{Act, Command, Who, os_login};
@@ -33,7 +33,12 @@ impl Socket {
     }
 
     /// Accepts clients until the run ends (the task is dropped with the socket's owner).
-    pub async fn serve(self, run_id: String, commands: mpsc::Sender<Command>) {
+    pub async fn serve(
+        self,
+        run_id: String,
+        commands: mpsc::Sender<Command>,
+        health: watch::Receiver<Option<String>>,
+    ) {
         loop {
             let Ok((stream, _)) = self.listener.accept().await else { continue };
             let login = match stream.peer_cred() {
@@ -43,7 +48,7 @@ impl Socket {
                     continue;
                 }
             };
-            tokio::spawn(client(stream, login, run_id.clone(), commands.clone()));
+            tokio::spawn(client(stream, login, run_id.clone(), commands.clone(), health.clone()));
         }
     }
 }
@@ -54,12 +59,22 @@ impl Drop for Socket {
     }
 }
 
-async fn client(stream: UnixStream, login: String, run_id: String, commands: mpsc::Sender<Command>) {
-    let (read, mut write) = stream.into_split();
+async fn client(
+    stream: UnixStream,
+    login: String,
+    run_id: String,
+    commands: mpsc::Sender<Command>,
+    health: watch::Receiver<Option<String>>,
+) {
+    let (read, write) = stream.into_split();
+    // One writer: replies and news of the conductor's health reach the client whole, in order.
+    let (out, said) = mpsc::channel::<ConductorSays>(16);
+    let writer = tokio::spawn(write_out(write, said));
     let mut lines = BufReader::new(read);
     let mut who: Option<(Who, bool)> = None;
     let mut said_bye = false;
     let mut line = String::new();
+    let mut health_task = None;
     loop {
         line.clear();
         match AsyncReadExt::take(&mut lines, LONGEST_LINE as u64).read_line(&mut line).await {
@@ -70,7 +85,7 @@ async fn client(stream: UnixStream, login: String, run_id: String, commands: mps
             Ok(said) => said,
             Err(e) => {
                 let why = format!("not understood: {e}");
-                let _ = reply(&mut write, &ConductorSays::Refused { why }).await;
+                let _ = out.send(ConductorSays::Refused { why }).await;
                 continue;
             }
         };
@@ -81,9 +96,10 @@ async fn client(stream: UnixStream, login: String, run_id: String, commands: mps
                     login: login.clone(),
                 };
                 let welcome = ConductorSays::Welcome { run_id: run_id.clone(), login: login.clone() };
-                if reply(&mut write, &welcome).await.is_err() {
+                if out.send(welcome).await.is_err() {
                     break;
                 }
+                health_task = Some(tokio::spawn(tell_health(health.clone(), out.clone())));
                 if screen && commands.send(Command { by: me.clone(), act: Act::Attach }).await.is_err() {
                     break;
                 }
@@ -102,17 +118,35 @@ async fn client(stream: UnixStream, login: String, run_id: String, commands: mps
             }
             (ClientSays::Hello { .. }, Some(_)) | (ClientSays::Act { .. }, None) => {
                 let why = "say hello once, first".to_string();
-                let _ = reply(&mut write, &ConductorSays::Refused { why }).await;
+                let _ = out.send(ConductorSays::Refused { why }).await;
             }
         }
     }
+    if let Some(task) = health_task {
+        task.abort();
+    }
+    writer.abort();
     if let Some((me, true)) = who {
         let _ = commands.send(Command { by: me, act: Act::Detach { lost: !said_bye } }).await;
     }
 }
 
-async fn reply(write: &mut tokio::net::unix::OwnedWriteHalf, said: &ConductorSays) -> std::io::Result<()> {
-    let mut line = serde_json::to_string(said).expect("replies serialize");
-    line.push('\n');
-    write.write_all(line.as_bytes()).await
+async fn write_out(mut write: tokio::net::unix::OwnedWriteHalf, mut said: mpsc::Receiver<ConductorSays>) {
+    while let Some(said) = said.recv().await {
+        let mut line = serde_json::to_string(&said).expect("replies serialize");
+        line.push('\n');
+        if write.write_all(line.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The conductor's health as it stands, then each change of it.
+async fn tell_health(mut health: watch::Receiver<Option<String>>, out: mpsc::Sender<ConductorSays>) {
+    loop {
+        let trouble = health.borrow_and_update().clone();
+        if out.send(ConductorSays::Health { trouble }).await.is_err() || health.changed().await.is_err() {
+            return;
+        }
+    }
 }

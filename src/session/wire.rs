@@ -25,6 +25,16 @@ pub enum ClientSays {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "say", rename_all = "snake_case")]
 pub enum ConductorSays {
-    Welcome { run_id: String, login: String },
-    Refused { why: String },
+    Welcome {
+        run_id: String,
+        login: String,
+    },
+    Refused {
+        why: String,
+    },
+    /// What every screen should show about the conductor itself (the journal is unavailable),
+    /// or `None` once all is well again.
+    Health {
+        trouble: Option<String>,
+    },
 }
