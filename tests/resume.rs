@@ -253,3 +253,75 @@ fn a_signal_to_the_lead_is_journaled_and_ends_the_step() {
     assert!(md.contains("the conductor got SIGTERM"), "{md}");
     assert_eq!(step(&s.report_json(), "slow")["message"], "interrupted: SIGTERM to the conductor");
 }
+
+#[test]
+fn a_lead_frozen_past_its_lease_wakes_to_find_the_run_taken_and_touches_nothing() {
+    use nix::sys::signal::{Signal, kill};
+    let s = Sandbox::new();
+    s.write("day.toml", &quiet_day(60));
+    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    let frozen = nix::unistd::Pid::from_raw(lead.id() as i32);
+    kill(frozen, Signal::SIGSTOP).unwrap();
+    // Past the lease's 15 s, sam picks the run up; the first copy of `slow` still runs.
+    std::thread::sleep(std::time::Duration::from_secs(17));
+    let mut sam = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(s.path())
+        .env("TMINUS_JOURNAL", s.journal())
+        .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(sam.stdout.take().unwrap());
+    let mut seen = String::new();
+    let mut read_until = |text: &str| {
+        use std::io::BufRead;
+        while !seen.contains(text) {
+            let mut line = String::new();
+            assert!(out.read_line(&mut line).unwrap() > 0, "sam's conductor ended early:\n{seen}");
+            seen.push_str(&line);
+        }
+    };
+    read_until("is still running from the last conductor");
+    // The frozen lead wakes: it ends its own copy and exits without a word to the journal.
+    kill(frozen, Signal::SIGCONT).unwrap();
+    let woke = lead.wait_with_output().unwrap();
+    assert_eq!(woke.status.code(), Some(6));
+    read_until("has ended by itself");
+    use std::io::Write;
+    writeln!(sam.stdin.as_mut().unwrap(), "retry").unwrap();
+    drop(sam.stdin.take());
+    assert_eq!(sam.wait().unwrap().code(), Some(0), "{seen}");
+    assert_eq!(s.read("trail"), "first\nslow\nslow\nlast\n");
+    let report = s.report_json();
+    assert_gap_free(&report);
+    let verified = s.tminus().args(["verify", &run_id]).output();
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+}
+
+#[test]
+fn an_event_written_behind_the_conductors_back_stops_it() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let (mut lead, run_id) = lead_until(&s, "", "? check:");
+    let forged = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+             n = db.execute('SELECT max(seq) FROM events WHERE run_id = ?', (sys.argv[2],)).fetchone()[0]; \
+             db.execute(\"INSERT INTO events (run_id, seq, at, kind, step, payload) VALUES (?, ?, '2025-01-01T00:00:00+00:00', 'decided', 'check', '{}')\", (sys.argv[2], n + 1)); \
+             db.commit()",
+        ])
+        .arg(s.journal())
+        .arg(&run_id)
+        .status()
+        .unwrap();
+    assert!(forged.success());
+    use std::io::Write;
+    writeln!(lead.stdin.as_mut().unwrap(), "y").unwrap();
+    let ended = lead.wait_with_output().unwrap();
+    assert_eq!(ended.status.code(), Some(6));
+    let verified = s.tminus().args(["verify", &run_id]).output();
+    assert_eq!(verified.code, 1);
+    assert!(verified.stdout.contains("it has no hash: tminus did not write it"), "{}", verified.stdout);
+}
