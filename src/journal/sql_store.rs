@@ -168,7 +168,8 @@ impl SqlStore {
             PgConnectOptions::from_str(url).map_err(db)?.log_statements(tracing::log::LevelFilter::Debug);
         let pool = PgPoolOptions::new()
             .max_connections(4)
-            .acquire_timeout(Duration::from_secs(10))
+            // Short: an outage is told to the run (which holds and retries) rather than waited out here.
+            .acquire_timeout(Duration::from_secs(2))
             .connect_with(options)
             .await
             .map_err(db)?;
