@@ -48,7 +48,7 @@ fn a_journal_server_that_dies_mid_step_holds_the_run_until_it_is_back() {
         line.clear();
         assert!(out.read_line(&mut line).unwrap() > 0, "the lead ended early");
     }
-    let mut watcher = tminus(&s, &url, &["watch"]).spawn().unwrap();
+    let watcher = tminus(&s, &url, &["watch"]).spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
 
     pg.kill();
