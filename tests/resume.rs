@@ -259,7 +259,7 @@ fn a_lead_frozen_past_its_lease_wakes_to_find_the_run_taken_and_touches_nothing(
     use nix::sys::signal::{Signal, kill};
     let s = Sandbox::new();
     s.write("day.toml", &quiet_day(60));
-    let (mut lead, run_id) = lead_until(&s, "y\n", "[slow] started");
+    let (lead, run_id) = lead_until(&s, "y\n", "[slow] started");
     let frozen = nix::unistd::Pid::from_raw(lead.id() as i32);
     kill(frozen, Signal::SIGSTOP).unwrap();
     // Past the lease's 15 s, sam picks the run up; the first copy of `slow` still runs.
