@@ -23,7 +23,7 @@ use crate::{headless, report, tui};
     about = "Conduct a deployment day from a runbook: steps, gates, rollback, and a journal that is the report"
 )]
 pub struct Cli {
-    /// The journal: a SQLite file path.
+    /// The journal: a SQLite file path, or postgres://[user[:password]@]host[:port]/database.
     #[arg(long, global = true, env = "TMINUS_JOURNAL", default_value = journal::DEFAULT_LOCATION)]
     journal: String,
     #[command(subcommand)]
@@ -450,7 +450,7 @@ fn conductor_health(
                     let journal = if location == journal::DEFAULT_LOCATION {
                         String::new()
                     } else {
-                        format!(" --journal {location}")
+                        format!(" --journal {}", journal::mask_password(&location))
                     };
                     Some(format!(
                         "lead's conductor silent{how_long}; `tminus{journal} attach {run_id}` resumes it"

@@ -42,6 +42,7 @@ impl Error {
             Error::Journal(
                 StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
             ) => 2,
+            Error::Journal(StoreError::Address(bad)) if bad.is_bad_input() => 2,
             Error::Conductor { code, .. } => *code,
             _ => 1,
         }
