@@ -153,6 +153,7 @@ enum Format {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let hide = journal::password_redactor(&cli.journal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -163,7 +164,7 @@ pub fn main() -> i32 {
     let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", hide.text(&e.to_string()));
             e.exit_code()
         }
     };
@@ -435,6 +436,7 @@ fn conductor_health(
     location: String,
 ) -> tokio::sync::watch::Receiver<Option<String>> {
     let (tx, rx) = tokio::sync::watch::channel(None);
+    let hide = journal::password_redactor(&location);
     tokio::spawn(async move {
         loop {
             let said = match store.lease(&run_id).await {
@@ -456,7 +458,7 @@ fn conductor_health(
                         "lead's conductor silent{how_long}; `tminus{journal} attach {run_id}` resumes it"
                     ))
                 }
-                Err(e) => Some(format!("journal unreadable: {e}")),
+                Err(e) => Some(format!("journal unreadable: {}", hide.text(&e.to_string()))),
             };
             if tx.send(said).is_err() {
                 return;

@@ -103,7 +103,20 @@ impl Postgres {
 
     /// A driver's message with this URL's password masked, should it ever quote it.
     fn mask(&self, text: &str) -> String {
-        Redactor::new(url_passwords(&self.url)).text(text).into_owned()
+        self.redactor().text(text).into_owned()
+    }
+
+    fn redactor(&self) -> Redactor {
+        Redactor::new(url_passwords(&self.url))
+    }
+}
+
+/// Masks the password of the journal at `location` in any message, for errors a database
+/// driver words itself.
+pub fn password_redactor(location: &str) -> Redactor {
+    match Address::parse(location) {
+        Ok(Address::Postgres(pg)) => pg.redactor(),
+        _ => Redactor::default(),
     }
 }
 
@@ -197,6 +210,13 @@ mod tests {
             assert!(said.contains("names no database"), "{said}");
             assert!(!said.contains(":pw@"), "{said}");
         }
+    }
+
+    #[test]
+    fn a_drivers_message_is_masked_too() {
+        let hide = password_redactor("postgres://u:p%40ss@h/d");
+        assert_eq!(hide.text("p%40ss or p@ss"), "**** or ****");
+        assert!(password_redactor("journal.db").is_empty());
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-pub use address::{Address, AddressError, mask_password, reason};
+pub use address::{Address, AddressError, mask_password, password_redactor, reason};
 pub use describe::describe;
 pub use event::*;
 pub use sql_store::SqlStore;
