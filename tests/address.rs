@@ -32,6 +32,7 @@ fn addresses_that_are_not_journals_are_refused_and_nothing_is_created() {
         (format!("postgres://admin:{PASSWORD}@127.0.0.1:99999/test"), "invalid port number"),
         (format!("postgres://admin:{PASSWORD}@127.0.0.1:5432"), "names no database"),
         ("POSTGRESQL://127.0.0.1/".to_string(), "names no database"),
+        (format!("postgres://admin:{PASSWORD}@127.0.0.1/test?sslmode=bogus"), "unknown value \"bogus\""),
     ];
     for (address, says) in &cases {
         for args in [&["runs"][..], &["watch"], &["run", "r.toml", "--headless"]] {

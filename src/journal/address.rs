@@ -84,7 +84,7 @@ impl Postgres {
             why: self.mask(&why),
         };
         let options = PgConnectOptions::from_str(self.url.as_str())
-            .map_err(|e| unreachable(reason(&e)))?
+            .map_err(|e| AddressError::Malformed { shown: self.shown.clone(), why: self.mask(&reason(&e)) })?
             .disable_statement_logging();
         match tokio::time::timeout(CONNECT_WITHIN, PgConnection::connect_with(&options)).await {
             Ok(Ok(connection)) => {
@@ -152,6 +152,7 @@ pub fn reason(error: &sqlx::Error) -> String {
             _ => io.to_string(),
         },
         sqlx::Error::PoolTimedOut => "timed out".into(),
+        sqlx::Error::Configuration(why) => why.to_string(),
         other => other.to_string(),
     }
 }
