@@ -23,7 +23,7 @@ use crate::{headless, report, tui};
     about = "Conduct a deployment day from a runbook: steps, gates, rollback, and a journal that is the report"
 )]
 pub struct Cli {
-    /// The journal: a SQLite file path.
+    /// The journal: a SQLite file path, or postgres://[user[:password]@]host[:port]/database.
     #[arg(long, global = true, env = "TMINUS_JOURNAL", default_value = journal::DEFAULT_LOCATION)]
     journal: String,
     #[command(subcommand)]
@@ -156,6 +156,7 @@ enum Format {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let hide = journal::password_redactor(&cli.journal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -166,7 +167,7 @@ pub fn main() -> i32 {
     let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e}");
+            eprintln!("{}", hide.text(&e.to_string()));
             e.exit_code()
         }
     };
@@ -448,6 +449,7 @@ fn conductor_health(
     said: Option<tokio::sync::watch::Receiver<Option<String>>>,
 ) -> tokio::sync::watch::Receiver<Option<String>> {
     let (tx, rx) = tokio::sync::watch::channel(None);
+    let hide = journal::password_redactor(&location);
     tokio::spawn(async move {
         let mut unreadable_since = None;
         loop {
@@ -470,7 +472,7 @@ fn conductor_health(
                     let journal = if location == journal::DEFAULT_LOCATION {
                         String::new()
                     } else {
-                        format!(" --journal {location}")
+                        format!(" --journal {}", journal::mask_password(&location))
                     };
                     Some(format!(
                         "lead's conductor silent{how_long}; `tminus{journal} attach {run_id}` resumes it"
@@ -478,6 +480,7 @@ fn conductor_health(
                 }
                 Err(e) => {
                     let since = *unreadable_since.get_or_insert_with(chrono::Local::now);
+                    let e = hide.text(&e.to_string()).into_owned();
                     Some(format!("journal unavailable since {}, reconnecting: {e}", since.format("%H:%M:%S")))
                 }
             };

@@ -46,6 +46,7 @@ impl Error {
             Error::Journal(
                 StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
             ) => 2,
+            Error::Journal(StoreError::Address(bad)) if bad.is_bad_input() => 2,
             Error::Journal(_) | Error::Engine(EngineError::Journal(_)) => JOURNAL_FAILED,
             Error::Conductor { code, .. } => *code,
             _ => 1,

@@ -18,7 +18,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use sqlx::{Connection, Executor};
+use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -139,7 +139,10 @@ pub async fn load_db(sql: &Path, db: &Path) -> Result<(), ExampleError> {
     }
     let _ = std::fs::remove_file(db);
     let load = |source| ExampleError::Load { sql: sql.to_path_buf(), db: db.to_path_buf(), source };
-    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(db).create_if_missing(true);
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(db)
+        .create_if_missing(true)
+        .disable_statement_logging();
     let mut conn = sqlx::SqliteConnection::connect_with(&options).await.map_err(load)?;
     conn.execute(sqlx::raw_sql(&text)).await.map_err(load)?;
     conn.close().await.map_err(load)?;

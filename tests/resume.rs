@@ -47,9 +47,9 @@ fn end_slow(s: &Sandbox) {
 }
 
 fn end_group(s: &Sandbox, pid_file: &str) {
-    let group = nix::unistd::Pid::from_raw(-s.read(pid_file).trim().parse::<i32>().unwrap());
-    let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
-    while nix::sys::signal::kill(group, None).is_ok() {
+    let pgid = s.read(pid_file).trim().parse::<i32>().unwrap();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(-pgid), nix::sys::signal::Signal::SIGKILL);
+    while support::group_runs(pgid) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
@@ -247,8 +247,8 @@ fn a_signal_to_the_lead_is_journaled_and_ends_the_step() {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(lead.id() as i32), nix::sys::signal::Signal::SIGTERM)
         .unwrap();
     assert_eq!(lead.wait().unwrap().code(), Some(130));
-    let group = nix::unistd::Pid::from_raw(-s.read("slow.pid").trim().parse::<i32>().unwrap());
-    assert!(nix::sys::signal::kill(group, None).is_err(), "the step's process group outlived the lead");
+    let group = s.read("slow.pid").trim().parse::<i32>().unwrap();
+    assert!(!support::group_runs(group), "the step's process group outlived the lead");
     let md = s.report_md();
     assert!(md.contains("the conductor got SIGTERM"), "{md}");
     assert_eq!(step(&s.report_json(), "slow")["message"], "interrupted: SIGTERM to the conductor");

@@ -17,7 +17,7 @@ pub struct Batcher {
     pub stream: Stream,
     buf: Vec<u8>,
     since: Option<Instant>,
-    /// Masks secrets before a cut inside a line, so no secret is ever split across two batches.
+    /// Masks secrets before any cut, so no secret is ever split across two batches.
     redactor: Redactor,
 }
 
@@ -45,17 +45,11 @@ impl Batcher {
         if self.buf.is_empty() || (self.buf.len() < FLUSH_BYTES && !due) {
             return None;
         }
-        let cut = match memchr::memrchr(b'\n', &self.buf) {
-            Some(i) => i + 1,
-            None => {
-                // Inside a line: mask what is whole first, then keep back what could still be
-                // the start of a secret that the next read completes.
-                if let std::borrow::Cow::Owned(masked) = self.redactor.bytes(&self.buf) {
-                    self.buf = masked;
-                }
-                self.buf.len().saturating_sub(self.redactor.overlap())
-            }
-        };
+        self.mask();
+        // A secret may hold a newline, so even a cut after a whole line keeps back what could
+        // still be the start of a secret that the next read completes.
+        let settled = self.buf.len() - self.redactor.holdback(&self.buf);
+        let cut = memchr::memrchr(b'\n', &self.buf[..settled]).map_or(settled, |i| i + 1);
         if cut == 0 {
             // Too little to send yet: wait another interval rather than spin on a due batch.
             self.since = Some(now);
@@ -66,7 +60,15 @@ impl Batcher {
 
     /// Everything pending, at the end of the command.
     pub fn take_all(&mut self) -> Option<Vec<u8>> {
+        self.mask();
         (!self.buf.is_empty()).then(|| self.split(self.buf.len()))
+    }
+
+    /// Masks every whole secret pending, before any cut can fall inside one.
+    fn mask(&mut self) {
+        if let std::borrow::Cow::Owned(masked) = self.redactor.bytes(&self.buf) {
+            self.buf = masked;
+        }
     }
 
     fn split(&mut self, cut: usize) -> Vec<u8> {
@@ -96,9 +98,11 @@ mod tests {
     fn a_huge_line_is_cut_with_a_holdback() {
         let mut b = Batcher::new(Stream::Stdout, Redactor::new(["secret".to_string()]));
         b.push(&vec![b'x'; FLUSH_BYTES + 10]);
+        b.push(b"secr");
         let first = b.take_ready(Instant::now()).unwrap();
-        assert_eq!(first.len(), FLUSH_BYTES + 5);
-        assert_eq!(b.take_all().unwrap().len(), 5);
+        assert_eq!(first.len(), FLUSH_BYTES + 10, "only what could start the secret waits");
+        b.push(b"et!");
+        assert_eq!(b.take_all().unwrap(), b"****!");
     }
 
     #[test]
@@ -107,13 +111,46 @@ mod tests {
         b.push(b"token=hunter2secret and more");
         let later = Instant::now() + FLUSH_AFTER;
         let first = b.take_ready(later).unwrap();
-        let rest = b.take_all().unwrap();
-        let joined = [first, rest].concat();
+        let joined = [first, b.take_all().unwrap_or_default()].concat();
         assert_eq!(joined, b"token=**** and more");
-        // A tail shorter than a secret waits without being due again at once.
+        // A tail that could start a secret waits without being due again at once.
         b.push(b"hunt");
         let due = Instant::now() + FLUSH_AFTER * 2;
         assert!(b.take_ready(due).is_none());
         assert!(b.due_at().unwrap() > due);
+    }
+
+    const TWO_LINES: &str = "first half\nsecond half";
+    const PRINTED: &[u8] = b"pw=first half\nsecond half";
+
+    /// What a batcher journals when `pieces` arrive one by one with a pause after each.
+    fn batches(pieces: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut b = Batcher::new(Stream::Stdout, Redactor::new([TWO_LINES.to_string()]));
+        let mut out = Vec::new();
+        let mut at = Instant::now();
+        for piece in pieces {
+            b.push(piece);
+            at += FLUSH_AFTER * 2;
+            out.extend(b.take_ready(at));
+        }
+        out.extend(b.take_all());
+        out
+    }
+
+    #[test]
+    fn a_two_line_secret_is_masked_wherever_the_output_pauses() {
+        for at in 0..=PRINTED.len() {
+            let (before, after) = PRINTED.split_at(at);
+            let out = batches(&[before, after]);
+            assert_eq!(out.concat(), b"pw=****", "paused after {at} bytes: {out:?}");
+        }
+        let bytes: Vec<&[u8]> = PRINTED.chunks(1).collect();
+        assert_eq!(batches(&bytes).concat(), b"pw=****", "a pause after every byte");
+    }
+
+    #[test]
+    fn lines_before_a_secret_in_the_making_are_sent_at_once() {
+        let out = batches(&[b"ready\npw=first half\n"]);
+        assert_eq!(out[0], b"ready\n");
     }
 }

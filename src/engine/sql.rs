@@ -2,17 +2,19 @@
 //! transaction, its first value (or row count) held against the expectation.
 
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Once;
 use std::time::Duration;
 
 use futures::TryStreamExt;
 use sqlx::AnyConnection;
-use sqlx::{Connection, Executor, Row};
+use sqlx::any::AnyConnectOptions;
+use sqlx::{ConnectOptions, Connection, Executor, Row};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{Instant, timeout};
 
 use super::check::{CheckOutcome, ms};
-use crate::journal::Metric;
+use crate::journal::{Metric, reason};
 use crate::runbook::{SqlCheck, format_duration};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -79,7 +81,12 @@ fn install_drivers() {
 
 async fn query(check: &SqlCheck, target: &Target, lines: &UnboundedSender<String>) -> CheckOutcome {
     install_drivers();
-    let mut conn = match AnyConnection::connect(&target.connect).await {
+    // A query or URL may hold a secret: no driver may log one, slow or not.
+    let connected = match AnyConnectOptions::from_str(&target.connect) {
+        Ok(options) => options.disable_statement_logging().connect().await,
+        Err(e) => Err(e),
+    };
+    let mut conn = match connected {
         Ok(c) => c,
         Err(e) => {
             return CheckOutcome::failed(format!("cannot connect to {}: {}", target.name, reason(&e)));
@@ -176,17 +183,4 @@ fn text_of(row: &sqlx::any::AnyRow) -> Option<String> {
         return v.map(|v| v.to_string());
     }
     Some("<a value of a type checks cannot read: cast it to text or a number>".into())
-}
-
-/// The part of a database error a person needs, without the driver's wrapping.
-fn reason(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => db.message().to_string(),
-        sqlx::Error::Io(io) => match io.kind() {
-            std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
-            _ => io.to_string(),
-        },
-        sqlx::Error::PoolTimedOut => "timed out".into(),
-        other => other.to_string(),
-    }
 }

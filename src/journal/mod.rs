@@ -1,5 +1,6 @@
 //! The memory: events, where they are stored, and the fold that turns them into what anyone sees.
 
+mod address;
 pub mod chain;
 mod describe;
 pub mod event;
@@ -13,9 +14,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
+pub use address::{Address, AddressError, mask_password, password_redactor, reason};
 pub use describe::describe;
 pub use event::*;
-pub use sql_store::{SqlStore, without_password};
+pub use sql_store::SqlStore;
 pub use state::RunState;
 pub use store::{Lease, RunRecord, Store, StoreError};
 
@@ -25,25 +27,27 @@ use crate::runbook::Redactor;
 pub const DEFAULT_LOCATION: &str = ".tminus/journal.db";
 
 /// Opens the journal named by `--journal` / `TMINUS_JOURNAL`: a `postgres://` URL means
-/// PostgreSQL, anything else a SQLite file.
+/// PostgreSQL, a path a SQLite file.
 pub async fn open(location: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if is_postgres(location) {
-        return Ok(Arc::new(SqlStore::open_postgres(location).await?));
+    match Address::parse(location)? {
+        Address::Postgres(pg) => {
+            Ok(Arc::new(SqlStore::open_postgres(pg.connect_options().await?, pg.shown).await?))
+        }
+        Address::File(path) => Ok(Arc::new(SqlStore::open_sqlite(&path).await?)),
     }
-    let path = location.strip_prefix("sqlite://").unwrap_or(location);
-    Ok(Arc::new(SqlStore::open_sqlite(Path::new(path)).await?))
 }
 
 /// Opens a journal to watch: read-only all the way down to the database connection.
 pub async fn open_read_only(location: &str) -> Result<Arc<dyn Store>, StoreError> {
-    if is_postgres(location) {
-        return Ok(Arc::new(SqlStore::open_postgres_read_only(location).await?));
+    match Address::parse(location)? {
+        Address::Postgres(pg) => {
+            Ok(Arc::new(SqlStore::open_postgres_read_only(pg.connect_options().await?, pg.shown).await?))
+        }
+        Address::File(path) if !path.exists() => {
+            Err(StoreError::NoJournal { location: path.display().to_string() })
+        }
+        Address::File(path) => Ok(Arc::new(SqlStore::open_sqlite_read_only(&path).await?)),
     }
-    let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
-    if !path.exists() {
-        return Err(StoreError::NoJournal { location: path.display().to_string() });
-    }
-    Ok(Arc::new(SqlStore::open_sqlite_read_only(path).await?))
 }
 
 /// Sends a run's events, from `after` on, as they are journaled, until the run has finished
@@ -113,10 +117,6 @@ pub async fn replay(
     }
 }
 
-pub fn is_postgres(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
-}
-
 /// The folder reports are written to: `reports/` beside a file journal.
 pub fn reports_dir(location: &str) -> PathBuf {
     beside(location).join("reports")
@@ -132,13 +132,15 @@ pub fn conductors_dir(location: &str) -> PathBuf {
     beside(location).join("conductors")
 }
 
-/// Beside a file journal; for a PostgreSQL journal, `.tminus/` here.
+/// Beside a file journal; for a PostgreSQL journal (or an address no journal can have, which
+/// is refused before anything is written), `.tminus/` here.
 fn beside(location: &str) -> PathBuf {
-    if is_postgres(location) {
-        return PathBuf::from(".tminus");
+    match Address::parse(location) {
+        Ok(Address::File(path)) => {
+            path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
+        }
+        _ => PathBuf::from(".tminus"),
     }
-    let path = Path::new(location.strip_prefix("sqlite://").unwrap_or(location));
-    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf()
 }
 
 /// A sortable, readable run id: start time plus a few random hex digits.

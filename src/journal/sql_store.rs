@@ -115,7 +115,8 @@ impl SqlStore {
             // can take the last transactions, and never corrupts the file.
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .disable_statement_logging();
         let db = |source| StoreError::Database { location: location.clone(), source };
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(db)?;
         sqlx::migrate!("./migrations/sqlite")
@@ -128,8 +129,11 @@ impl SqlStore {
     /// Opens a SQLite journal for reading only: nothing through it can write the file.
     pub async fn open_sqlite_read_only(path: &Path) -> Result<Self, StoreError> {
         let location = path.display().to_string();
-        let options =
-            SqliteConnectOptions::new().filename(path).read_only(true).busy_timeout(Duration::from_secs(10));
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
         let db = |source| StoreError::Database { location: location.clone(), source };
         let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.map_err(db)?;
         Ok(SqlStore::new(Pool::Sqlite(pool), location))
@@ -137,11 +141,12 @@ impl SqlStore {
 
     /// Connects to a PostgreSQL journal for reading only: every transaction of the session is
     /// read-only, so the server refuses any write.
-    pub async fn open_postgres_read_only(url: &str) -> Result<Self, StoreError> {
-        let location = without_password(url);
+    pub async fn open_postgres_read_only(
+        options: PgConnectOptions,
+        location: String,
+    ) -> Result<Self, StoreError> {
         let db = |source| StoreError::Database { location: location.clone(), source };
-        let options =
-            PgConnectOptions::from_str(url).map_err(db)?.options([("default_transaction_read_only", "on")]);
+        let options = options.options([("default_transaction_read_only", "on")]);
         // One connection: the listener takes it, and every read goes through it too.
         let pool = PgPoolOptions::new()
             .max_connections(1)
@@ -160,12 +165,9 @@ impl SqlStore {
         SqlStore { pool, location, listener: tokio::sync::Mutex::new(None) }
     }
 
-    /// Connects to a PostgreSQL journal and brings its schema up to date.
-    pub async fn open_postgres(url: &str) -> Result<Self, StoreError> {
-        let location = without_password(url);
+    /// Connects to a PostgreSQL journal, shown as `location`, and brings its schema up to date.
+    pub async fn open_postgres(options: PgConnectOptions, location: String) -> Result<Self, StoreError> {
         let db = |source| StoreError::Database { location: location.clone(), source };
-        let options =
-            PgConnectOptions::from_str(url).map_err(db)?.log_statements(tracing::log::LevelFilter::Debug);
         let pool = PgPoolOptions::new()
             .max_connections(4)
             // Short: an outage is told to the run (which holds and retries) rather than waited out here.
@@ -182,17 +184,6 @@ impl SqlStore {
 
     fn db(&self) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
         |source| StoreError::Database { location: self.location.clone(), source }
-    }
-}
-
-/// A URL as it may be shown: the password replaced by `****`.
-pub fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("****"));
-            parsed.to_string()
-        }
-        _ => url.to_string(),
     }
 }
 

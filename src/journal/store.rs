@@ -8,6 +8,8 @@ use super::event::Event;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    #[error(transparent)]
+    Address(#[from] super::address::AddressError),
     #[error("journal {location}: {source}")]
     Database {
         location: String,

@@ -17,7 +17,7 @@ pub use diag::{Problem, Problems, line_col};
 pub use duration::{format_duration, parse_duration, parse_signed_duration};
 pub use expectation::{Expectation, Op};
 pub use load::{LoadError, load, parse};
-pub use secrets::Redactor;
+pub use secrets::{MASK, Redactor, url_passwords};
 
 /// A validated runbook: everything the engine needs, with `${VAR}` already interpolated.
 #[derive(Debug, Clone)]
@@ -214,22 +214,7 @@ impl Runbook {
             StepKind::Sql(q) => Some(q.url.as_str()),
             _ => None,
         });
-        let passwords = urls.filter_map(url_password).flat_map(|p| {
-            let decoded = percent_decode(&p);
-            [p, decoded]
-        });
+        let passwords = urls.filter_map(|u| url::Url::parse(u).ok()).flat_map(|u| url_passwords(&u));
         Redactor::new(secrets.chain(passwords))
     }
-}
-
-fn url_password(text: &str) -> Option<String> {
-    let parsed = url::Url::parse(text).ok()?;
-    parsed.password().filter(|p| !p.is_empty()).map(str::to_string)
-}
-
-fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| text.to_string())
 }

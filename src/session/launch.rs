@@ -14,9 +14,10 @@ pub fn spawn(location: &str, args: &[OsString]) -> Result<String, Error> {
     let exe =
         std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find tminus itself: {e}")))?;
     let mut command = Command::new(exe);
+    // In its environment, not its arguments: a journal's URL may hold a password, and any
+    // login on the machine can read a process's arguments.
     command
-        .arg("--journal")
-        .arg(location)
+        .env("TMINUS_JOURNAL", location)
         .arg("conduct")
         .args(args)
         .stdin(Stdio::null())

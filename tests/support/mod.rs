@@ -257,3 +257,13 @@ impl Lead {
         writeln!(self.child.stdin.as_mut().unwrap(), "{line}").unwrap();
     }
 }
+
+/// Whether a live process of group `pgid` is left. Zombies run nothing: with their parent gone,
+/// nobody may reap them here.
+pub fn group_runs(pgid: i32) -> bool {
+    std::fs::read_dir("/proc").into_iter().flatten().flatten().any(|entry| {
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat.rsplit_once(')').map_or("", |(_, r)| r).split_whitespace().collect();
+        fields.get(2) == Some(&pgid.to_string().as_str()) && !matches!(fields.first(), Some(&"Z" | &"X"))
+    })
+}
