@@ -319,3 +319,38 @@ fn an_observer_sees_the_leads_screen_and_cannot_act() {
     screen.press("q");
     assert_eq!(screen.exit_code(), 0);
 }
+
+#[test]
+fn a_signal_gives_the_screen_back_and_ends_a_conductor_on_the_record() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let s = Sandbox::new();
+    s.write("day.toml", PRINTS);
+    let run: &[&str] = &["run", "day.toml", "--operator", "naledi"];
+    let attach: &[&str] = &["attach", "--operator", "naledi"];
+    for (args, signal) in [(run, Signal::SIGTERM), (attach, Signal::SIGINT)] {
+        let mut screen = Screen::start(&s, args);
+        screen.wait_for("deploying");
+        kill(Pid::from_raw(screen.child.process_id().unwrap() as i32), signal).unwrap();
+        screen.exit_code();
+        let parser = screen.parser.lock().unwrap();
+        assert!(
+            !parser.screen().alternate_screen(),
+            "{signal}: the terminal was left on the alternate screen"
+        );
+        assert!(!parser.screen().hide_cursor(), "{signal}: the cursor was left hidden");
+    }
+    // The conductor goes on without its screens; a SIGTERM to it ends the run on the record.
+    let pid = conductor_pid(&s);
+    kill(Pid::from_raw(pid), Signal::SIGTERM).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "the conductor did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let report = s.report_json();
+    assert_eq!(report["state"]["outcome"], "interrupted");
+    assert_eq!(step(&report, "deploy")["message"], "interrupted: SIGTERM to the conductor");
+    assert!(s.report_md().contains("the conductor got SIGTERM"));
+    assert!(!s.path().join("deployed").exists(), "the step ran on after its conductor ended");
+}

@@ -45,7 +45,7 @@ pub struct Options {
 pub enum Leaving {
     /// The person left: the run goes on, or has ended (the state says which).
     Left,
-    /// The terminal went away (SIGHUP) or the screen was told to end (SIGTERM).
+    /// The terminal went away (SIGHUP) or the screen was told to end (SIGTERM, SIGINT).
     Lost,
 }
 
@@ -77,6 +77,8 @@ async fn run_screen(
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
+    // In raw mode Ctrl-C is a key; a SIGINT is someone else ending this screen.
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -114,6 +116,7 @@ async fn run_screen(
             },
             _ = hangup.recv() => return Ok(Leaving::Lost),
             _ = terminate.recv() => return Ok(Leaving::Lost),
+            _ = interrupt.recv() => return Ok(Leaving::Lost),
             event = events.recv(), if !app.engine_done => {
                 let mut next = event;
                 let (mut folded, mut bytes) = (0, 0);
