@@ -354,3 +354,44 @@ fn a_signal_gives_the_screen_back_and_ends_a_conductor_on_the_record() {
     assert!(s.report_md().contains("the conductor got SIGTERM"));
     assert!(!s.path().join("deployed").exists(), "the step ran on after its conductor ended");
 }
+
+#[test]
+fn attach_after_a_killed_conductor_ends_the_copy_still_running_before_a_retry() {
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        &PRINTS.replace(
+            "for n in 1 2 3 4 5 6; do echo deploying $n/6; sleep 0.5; done; touch deployed",
+            "echo deploying; [ -e once ] || { touch once; sleep 60; }; touch deployed",
+        ),
+    );
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    screen.wait_for("deploying");
+    let pid = conductor_pid(&s);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    while alive(pid) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    screen.press("\x03");
+    screen.wait_for("Leave the screen?");
+    screen.press("d");
+    screen.exit_code();
+
+    let mut screen = Screen::start(&s, &["attach", "--operator", "sam"]);
+    screen.wait_for("Still running");
+    screen.wait_for("it will not run again while it does");
+    screen.press("r");
+    screen.wait_for("this prompt takes");
+    screen.press("e");
+    screen.wait_for("Interrupted");
+    screen.press("r");
+    screen.wait_for("⏎/y done");
+    screen.press("\r");
+    screen.wait_for("SUCCEEDED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 0);
+    let md = s.report_md();
+    assert!(md.contains("was ended with SIGTERM"), "{md}");
+    assert!(md.contains("chain verified"), "{md}");
+    assert_eq!(step(&s.report_json(), "deploy")["attempts"], 2);
+}
