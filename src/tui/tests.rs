@@ -492,3 +492,33 @@ fn snapshot_too_small() {
     s.deploying();
     insta::assert_snapshot!(s.screen(50, 10, 240));
 }
+
+#[test]
+fn a_retry_that_may_run_a_step_twice_is_typed_out() {
+    let mut s = Script::new();
+    s.deploying().ask(230, "deploy", Prompt::Unknown, "\"Production deployment\" was running when …");
+    let asked = s.app.state.last_seq;
+    assert!(press(&mut s.app, "r").is_empty());
+    assert!(press(&mut s.app, "\n").is_empty(), "an empty retry is not sent");
+    assert!(press(&mut s.app, "backup\n").is_empty(), "another step's id is not sent");
+    assert_eq!(s.app.notice.as_deref(), Some("type `deploy` to run it again anyway"));
+    for _ in 0.."backup".len() {
+        s.app.on_key(key(KeyCode::Backspace));
+    }
+    assert_eq!(press(&mut s.app, "deploy\n"), vec![answer(asked, Decision::Retry, Some("deploy"))]);
+}
+
+#[test]
+fn snapshot_a_copy_still_running_after_a_resume() {
+    let mut s = Script::new();
+    s.deploying().ask(
+        240,
+        "deploy",
+        Prompt::StillRunning,
+        "\"Production deployment\" is still running from the last conductor (process group 4242): it will \
+         not run again while it does. Wait for it to end, end it now (TERM, then KILL), roll back, or stop",
+    );
+    let asked = s.app.state.last_seq;
+    insta::assert_snapshot!(s.screen(100, 28, 250));
+    assert_eq!(press(&mut s.app, "e"), vec![answer(asked, Decision::End, None)]);
+}
