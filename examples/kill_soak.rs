@@ -29,7 +29,7 @@ id = "one"
   undo = ". ./guard.sh undo-prep; for n in 1 2 3; do echo undo-prep-$n; sleep 0.2; done"
   [[phase.step]]
   id = "db"
-  sql = { url = "sqlite://soak.db", query = "SELECT 1", expect = "= 1" }
+  sql = { url = "sqlite://soak.db", query = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) FROM c", expect = "= 2000000" }
   [[phase.step]]
   id = "tick"
   manual = "Dashboards green?"
@@ -52,7 +52,9 @@ id = "two"
 "#;
 
 /// The longest a whole run takes unharmed, so every kill lands inside one.
-const RUN_SPAN_MS: u64 = 5000;
+const RUN_SPAN_MS: u64 = 7000;
+/// How long the lead takes to answer a prompt, so kills land at prompts too.
+const THINKING: Duration = Duration::from_millis(400);
 
 struct Counts {
     kills: u32,
@@ -123,19 +125,35 @@ fn one_kill(bin: &str, dir: &Path, at: Duration) -> (String, Option<Problems>) {
     std::fs::write(dir.join("guard.sh"), GUARD).unwrap();
     std::fs::write(dir.join("soak.db"), b"").unwrap();
     let mut printed = Vec::new();
-    let mut lead = tminus(bin, dir, &["run", "soak.toml", "--headless", "--yes", "--operator", "lead"]);
+    let mut lead = tminus(bin, dir, &["run", "soak.toml", "--headless", "--operator", "lead"]);
     let lines = read_lines(&mut lead);
-    // The failed step asks a person: the lead's answer is a rollback.
-    writeln!(lead.stdin.as_mut().unwrap(), "rollback").unwrap();
     let deadline = Instant::now() + at;
     let mut run_id = String::new();
     let mut last = String::new();
-    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-        if let Some(rest) = line.split(" · run ").nth(1) {
-            run_id = rest.split_whitespace().next().unwrap_or_default().to_string();
+    // The lead answers each prompt after a moment's thought: yes, and a rollback for the failure.
+    let mut answer: Option<(Instant, &str)> = None;
+    loop {
+        let wake = answer.map_or(deadline, |(due, _)| due.min(deadline));
+        match lines.recv_timeout(wake.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                if let Some(rest) = line.split(" · run ").nth(1) {
+                    run_id = rest.split_whitespace().next().unwrap_or_default().to_string();
+                }
+                if line.contains("  ? ") {
+                    let said = if line.contains("[retry / skip") { "rollback" } else { "y" };
+                    answer = Some((Instant::now() + THINKING, said));
+                }
+                last = line.clone();
+                printed.push(line);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() >= deadline => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Some((_, said)) = answer.take() {
+                    let _ = writeln!(lead.stdin.as_mut().unwrap(), "{said}");
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        last = line.clone();
-        printed.push(line);
     }
     if lead.try_wait().ok().flatten().is_some() {
         return ("nothing: the run had ended".into(), None);
