@@ -65,11 +65,16 @@ impl LineIndex {
         self.index(offset) + 1
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
-    pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
+    /// The line and column of a byte offset. Counting goes on from `after` when that is earlier
+    /// on the same line, so the columns of many problems on one long line are counted through once.
+    pub fn place(&self, source: &str, offset: usize, after: Option<Place>) -> Place {
         let offset = floor_char_boundary(source, offset);
         let i = self.index(offset);
-        (i + 1, source[self.starts[i]..offset].chars().count() + 1)
+        let (from, column) = match after {
+            Some(p) if p.line == i + 1 && p.offset <= offset => (p.offset, p.column),
+            _ => (self.starts[i], 1),
+        };
+        Place { line: i + 1, column: column + source[from..offset].chars().count(), offset }
     }
 
     /// The bytes of line `i` without its line break.
@@ -79,6 +84,14 @@ impl LineIndex {
         let end = if source[start..end].ends_with('\r') { end - 1 } else { end };
         start..end
     }
+}
+
+/// A 1-based line and column (in characters), and the byte offset they stand for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    pub line: usize,
+    pub column: usize,
+    offset: usize,
 }
 
 fn floor_char_boundary(s: &str, i: usize) -> usize {
@@ -115,8 +128,11 @@ impl fmt::Display for Problems {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = visible(&self.path.display().to_string(), MESSAGE_WIDTH);
         let config = term::Config::default();
+        let mut last = None;
         for problem in self.problems.iter().take(SHOWN) {
-            let excerpt = Excerpt::new(&name, &self.source, &self.lines, &problem.span);
+            let place = self.lines.place(&self.source, problem.span.start, last);
+            last = Some(place);
+            let excerpt = Excerpt::new(&name, &self.source, &self.lines, place, &problem.span);
             let location = format!("{name}:{}:{}", excerpt.line, excerpt.column);
             let message = visible(&problem.message, MESSAGE_WIDTH);
             let mut diagnostic = Diagnostic::error()
@@ -144,16 +160,15 @@ impl std::error::Error for Problems {}
 /// characters spelled out, and the middle of a longer text cut so its end still reads.
 fn visible(text: &str, width: usize) -> String {
     let mut out = String::new();
-    let count = text.chars().count();
-    if count <= width {
+    if text.chars().nth(width).is_none() {
         text.chars().for_each(|c| push_visible(&mut out, c));
         return out;
     }
     let head = width * 2 / 3;
-    let tail = width - head;
     text.chars().take(head).for_each(|c| push_visible(&mut out, c));
     out.push_str(" … ");
-    text.chars().skip(count - tail).for_each(|c| push_visible(&mut out, c));
+    let tail: Vec<char> = text.chars().rev().take(width - head).collect();
+    tail.iter().rev().for_each(|&c| push_visible(&mut out, c));
     out
 }
 
@@ -169,9 +184,8 @@ struct Excerpt<'a> {
 }
 
 impl<'a> Excerpt<'a> {
-    fn new(name: &'a str, source: &str, lines: &LineIndex, span: &Range<usize>) -> Self {
-        let start = floor_char_boundary(source, span.start);
-        let (line, column) = lines.line_col(source, start);
+    fn new(name: &'a str, source: &str, lines: &LineIndex, place: Place, span: &Range<usize>) -> Self {
+        let Place { line, column, offset: start } = place;
         let range = lines.line_range(source, line - 1);
         let start = start.min(range.end);
         let end = floor_char_boundary(source, span.end.clamp(start, range.end));
@@ -265,12 +279,19 @@ mod tests {
     fn line_and_column_are_one_based() {
         let src = "a = 1\nbé = 2\n";
         let lines = LineIndex::new(src);
-        assert_eq!(lines.line_col(src, 0), (1, 1));
-        assert_eq!(lines.line_col(src, 6), (2, 1));
+        let at = |offset, after| {
+            let p: Place = lines.place(src, offset, after);
+            (p.line, p.column)
+        };
+        assert_eq!(at(0, None), (1, 1));
+        assert_eq!(at(6, None), (2, 1));
         // column counts characters, not bytes
-        assert_eq!(lines.line_col(src, 9), (2, 3));
-        assert_eq!(lines.line_col(src, 999), (3, 1));
+        assert_eq!(at(9, None), (2, 3));
+        assert_eq!(at(999, None), (3, 1));
         assert_eq!(lines.line(5), 1);
+        // Counting on from an earlier place on the same line, or starting over on another.
+        assert_eq!(at(9, Some(lines.place(src, 7, None))), (2, 3));
+        assert_eq!(at(9, Some(lines.place(src, 2, None))), (2, 3));
     }
 
     #[test]
