@@ -102,6 +102,7 @@ const MONITOR_KEYS: &[&str] = &["every", "for", "steps", "alert_after"];
 const MAX_RETRIES: u32 = 100;
 /// Every sample is kept to judge the check; ten thousand is minutes of requests at any pace.
 const MAX_SAMPLES: u32 = 10_000;
+/// Requests in flight at once against the service a check watches: more is a load test.
 const MAX_CONCURRENCY: u32 = 100;
 /// The longest string `${NAME}` interpolation may build, checked as it is built: far past any
 /// URL, query or title, and far short of what variables that each double the last would reach.
