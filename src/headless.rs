@@ -1,16 +1,17 @@
 //! Headless mode: one readable line per event, prompts answered one line of stdin each.
 
-use std::collections::VecDeque;
-use std::io::{IsTerminal, Write};
+mod printer;
 
-use chrono::Local;
+use std::collections::VecDeque;
+use std::io::IsTerminal;
+
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::engine::Act;
-use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
-use crate::sanitize::clean_line;
+use crate::journal::{Decision, Event, EventKind, Prompt, RunState};
+use printer::Printer;
 
 pub struct Options {
     pub operator: String,
@@ -27,7 +28,7 @@ pub struct Options {
 ///
 /// Returns `true` when a second Ctrl-C asked to stop at once rather than wait for the step.
 pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act>, options: Options) -> bool {
-    let colour = std::io::stdout().is_terminal();
+    let mut printer = Printer::new(std::io::stdout(), std::io::stdout().is_terminal());
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
     let mut typed: VecDeque<String> = VecDeque::new();
@@ -44,7 +45,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
             event = events.recv() => {
                 let Some(event) = event else { return false };
                 state.apply(&event);
-                print_event(&event, &state, colour);
+                printer.event(&event, &state);
                 if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
                     asked = Some(event.seq);
                     if options.yes {
@@ -54,7 +55,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                                 let act = Act::Answer { to: event.seq, decision, reason: None, auto: true };
                                 let _ = commands.send(act).await;
                             }
-                            Err(why) => say(&format!("--yes does not answer this one: {why}")),
+                            Err(why) => printer.say(&format!("--yes does not answer this one: {why}")),
                         }
                     }
                 }
@@ -92,7 +93,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                 Ok(note @ Act::Note { .. }) => {
                     // Never wait on a busy engine here: it may be waiting for us to print.
                     if commands.try_send(note).is_err() {
-                        say("the run is busy and did not take that note: type it again in a moment");
+                        printer.say("the run is busy and did not take that note: type it again in a moment");
                     }
                 }
                 Ok(command) => {
@@ -100,11 +101,11 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                     let _ = commands.send(command).await;
                     break;
                 }
-                Err(why) => say(&format!("{why} — answer {}", waiting.prompt.answers())),
+                Err(why) => printer.say(&format!("{why} — answer {}", waiting.prompt.answers())),
             }
         }
         if asked != answered && typed.is_empty() && !stdin_open && waiting.prompt.blocks() {
-            say("end of input: stopping safely");
+            printer.say("end of input: stopping safely");
             answered = asked;
             let _ = commands.send(Act::Stop { reason: "end of input".into() }).await;
         }
@@ -113,11 +114,11 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
 
 /// Prints a run's events as they come, for an observer without a terminal.
 pub async fn show(mut events: mpsc::Receiver<Event>) {
-    let colour = std::io::stdout().is_terminal();
+    let mut printer = Printer::new(std::io::stdout(), std::io::stdout().is_terminal());
     let mut state = RunState::default();
     while let Some(event) = events.recv().await {
         state.apply(&event);
-        print_event(&event, &state, colour);
+        printer.event(&event, &state);
     }
 }
 
@@ -203,30 +204,6 @@ pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Res
     }
     let reason = if matches!(decision, Decision::Signed { .. }) { None } else { reason };
     Ok(Act::Answer { to, decision, reason, auto: false })
-}
-
-fn say(text: &str) {
-    // A reader that went away (a closed pipe) must not stop the run: the journal has it all.
-    let _ = writeln!(std::io::stdout(), "{}  {text}", Local::now().format("%H:%M:%S"));
-}
-
-fn print_event(event: &Event, state: &RunState, colour: bool) {
-    let mut out = std::io::stdout().lock();
-    let time = event.at.with_timezone(&Local).format("%H:%M:%S");
-    let line = match &event.kind {
-        EventKind::Output { .. } => {
-            let step = event.step.as_deref().unwrap_or_default();
-            let text = event.data.strip_suffix(b"\n").unwrap_or(&event.data);
-            for line in text.split(|b| *b == b'\n') {
-                let _ = writeln!(out, "[{step}] {}", clean_line(line, colour));
-            }
-            let _ = out.flush();
-            return;
-        }
-        _ => describe(event, state),
-    };
-    let _ = writeln!(out, "{time}  {line}");
-    let _ = out.flush();
 }
 
 #[cfg(test)]

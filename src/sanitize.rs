@@ -1,5 +1,8 @@
 //! Command output made safe to show: text and (optionally) colour pass, everything that could
-//! move the cursor, clear the screen, retitle the window or write the clipboard does not.
+//! move the cursor, clear the screen, retitle the window or write the clipboard does not, and
+//! characters that are invisible or reorder the text around them are shown by their code point.
+
+use std::fmt::Write;
 
 use vte::{Params, Parser, Perform};
 
@@ -14,6 +17,36 @@ pub fn clean_line(bytes: &[u8], keep_colour: bool) -> String {
     out.text
 }
 
+/// Pushes `c`, or `<U+XXXX>` for a character that would hide or reorder text: a bidi override
+/// can make `rm -rf /tmp/x` read as something else, and a zero-width or tag character can smuggle
+/// words past a reader who sees nothing there.
+pub fn push_visible(out: &mut String, c: char) {
+    if is_hidden(c) {
+        let _ = write!(out, "<U+{:04X}>", u32::from(c));
+    } else {
+        out.push(c);
+    }
+}
+
+/// Control characters and the format characters (Unicode category Cf) that change how text
+/// reads without showing themselves.
+fn is_hidden(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{ad}'                      // soft hyphen
+        | '\u{61c}'                     // Arabic letter mark
+        | '\u{180e}'                    // Mongolian vowel separator
+        | '\u{200b}'..='\u{200f}'      // zero-width space, joiners, LRM, RLM
+        | '\u{2028}' | '\u{2029}'      // line and paragraph separators
+        | '\u{202a}'..='\u{202e}'      // bidi embeddings and overrides
+        | '\u{2060}'..='\u{206f}'      // word joiner, invisible operators, bidi isolates
+        | '\u{feff}'                    // zero-width no-break space (BOM)
+        | '\u{fff9}'..='\u{fffb}'      // interlinear annotations
+        | '\u{1d173}'..='\u{1d17a}'    // musical format controls
+        | '\u{e0000}'..='\u{e007f}'    // tags
+    )
+}
+
 struct Cleaner {
     text: String,
     keep_colour: bool,
@@ -22,7 +55,7 @@ struct Cleaner {
 
 impl Perform for Cleaner {
     fn print(&mut self, c: char) {
-        self.text.push(c);
+        push_visible(&mut self.text, c);
     }
 
     fn execute(&mut self, byte: u8) {
@@ -60,6 +93,18 @@ mod tests {
         let line = b"\x1b[1;31mFAIL\x1b[0m ok";
         assert_eq!(clean_line(line, false), "FAIL ok");
         assert_eq!(clean_line(line, true), "\x1b[1;31mFAIL\x1b[0m ok\x1b[0m");
+    }
+
+    #[test]
+    fn bidi_and_invisible_characters_are_shown_by_code_point() {
+        let line = "if admin\u{202E} \u{2066}// check\u{2069}\u{200B}x\u{FEFF}\u{061C}\u{2028}\u{E0041}é";
+        assert_eq!(
+            clean_line(line.as_bytes(), false),
+            "if admin<U+202E> <U+2066>// check<U+2069><U+200B>x<U+FEFF><U+061C><U+2028><U+E0041>é"
+        );
+        assert_eq!(clean_line("\u{202D}x\u{202C}".as_bytes(), true), "<U+202D>x<U+202C>");
+        // A C1 control written as UTF-8 is a control all the same, never passed on.
+        assert_eq!(clean_line("a\u{9b}2Jb\u{85}".as_bytes(), false), "a2Jb");
     }
 
     #[test]

@@ -71,6 +71,30 @@ fn every_kind_of_bad_runbook_names_its_line() {
             "ghost",
             9,
         ),
+        (
+            "too many samples",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"h\"\n  http = { url = \"http://x\", samples = 4294967295 }\n",
+            "`samples` = 4294967295 is more than 10000",
+            8,
+        ),
+        (
+            "too much concurrency",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"h\"\n  http = { url = \"http://x\", concurrency = 5000 }\n",
+            "`concurrency` = 5000 is more than 100",
+            8,
+        ),
+        (
+            "too long a timeout",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  timeout = \"30d\"\n",
+            "`30d` is more than 7 days",
+            9,
+        ),
+        (
+            "infinite limit",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"h\"\n  http = { url = \"http://x\", p95_ms = inf }\n",
+            "must be a finite number, found inf",
+            8,
+        ),
     ];
     for (what, body, message, line) in cases {
         let sandbox = Sandbox::new();
@@ -157,4 +181,47 @@ fn the_shipped_runbooks_are_valid() {
     let sandbox = Sandbox::new();
     let ran = sandbox.tminus().arg_paths(&files).output();
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
+
+/// Each variable twice the one before: the string grows past 1 MiB at the twentieth and is
+/// refused there, before it takes memory; forty levels would be a terabyte.
+#[test]
+fn a_variable_that_doubles_forty_times_is_refused_where_it_outgrows_the_limit() {
+    let mut text = String::from("[runbook]\nname = \"t\"\n[vars]\nv0 = \"xx\"\n");
+    for i in 1..=40 {
+        text.push_str(&format!("v{i} = \"${{v{}}}${{v{}}}\"\n", i - 1, i - 1));
+    }
+    text.push_str("[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n");
+    let sandbox = Sandbox::new();
+    sandbox.write("double.toml", &text);
+    let ran = sandbox.tminus().args(["check", "double.toml"]).output();
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let refused = "double.toml:24:7: \"${v19}${v19}\" is more than 1 MiB once its variables are filled in";
+    assert!(ran.stderr.contains(refused), "{}", ran.stderr);
+    assert!(ran.stderr.contains("1 problem found"), "{}", ran.stderr);
+}
+
+/// A file of problems is answered with the first two hundred, short lines and no raw control
+/// characters, however long its lines and however many its problems.
+#[test]
+fn a_hostile_file_gets_a_bounded_answer() {
+    let sandbox = Sandbox::new();
+    let many: String = (0..80_000).map(|i| format!("k{i} = 1\n")).collect();
+    sandbox.write("many.toml", &many);
+    sandbox.write("wide.toml", &format!("x = \"{}\"\n", "\u{1}\u{1b}[2J\u{202e}".repeat(20_000)));
+    std::fs::write(sandbox.path().join("binary.toml"), b"name = 1\n\xff\xfe\x00garbage").unwrap();
+    for (file, at) in
+        [("many.toml", "many.toml:1:1"), ("wide.toml", "wide.toml:1:6"), ("binary.toml", "binary.toml:2:1")]
+    {
+        let ran = sandbox.tminus().args(["check", file]).output();
+        assert_eq!(ran.code, 2, "{file}: {}", ran.stderr);
+        assert!(ran.stderr.contains(at), "{file}: {}", ran.stderr);
+        assert!(ran.stderr.ends_with(" found; nothing was run\n"), "{file}: {}", ran.stderr);
+        assert!(ran.stderr.lines().count() <= 200 * 8 + 2, "{file}: {} lines", ran.stderr.lines().count());
+        assert!(ran.stderr.lines().all(|l| l.chars().count() < 300), "{file}: a line is too long");
+        assert!(!ran.stderr.contains(['\u{1}', '\u{1b}', '\u{202e}']), "{file}: raw control characters");
+    }
+    let ran = sandbox.tminus().args(["check", "many.toml"]).output();
+    assert!(ran.stderr.contains("… and 79801 more problems\n"), "{}", ran.stderr);
+    assert!(ran.stderr.ends_with("80001 problems found; nothing was run\n"), "{}", ran.stderr);
 }

@@ -362,6 +362,34 @@ id = "p"
     assert!(memchr::memmem::find(&journal, b"ok \xff\xfe bytes\n\x1b[2J").is_some());
 }
 
+/// A 300 KB line with no newline reaches the journal in several batches and the reader as one
+/// line; a bidi override in it is shown, not obeyed.
+#[test]
+fn a_long_line_comes_out_as_one_line_with_invisible_characters_shown() {
+    let s = Sandbox::new();
+    s.write(
+        "long.toml",
+        r#"[runbook]
+name = "long"
+[[phase]]
+id = "p"
+  [[phase.step]]
+  id = "long"
+  run = 'printf "evil \342\200\256txt.exe\n"; head -c 300000 /dev/zero | tr "\0" x'
+"#,
+    );
+    let ran = s.run("long.toml", "", &[]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("[long] evil <U+202E>txt.exe\n"), "{}", &ran.stdout[..200]);
+    assert!(!ran.stdout.contains('\u{202e}'), "a bidi override reached stdout");
+    let lines: Vec<&str> = ran.stdout.lines().filter(|l| l.contains("xxx")).collect();
+    assert_eq!(lines.len(), 1, "the long line came out as {} lines", lines.len());
+    assert_eq!(lines[0], format!("[long] {}", "x".repeat(300_000)));
+    // What follows the line starts a line of its own.
+    let after = ran.stdout.rsplit(&"x".repeat(100)).next().unwrap();
+    assert!(after.starts_with('\n') && after.contains("long passed"), "{after}");
+}
+
 #[test]
 fn dry_run_runs_dry_forms_and_skips_the_rest() {
     let s = Sandbox::new();

@@ -1,6 +1,7 @@
 //! Reading a runbook file into a [`Runbook`], reporting every problem with its place in the file.
 
 use std::collections::HashMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::diag::{Problem, Problems};
+use super::diag::{LineIndex, Problem, Problems};
 use super::reader::{Sink, Table, Value};
 use super::*;
 
@@ -22,14 +23,34 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
+    #[error("runbook {path} is more than {} MiB; no runbook is that long", MAX_FILE >> 20)]
+    TooLarge { path: PathBuf },
     #[error("{0}")]
     Invalid(#[from] Problems),
 }
 
+/// Far past any real runbook; it bounds what reading one (or a device named as one) can take.
+const MAX_FILE: u64 = 16 << 20;
+
 /// Reads, parses and validates a runbook; environment variables come from this process.
 pub fn load(path: &Path) -> Result<Runbook, LoadError> {
-    let source =
-        std::fs::read_to_string(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let io = |source| LoadError::Io { path: path.to_path_buf(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path).and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut bytes)).map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE {
+        return Err(LoadError::TooLarge { path: path.to_path_buf() });
+    }
+    let source = match String::from_utf8(bytes) {
+        Ok(source) => source,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let byte = e.as_bytes()[at];
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let problem =
+                Problem::new(at..at + 1, format!("byte 0x{byte:02X} is not UTF-8; a runbook is UTF-8 text"));
+            return Err(Problems::new(path, &text, vec![problem]).into());
+        }
+    };
     Ok(parse(path, &source, &|name| std::env::var(name).ok())?)
 }
 
@@ -79,6 +100,16 @@ const SQL_KEYS: &[&str] = &["url", "query", "expect", "expect_rows", "max_ms"];
 const MONITOR_KEYS: &[&str] = &["every", "for", "steps", "alert_after"];
 
 const MAX_RETRIES: u32 = 100;
+/// Every sample is kept to judge the check; ten thousand is minutes of requests at any pace.
+const MAX_SAMPLES: u32 = 10_000;
+/// Requests in flight at once against the service a check watches: more is a load test.
+const MAX_CONCURRENCY: u32 = 100;
+/// The longest string `${NAME}` interpolation may build, checked as it is built: far past any
+/// URL, query or title, and far short of what variables that each double the last would reach.
+const MAX_INTERPOLATED: usize = 1 << 20;
+/// All interpolated strings of one runbook together, so many references to one long variable
+/// cannot add up to what one string may not.
+const MAX_INTERPOLATED_TOTAL: usize = 16 << 20;
 const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(5);
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -93,7 +124,12 @@ pub fn parse(path: &Path, source: &str, env: &dyn Fn(&str) -> Option<String>) ->
         return Err(Problems::new(path, source, problems));
     }
     let root = Spanned::new(root.span(), DeValue::Table(root.into_inner()));
-    let mut reader = Reader { sink: Sink::default(), vars: HashMap::new(), source: source.to_string() };
+    let mut reader = Reader {
+        sink: Sink::default(),
+        vars: HashMap::new(),
+        lines: LineIndex::new(source),
+        interpolated: 0,
+    };
     let runbook = reader.runbook(path, source, &root, env);
     match runbook {
         Some(runbook) if reader.sink.problems.is_empty() => Ok(runbook),
@@ -105,7 +141,10 @@ struct Reader {
     sink: Sink,
     /// Values so far, for `${NAME}` in every string read after `[vars]`.
     vars: HashMap<String, String>,
-    source: String,
+    /// For "first used on line N".
+    lines: LineIndex,
+    /// Bytes interpolation has built so far, against [`MAX_INTERPOLATED_TOTAL`].
+    interpolated: usize,
 }
 
 impl Reader {
@@ -432,10 +471,7 @@ impl Reader {
         };
         let timeout = t.duration("timeout", &mut self.sink);
         let retries = t.unsigned("retries", &mut self.sink).unwrap_or(0);
-        if retries > MAX_RETRIES {
-            let span = t.get("retries").map(|v| v.span()).unwrap_or_default();
-            self.sink.error(span, format!("`retries` = {retries} is more than {MAX_RETRIES}"));
-        }
+        self.at_most(&t, "retries", retries, MAX_RETRIES);
         let retry_delay = t.duration("retry_delay", &mut self.sink).unwrap_or(Duration::ZERO);
         let critical = t.bool("critical", &mut self.sink).unwrap_or(true);
         let confirm = t.bool("confirm", &mut self.sink).unwrap_or(false);
@@ -600,6 +636,8 @@ impl Reader {
                 );
             }
         }
+        self.at_most(&t, "samples", samples, MAX_SAMPLES);
+        self.at_most(&t, "concurrency", concurrency, MAX_CONCURRENCY);
         let p95_ms = t.number("p95_ms", &mut self.sink);
         let max_error_rate = t.number("max_error_rate", &mut self.sink);
         if let Some(rate) = max_error_rate.filter(|r| !(0.0..=1.0).contains(r)) {
@@ -738,7 +776,7 @@ impl Reader {
             if let Some(id) = pt.get("id") {
                 if let DeValue::String(s) = id.get_ref() {
                     if let Some(first) = phase_seen.get(s.as_ref()) {
-                        let (line, _) = line_col(&self.source, first.start);
+                        let line = self.lines.line(first.start);
                         self.sink.error(
                             id.span(),
                             format!("duplicate phase id `{s}` (first used on line {line})"),
@@ -761,7 +799,7 @@ impl Reader {
                     continue;
                 };
                 if let Some(first) = seen.get(s.as_ref()) {
-                    let (line, _) = line_col(&self.source, first.start);
+                    let line = self.lines.line(first.start);
                     self.sink
                         .error(id.span(), format!("duplicate step id `{s}` (first used on line {line})"));
                 } else {
@@ -783,7 +821,7 @@ impl Reader {
                 None => (format!("rollback-{}", i + 1), step.span()),
             };
             if let Some(first) = seen.get(&id) {
-                let (line, _) = line_col(&self.source, first.start);
+                let line = self.lines.line(first.start);
                 self.sink.error(span, format!("duplicate step id `{id}` (first used on line {line})"));
             } else {
                 seen.insert(id, span);
@@ -835,12 +873,36 @@ impl Reader {
         }
     }
 
-    /// `${NAME}` replaced by the variable's value; `$${` stands for a literal `${`.
+    /// A problem when the number under `key` is past its limit.
+    fn at_most(&mut self, t: &Table<'_, '_>, key: &str, n: u32, max: u32) {
+        if n > max {
+            let span = t.get(key).map(|v| v.span()).unwrap_or_default();
+            self.sink.error(span, format!("`{key}` = {n} is more than {max}"));
+        }
+    }
+
+    /// `${NAME}` replaced by the variable's value; `$${` stands for a literal `${`. A string that
+    /// cannot be built is reported once, and what stands in for it trips nothing else up.
     fn interpolate(&mut self, text: &Spanned<String>) -> String {
+        if self.interpolated > MAX_INTERPOLATED_TOTAL {
+            return text.get_ref().clone();
+        }
         match interpolate(text.get_ref(), &self.vars) {
-            Ok(s) => s,
-            Err(missing) => {
-                for name in missing {
+            Ok(s) => {
+                self.interpolated += s.len();
+                if self.interpolated > MAX_INTERPOLATED_TOTAL {
+                    self.sink.error(
+                        text.span(),
+                        format!(
+                            "the runbook's strings come to more than {} MiB once their variables are filled in here",
+                            MAX_INTERPOLATED_TOTAL >> 20
+                        ),
+                    );
+                }
+                s
+            }
+            Err(Unbuilt::Missing(names)) => {
+                for name in names {
                     self.sink.push(
                         Problem::new(text.span(), format!("undefined variable `${{{name}}}`"))
                             .help("define it in [vars], or write `$${` for a literal `${`"),
@@ -848,40 +910,69 @@ impl Reader {
                 }
                 text.get_ref().clone()
             }
+            Err(Unbuilt::TooLong) => {
+                self.sink.error(
+                    text.span(),
+                    format!(
+                        "\"{}\" is more than {} MiB once its variables are filled in",
+                        text.get_ref(),
+                        MAX_INTERPOLATED >> 20
+                    ),
+                );
+                // Empty rather than as written: a variable that doubles its text as written would
+                // outgrow the limit again further down a chain.
+                String::new()
+            }
         }
     }
 }
 
-pub(crate) fn interpolate(text: &str, vars: &HashMap<String, String>) -> Result<String, Vec<String>> {
-    let mut out = String::with_capacity(text.len());
+/// Why a string could not be interpolated.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Unbuilt {
+    /// The names used but not defined.
+    Missing(Vec<String>),
+    /// It would be longer than [`MAX_INTERPOLATED`].
+    TooLong,
+}
+
+pub(crate) fn interpolate(text: &str, vars: &HashMap<String, String>) -> Result<String, Unbuilt> {
+    fn push(out: &mut String, piece: &str) -> Result<(), Unbuilt> {
+        if out.len() + piece.len() > MAX_INTERPOLATED {
+            return Err(Unbuilt::TooLong);
+        }
+        out.push_str(piece);
+        Ok(())
+    }
+    let mut out = String::with_capacity(text.len().min(MAX_INTERPOLATED));
     let mut missing = Vec::new();
     let mut rest = text;
     while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
+        push(&mut out, &rest[..i])?;
         let after = &rest[i..];
         if let Some(tail) = after.strip_prefix("$${") {
-            out.push_str("${");
+            push(&mut out, "${")?;
             rest = tail;
         } else if let Some(tail) = after.strip_prefix("${") {
             match tail.find('}') {
                 Some(end) => {
                     let name = &tail[..end];
                     match vars.get(name) {
-                        Some(v) => out.push_str(v),
+                        Some(v) => push(&mut out, v)?,
                         None => missing.push(name.to_string()),
                     }
                     rest = &tail[end + 1..];
                 }
                 None => {
-                    out.push_str(after);
+                    push(&mut out, after)?;
                     rest = "";
                 }
             }
         } else {
-            out.push('$');
+            push(&mut out, "$")?;
             rest = &after[1..];
         }
     }
-    out.push_str(rest);
-    if missing.is_empty() { Ok(out) } else { Err(missing) }
+    push(&mut out, rest)?;
+    if missing.is_empty() { Ok(out) } else { Err(Unbuilt::Missing(missing)) }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use regex::Regex;
 
-pub use diag::{Problem, Problems, line_col};
+pub use diag::{Problem, Problems};
 pub use duration::{format_duration, parse_duration, parse_signed_duration};
 pub use expectation::{Expectation, Op};
 pub use load::{LoadError, load, parse};

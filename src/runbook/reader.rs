@@ -155,11 +155,17 @@ impl<'a, 'i> Table<'a, 'i> {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
             _ => None,
         };
-        if parsed.is_none() {
-            sink.error(
+        match parsed {
+            None => sink.error(
                 value.span(),
                 format!("{} must be a number, found {}", self.name(key), value.get_ref().type_str()),
-            );
+            ),
+            // inf and nan compare as no limit at all, or as a limit nothing meets.
+            Some(n) if !n.is_finite() => {
+                sink.error(value.span(), format!("{} must be a finite number, found {n}", self.name(key)));
+                return None;
+            }
+            Some(_) => {}
         }
         parsed
     }

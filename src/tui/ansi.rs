@@ -5,6 +5,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use vte::{Params, Parser, Perform};
 
+use crate::sanitize::push_visible;
+
 pub fn styled_line(text: &str, colour: bool) -> Line<'static> {
     let mut out = Spans { spans: Vec::new(), current: String::new(), style: Style::default(), colour };
     Parser::new().advance(&mut out, text.as_bytes());
@@ -80,7 +82,7 @@ impl Spans {
 
 impl Perform for Spans {
     fn print(&mut self, c: char) {
-        self.current.push(c);
+        push_visible(&mut self.current, c);
     }
 
     fn execute(&mut self, byte: u8) {
@@ -109,6 +111,13 @@ mod tests {
         assert_eq!(line.spans[1].content, "FAIL");
         assert_eq!(line.spans[1].style, Style::default().fg(Color::Indexed(1)).add_modifier(Modifier::BOLD));
         assert_eq!(line.spans[2].content, " done");
+    }
+
+    #[test]
+    fn a_bidi_override_is_shown_not_obeyed() {
+        let line = styled_line("\x1b[32mok\u{202E}txt.exe\u{2069}", true);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "ok<U+202E>txt.exe<U+2069>");
     }
 
     #[test]
