@@ -166,13 +166,13 @@ impl Driver {
             }
             Effect::Start { unit, work } => {
                 let started = match work {
-                    Work::Shell { script, timeout } => {
-                        units::shell(unit, script, timeout, &self.cx, reports.clone())
+                    Work::Shell { script, timeout, started_event } => {
+                        units::shell(unit, script, timeout, started_event, &self.cx, reports.clone())
                     }
                     Work::Check { kind, timeout } => {
                         units::check(unit, kind, timeout, &self.cx, reports.clone())
                     }
-                    Work::Leftover { pgid } => units::leftover(unit, pgid, &self.cx, reports.clone()),
+                    Work::Leftover(copy) => units::leftover(unit, copy, &self.cx, reports.clone()),
                 };
                 self.units.insert(unit, started);
             }

@@ -23,16 +23,31 @@ pub fn members(pgid: i32, run_id: &str) -> Option<u32> {
         return Some(0);
     }
     let entries = std::fs::read_dir("/proc").ok()?;
-    let ours = format!("TMINUS_RUN_ID={run_id}");
+    let ours = [format!("TMINUS_RUN_ID={run_id}")];
     let count = entries
         .flatten()
-        .filter(|entry| live_in_group(&entry.path(), pgid))
-        .filter(|entry| {
-            std::fs::read(entry.path().join("environ"))
-                .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == ours.as_bytes()))
-        })
+        .filter(|entry| live_in_group(&entry.path(), pgid) && carries(&entry.path(), &ours))
         .count();
     Some(count as u32)
+}
+
+/// The process group of a live process that a command of `run_id` started as event
+/// `started_event` left behind, if one is left.
+pub fn started_by(run_id: &str, started_event: i64) -> Option<i32> {
+    let marks = [format!("TMINUS_RUN_ID={run_id}"), format!("{STARTED_EVENT}={started_event}")];
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|entry| {
+        let pgid = live_group(&entry.path())?;
+        carries(&entry.path(), &marks).then_some(pgid)
+    })
+}
+
+/// The variable a command carries naming the `StepStarted` event it was started as.
+pub const STARTED_EVENT: &str = "TMINUS_STEP_EVENT";
+
+/// Whether the process's environment holds every one of `vars` (`NAME=value`).
+fn carries(proc_dir: &std::path::Path, vars: &[String]) -> bool {
+    let Ok(env) = std::fs::read(proc_dir.join("environ")) else { return false };
+    vars.iter().all(|var| env.split(|b| *b == 0).any(|v| v == var.as_bytes()))
 }
 
 /// Whether any live process is in group `pgid`, whoever it runs for.
@@ -49,17 +64,18 @@ pub fn alive(pgid: i32) -> bool {
 /// Killed orphans can linger as zombies until their new parent reaps them; those run nothing,
 /// so only live members count.
 fn live_in_group(proc_dir: &std::path::Path, pgid: i32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(proc_dir.join("stat")) else {
-        return false;
-    };
+    live_group(proc_dir) == Some(pgid)
+}
+
+/// The group of a live process (`None` for a zombie, or a process gone).
+fn live_group(proc_dir: &std::path::Path) -> Option<i32> {
+    let stat = std::fs::read_to_string(proc_dir.join("stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
-    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
-        return false;
-    };
+    let rest = stat.rsplit_once(')').map(|(_, r)| r)?;
     let mut fields = rest.split_whitespace();
-    let state = fields.next();
-    let pgrp = fields.nth(1).and_then(|f| f.parse::<i32>().ok());
-    pgrp == Some(pgid) && state != Some("Z") && state != Some("X")
+    let state = fields.next()?;
+    let pgrp = fields.nth(1)?.parse::<i32>().ok()?;
+    (state != "Z" && state != "X").then_some(pgrp)
 }
 
 /// KILLs the group until no live member is left, for at most 5 s.
@@ -88,4 +104,36 @@ pub async fn end(pgid: i32, grace: Duration) -> &'static str {
     }
     kill_until_gone(pgid).await;
     "SIGKILL"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_is_found_by_the_event_it_was_started_as_and_ended_as_a_step_is() {
+        use std::os::unix::process::CommandExt;
+        let mut child = std::process::Command::new("bash")
+            .args(["-c", "sleep 30 & sleep 30"])
+            .env("TMINUS_RUN_ID", "run-found")
+            .env(STARTED_EVENT, "41")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = child.id() as i32;
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        // bash and both sleeps (or one, where bash hands itself over to the last command).
+        while members(pgid, "run-found").unwrap_or(0) < 2 {
+            assert!(std::time::Instant::now() < deadline, "the command's processes never showed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(started_by("run-found", 41), Some(pgid));
+        assert_eq!(started_by("run-found", 42), None);
+        assert_eq!(started_by("another-run", 41), None);
+        assert_eq!(members(pgid, "another-run"), Some(0), "a group of another run is not counted");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        assert_eq!(runtime.block_on(end(pgid, Duration::from_secs(2))), "SIGTERM");
+        let _ = child.wait();
+        assert!(!alive(pgid));
+    }
 }

@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
 use super::check::CheckOutcome;
-use super::conductor::{UnitId, UnitReport};
+use super::conductor::{Copy, UnitId, UnitReport};
 use super::output::Batcher;
 use super::process::{CommandSpec, ProcEvent, ProcessRun};
 use super::{group, http, sql};
@@ -51,10 +51,20 @@ impl Drop for Unit {
     }
 }
 
-pub fn shell(id: UnitId, script: String, timeout: Option<Duration>, cx: &Context, reports: Reports) -> Unit {
+pub fn shell(
+    id: UnitId,
+    script: String,
+    timeout: Option<Duration>,
+    started_event: i64,
+    cx: &Context,
+    reports: Reports,
+) -> Unit {
     let (stop, stopped) = oneshot::channel();
-    let spec =
-        CommandSpec { script, dir: cx.dir.clone(), env: cx.env.clone(), timeout, kill_grace: cx.kill_grace };
+    // The command carries the event it was started as: a later conductor finds what is left
+    // of it by that, even if its process group was never journaled.
+    let mut env = cx.env.clone();
+    env.push((group::STARTED_EVENT.to_string(), started_event.to_string()));
+    let spec = CommandSpec { script, dir: cx.dir.clone(), env, timeout, kill_grace: cx.kill_grace };
     let redactor = cx.redactor.clone();
     let task = tokio::spawn(async move {
         let report = match run_shell(id, &spec, redactor, stopped, &reports).await {
@@ -114,10 +124,19 @@ async fn run_shell(
 
 /// Watches a step's copy left running by a conductor that is gone: says how many of its
 /// processes live, then when it ends. Stopping the unit ends the group (TERM, grace, KILL).
-pub fn leftover(id: UnitId, pgid: i32, cx: &Context, reports: Reports) -> Unit {
+pub fn leftover(id: UnitId, copy: Copy, cx: &Context, reports: Reports) -> Unit {
     let (stop, mut stopped) = oneshot::channel::<()>();
     let (run_id, grace) = (cx.run_id.clone(), cx.kill_grace);
     let task = tokio::spawn(async move {
+        let found = match copy {
+            Copy::Group(pgid) => Some(pgid),
+            Copy::Started(event) => group::started_by(&run_id, event),
+        };
+        let Some(pgid) = found else {
+            let _ = reports.send((id, UnitReport::Leftover(None, LeftoverState::Absent))).await;
+            return;
+        };
+        let report = |state| (id, UnitReport::Leftover(Some(pgid), state));
         let mut said = None;
         let state = loop {
             let processes = group::members(pgid, &run_id).unwrap_or(0);
@@ -126,7 +145,7 @@ pub fn leftover(id: UnitId, pgid: i32, cx: &Context, reports: Reports) -> Unit {
             }
             if said != Some(processes) {
                 said = Some(processes);
-                let _ = reports.send((id, UnitReport::Leftover(LeftoverState::Running { processes }))).await;
+                let _ = reports.send(report(LeftoverState::Running { processes })).await;
             }
             tokio::select! {
                 _ = tokio::time::sleep(LEFTOVER_POLL) => {}
@@ -136,7 +155,7 @@ pub fn leftover(id: UnitId, pgid: i32, cx: &Context, reports: Reports) -> Unit {
                 }
             }
         };
-        let _ = reports.send((id, UnitReport::Leftover(state))).await;
+        let _ = reports.send(report(state)).await;
     });
     Unit { stop: Some(stop), task }
 }

@@ -40,15 +40,21 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             }
         }
         EventKind::Spawned { pgid, host, .. } => format!("· {step} runs as process group {pgid} on {host}"),
-        EventKind::Leftover { pgid, state: LeftoverState::Running { processes } } => format!(
-            "⚠ {step} is still running from the last conductor: process group {pgid}, {processes} process{}",
-            if *processes == 1 { "" } else { "es" }
-        ),
-        EventKind::Leftover { pgid, state: LeftoverState::Finished } => {
-            format!("· the earlier copy of {step} (process group {pgid}) has ended by itself")
-        }
-        EventKind::Leftover { pgid, state: LeftoverState::Ended { signal } } => {
-            format!("■ the earlier copy of {step} (process group {pgid}) was ended with {signal}")
+        EventKind::Leftover { pgid, state } => {
+            let group = pgid.map(|g| format!(" (process group {g})")).unwrap_or_default();
+            match state {
+                LeftoverState::Running { processes } => format!(
+                    "⚠ {step} is still running from the last conductor{group}: {processes} process{}",
+                    if *processes == 1 { "" } else { "es" }
+                ),
+                LeftoverState::Finished => format!("· the earlier copy of {step}{group} has ended by itself"),
+                LeftoverState::Ended { signal } => {
+                    format!("■ the earlier copy of {step}{group} was ended with {signal}")
+                }
+                LeftoverState::Absent => {
+                    format!("· no copy of {step} runs here: it never started, or has ended")
+                }
+            }
         }
         EventKind::StepFinished { role, outcome, duration_ms, message, metrics, .. } => {
             let took = format_duration(Duration::from_millis(*duration_ms));

@@ -45,9 +45,10 @@ pub enum EventKind {
         host: String,
         boot: String,
     },
-    /// What became of a copy of a step left running by a conductor that is gone.
+    /// What became of a copy of a step left running by a conductor that is gone: its process
+    /// group, once found.
     Leftover {
-        pgid: i32,
+        pgid: Option<i32>,
         state: LeftoverState,
     },
     StepFinished {
@@ -142,6 +143,8 @@ pub enum LeftoverState {
     Finished,
     /// It was ended: TERM, and KILL when TERM was not enough.
     Ended { signal: String },
+    /// No copy of it runs on this machine: it never started, or has ended.
+    Absent,
 }
 
 impl EventKind {

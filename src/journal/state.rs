@@ -110,6 +110,11 @@ pub struct StepState {
     pub undo: Option<UndoRecord>,
     /// The process group of its last command, while that copy may still be running.
     pub group: Option<Group>,
+    /// The `StepStarted` event of its last command: the command carries it in its environment
+    /// (`TMINUS_STEP_EVENT`), so its processes can be found before their group is journaled.
+    pub started_event: i64,
+    /// The machine whose conductor started its last command.
+    pub started_on: Option<String>,
 }
 
 /// Where a step's command runs: its process group on a host, since that host's boot.
@@ -139,6 +144,8 @@ impl StepState {
             output: OutputTail::default(),
             undo: None,
             group: None,
+            started_event: 0,
+            started_on: None,
         }
     }
 
@@ -303,10 +310,13 @@ impl RunState {
                 }
             }
             EventKind::StepStarted { attempt, role, .. } => {
+                let host = self.conductor_host().map(str::to_string);
                 let Some(step) = self.step_mut(event.step.as_deref()) else {
                     return;
                 };
                 step.group = None;
+                step.started_event = event.seq;
+                step.started_on = host;
                 if *role == Role::Undo {
                     step.undo = Some(UndoRecord::default());
                     return;
@@ -467,6 +477,11 @@ impl RunState {
                 self.ended_at = Some(event.at);
             }
         }
+    }
+
+    /// The machine of the run's last conductor: where it started, or was last picked up.
+    pub fn conductor_host(&self) -> Option<&str> {
+        self.resumed.last().map(|r| r.text.as_str()).or(self.info.as_ref().map(|i| i.host.as_str()))
     }
 
     pub fn step(&self, id: &str) -> Option<&StepState> {

@@ -6,11 +6,21 @@ use super::prompts::About;
 use super::{Conductor, CutIn, Doing, Effect, Machine, UnitId, Work};
 use crate::journal::{EventKind, LeftoverState, Prompt, Role, RunOutcome};
 
+/// How a leftover copy is found on this machine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Copy {
+    /// By its process group, as journaled.
+    Group(i32),
+    /// By the `StepStarted` event (seq) its processes carry in their environment: its conductor
+    /// ended before its group was journaled.
+    Started(i64),
+}
+
 #[derive(Debug)]
 pub(super) struct Leftover {
     unit: UnitId,
     pub(super) step: String,
-    pgid: i32,
+    pgid: Option<i32>,
     /// What to do once it has ended, when someone cut in.
     then: Option<CutIn>,
 }
@@ -28,40 +38,53 @@ impl Conductor {
     pub(super) fn look_for_leftover(&mut self) {
         let open = self.state.steps.iter().find_map(|s| {
             let role = s.open_command()?;
-            Some((s.plan.id.clone(), role, s.group.clone()))
+            Some((s.plan.id.clone(), role, s.group.clone(), s.started_event, s.started_on.clone()))
         });
-        let Some((step, role, group)) = open else { return };
+        let Some((step, role, group, started_event, started_on)) = open else { return };
         let Machine { host, boot } = &self.machine;
-        match group {
-            Some(g) if g.ended => {}
-            Some(g) if &g.host == host && &g.boot == boot => {
-                let unit = self.id();
-                self.effects.push(Effect::Start { unit, work: Work::Leftover { pgid: g.pgid } });
-                self.doing = Doing::Leftover(Leftover { unit, step, pgid: g.pgid, then: None });
-            }
+        let copy = match group {
+            Some(g) if g.ended => return,
+            Some(g) if &g.host == host && &g.boot == boot => Copy::Group(g.pgid),
             // This machine has restarted since: the copy went with it.
-            Some(g) if &g.host == host => {}
+            Some(g) if &g.host == host => return,
             Some(g) => {
                 let why = format!("it ran on {} as process group {}", g.host, g.pgid);
                 self.unknown = Some(Unknown { step, role, why });
+                return;
             }
+            // Its conductor ended before the group was journaled: on the machine it ran on, its
+            // processes are found by the event they carry.
+            None if started_on.as_ref() == Some(host) => Copy::Started(started_event),
             None => {
-                let why = "its conductor ended before its process was journaled".to_string();
+                let why = format!(
+                    "it ran on {} and its conductor ended before its process was journaled",
+                    started_on.as_deref().unwrap_or("another machine")
+                );
                 self.unknown = Some(Unknown { step, role, why });
+                return;
             }
-        }
+        };
+        let pgid = match copy {
+            Copy::Group(pgid) => Some(pgid),
+            Copy::Started(_) => None,
+        };
+        let unit = self.id();
+        self.effects.push(Effect::Start { unit, work: Work::Leftover(copy) });
+        self.doing = Doing::Leftover(Leftover { unit, step, pgid, then: None });
     }
 
     /// What the watch on a leftover copy says.
-    pub(super) fn leftover_report(&mut self, unit: UnitId, state: LeftoverState) {
-        let (step, pgid) = match &self.doing {
-            Doing::Leftover(l) if l.unit == unit => (l.step.clone(), l.pgid),
-            Doing::Asking(a) => match &a.about {
-                About::StillRunning(l) if l.unit == unit => (l.step.clone(), l.pgid),
+    pub(super) fn leftover_report(&mut self, unit: UnitId, found: Option<i32>, state: LeftoverState) {
+        let leftover = match &mut self.doing {
+            Doing::Leftover(l) if l.unit == unit => l,
+            Doing::Asking(a) => match &mut a.about {
+                About::StillRunning(l) if l.unit == unit => l,
                 _ => return,
             },
             _ => return,
         };
+        leftover.pgid = leftover.pgid.or(found);
+        let (step, pgid) = (leftover.step.clone(), leftover.pgid);
         self.emit(Some(&step), EventKind::Leftover { pgid, state: state.clone() });
         if matches!(state, LeftoverState::Running { .. }) {
             if let Doing::Leftover(l) = &self.doing {
@@ -88,10 +111,10 @@ impl Conductor {
 
     fn ask_still_running(&mut self, leftover: Leftover) {
         let title = self.plan_step(&leftover.step).map_or(leftover.step.clone(), |s| s.title);
+        let group = leftover.pgid.map(|g| format!(" (process group {g})")).unwrap_or_default();
         let text = format!(
-            "\"{title}\" is still running from the last conductor (process group {}): it will not run \
-             again while it does. Wait for it to end, end it now (TERM, then KILL), roll back, or stop",
-            leftover.pgid
+            "\"{title}\" is still running from the last conductor{group}: it will not run again while \
+             it does. Wait for it to end, end it now (TERM, then KILL), roll back, or stop"
         );
         let step = leftover.step.clone();
         self.ask(&step, Prompt::StillRunning, text, About::StillRunning(leftover));

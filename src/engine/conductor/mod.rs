@@ -26,6 +26,7 @@ use crate::journal::{
     Stream,
 };
 use crate::runbook::{Expect, Runbook, Step, StepKind};
+pub use leftover::Copy;
 use leftover::{Leftover, Unknown};
 use monitor::MonitorRun;
 use prompts::About;
@@ -58,8 +59,9 @@ pub enum UnitReport {
     Failed(String),
     /// A shell command runs, as this process group.
     Spawned(i32),
-    /// A leftover copy of a step, watched: still running, or how it ended.
-    Leftover(LeftoverState),
+    /// A leftover copy of a step, watched: its process group once found, and whether it still
+    /// runs or how it ended.
+    Leftover(Option<i32>, LeftoverState),
 }
 
 impl UnitReport {
@@ -67,7 +69,7 @@ impl UnitReport {
     pub fn is_last(&self) -> bool {
         match self {
             UnitReport::Output(..) | UnitReport::Line(_) | UnitReport::Spawned(_) => false,
-            UnitReport::Leftover(state) => !matches!(state, LeftoverState::Running { .. }),
+            UnitReport::Leftover(_, state) => !matches!(state, LeftoverState::Running { .. }),
             UnitReport::Exited(_) | UnitReport::Checked(_) | UnitReport::Failed(_) => true,
         }
     }
@@ -79,15 +81,15 @@ pub enum Work {
     Shell {
         script: String,
         timeout: Option<Duration>,
+        /// The seq of the `StepStarted` event, which the command carries in its environment.
+        started_event: i64,
     },
     Check {
         kind: StepKind,
         timeout: Option<Duration>,
     },
     /// Watch a step's copy left running by the last conductor; stopping it ends that copy.
-    Leftover {
-        pgid: i32,
-    },
+    Leftover(Copy),
 }
 
 #[derive(Debug)]
@@ -436,13 +438,15 @@ impl Conductor {
         }
         let Some(step) = self.plan_step(id) else { return self.doing = Doing::Idle };
         let at = self.attempt(id, role, try_n);
+        // The seq the `StepStarted` below is journaled as.
+        let started_event = self.state.last_seq + 1;
         let (work, command, shell) = match (&step.kind, role) {
             (_, Role::Undo) => {
                 let script = step.undo.clone().unwrap_or_default();
                 let expect = Expect::default();
                 let matched = StdoutMatch::new(&expect);
                 (
-                    Work::Shell { script: script.clone(), timeout: step.timeout },
+                    Work::Shell { script: script.clone(), timeout: step.timeout, started_event },
                     script,
                     Some((expect, step.timeout, matched)),
                 )
@@ -455,7 +459,8 @@ impl Conductor {
                 };
                 let matched = StdoutMatch::new(&step.expect);
                 let shell = Some((step.expect.clone(), step.timeout, matched));
-                (Work::Shell { script: script.clone(), timeout: step.timeout }, script, shell)
+                let work = Work::Shell { script: script.clone(), timeout: step.timeout, started_event };
+                (work, script, shell)
             }
             (kind, _) => (Work::Check { kind: kind.clone(), timeout: step.timeout }, detail(kind), None),
         };
@@ -467,8 +472,8 @@ impl Conductor {
     }
 
     fn unit(&mut self, unit: UnitId, report: UnitReport) {
-        if let UnitReport::Leftover(state) = report {
-            return self.leftover_report(unit, state);
+        if let UnitReport::Leftover(pgid, state) = report {
+            return self.leftover_report(unit, pgid, state);
         }
         if matches!(self.doing, Doing::Monitoring) {
             return self.monitor_unit(unit, report);
@@ -490,7 +495,7 @@ impl Conductor {
                 let Machine { host, boot } = self.machine.clone();
                 self.emit(Some(&step), EventKind::Spawned { pgid, host, boot });
             }
-            UnitReport::Leftover(_) => {}
+            UnitReport::Leftover(..) => {}
             UnitReport::Exited(exit) => {
                 let Doing::Running(mut run) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
                 let (expect, timeout, mut matched) = run

@@ -138,7 +138,7 @@ impl Conductor {
             | UnitReport::Line(_)
             | UnitReport::Exited(_)
             | UnitReport::Spawned(_)
-            | UnitReport::Leftover(_) => return,
+            | UnitReport::Leftover(..) => return,
         };
         let id = &m.checks[round.index];
         let verdict = if pass { "ok" } else { "FAILED" };

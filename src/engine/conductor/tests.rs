@@ -120,7 +120,8 @@ fn describe(effect: &Effect) -> String {
         Effect::Output { step, .. } => format!("output {step}"),
         Effect::Start { work: Work::Shell { script, .. }, .. } => format!("start `{script}`"),
         Effect::Start { work: Work::Check { kind, .. }, .. } => format!("start {} check", kind.name()),
-        Effect::Start { work: Work::Leftover { pgid }, .. } => format!("watch group {pgid}"),
+        Effect::Start { work: Work::Leftover(Copy::Group(pgid)), .. } => format!("watch group {pgid}"),
+        Effect::Start { work: Work::Leftover(Copy::Started(seq)), .. } => format!("look for event {seq}"),
         Effect::Stop(_) => "stop".into(),
         Effect::Wake { .. } => "wake".into(),
         Effect::End(outcome) => format!("end {}", outcome.label()),
@@ -435,7 +436,7 @@ fn resumed_on(machine: Machine) -> (Harness, Vec<String>) {
 
 fn leftover(h: &mut Harness, state: LeftoverState) -> Vec<String> {
     let (unit, _) = h.unit();
-    h.on(Input::Unit(unit, UnitReport::Leftover(state)))
+    h.on(Input::Unit(unit, UnitReport::Leftover(Some(4242), state)))
 }
 
 #[test]
@@ -488,6 +489,40 @@ fn on_another_machine_a_retry_must_name_the_step() {
     assert!(h.answer("sam", Decision::Retry, Some("backup")).is_empty());
     let said = h.answer("sam", Decision::Retry, Some("flaky"));
     assert_eq!(said, ["decided flaky retry", "step_started flaky", "start `flaky.sh`"]);
+}
+
+/// DAY with `flaky` started, and its conductor gone before its process group was journaled.
+fn resumed_before_the_group_was_journaled(machine: Machine) -> (Harness, Vec<String>) {
+    let mut first = Harness::new(DAY, Mode::Live);
+    first.exit(0);
+    let state = first.conductor.state().clone();
+    let conductor =
+        Conductor::new(first.conductor.runbook.clone(), Mode::Live, who("sam"), machine).resuming(state);
+    let mut h = Harness { conductor, now: Instant::now(), log: Vec::new() };
+    let said = h.on(Input::Start);
+    (h, said)
+}
+
+#[test]
+fn a_copy_whose_group_was_never_journaled_is_looked_for_by_the_event_it_carries() {
+    let (mut h, said) = resumed_before_the_group_was_journaled(machine());
+    // run_started, phase_started, backup started and finished: flaky started as event 5.
+    assert_eq!(said, ["run_resumed", "look for event 5"]);
+    let (unit, _) = h.unit();
+    let said = h.on(Input::Unit(unit, UnitReport::Leftover(None, LeftoverState::Absent)));
+    assert_eq!(said, ["leftover flaky", "confirmation_requested flaky Interrupted"]);
+
+    let (mut h, _) = resumed_before_the_group_was_journaled(machine());
+    let (unit, _) = h.unit();
+    let said =
+        h.on(Input::Unit(unit, UnitReport::Leftover(Some(77), LeftoverState::Running { processes: 1 })));
+    assert_eq!(said, ["leftover flaky", "confirmation_requested flaky StillRunning"]);
+    assert!(h.state().waiting.as_ref().unwrap().text.contains("(process group 77)"));
+
+    // Elsewhere, nobody can look: a retry must be typed out.
+    let elsewhere = Machine { host: "elsewhere".into(), boot: "boot-9".into() };
+    let (_, said) = resumed_before_the_group_was_journaled(elsewhere);
+    assert_eq!(said, ["run_resumed", "confirmation_requested flaky Unknown"]);
 }
 
 #[test]
