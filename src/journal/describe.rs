@@ -75,6 +75,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             match outcome {
                 Outcome::Passed => format!("✔ {what} passed in {took}{why}"),
                 Outcome::Skipped => format!("⏭ {what} skipped{why}"),
+                Outcome::EndedEarly => format!("◼ {what} ended early after {took}{why}"),
                 _ if !critical && *role == Role::Main => {
                     format!("⚠ {what} {} (recommended, the run goes on){why}", outcome.label())
                 }

@@ -269,6 +269,8 @@ pub enum Outcome {
     TimedOut,
     Skipped,
     Aborted,
+    /// A monitor someone ended before its planned time: neither passed nor failed.
+    EndedEarly,
 }
 
 impl Outcome {
@@ -283,6 +285,7 @@ impl Outcome {
             Outcome::TimedOut => "timed out",
             Outcome::Skipped => "skipped",
             Outcome::Aborted => "aborted",
+            Outcome::EndedEarly => "ended early",
         }
     }
 }

@@ -57,6 +57,8 @@ pub enum StepStatus {
     TimedOut,
     Skipped,
     Aborted,
+    /// A monitor ended before its planned time.
+    EndedEarly,
 }
 
 impl From<Outcome> for StepStatus {
@@ -67,6 +69,7 @@ impl From<Outcome> for StepStatus {
             Outcome::TimedOut => StepStatus::TimedOut,
             Outcome::Skipped => StepStatus::Skipped,
             Outcome::Aborted => StepStatus::Aborted,
+            Outcome::EndedEarly => StepStatus::EndedEarly,
         }
     }
 }
@@ -86,6 +89,7 @@ impl StepStatus {
             StepStatus::TimedOut => "timed out",
             StepStatus::Skipped => "skipped",
             StepStatus::Aborted => "aborted",
+            StepStatus::EndedEarly => "ended early",
         }
     }
 }

@@ -271,6 +271,7 @@ fn outcome_text(step: &StepState) -> String {
     let mut text = match step.status {
         StepStatus::Passed => "passed".to_string(),
         StepStatus::Skipped => "skipped".to_string(),
+        StepStatus::EndedEarly => "ended early".to_string(),
         StepStatus::Pending | StepStatus::Waiting => "not run".to_string(),
         StepStatus::Running => "did not finish".to_string(),
         failed if !step.plan.critical => format!("{} (recommended: warning)", failed.label()),

@@ -171,6 +171,7 @@ fn glyph(step: &StepState) -> &'static str {
         StepStatus::TimedOut => "⏱",
         StepStatus::Skipped => "»",
         StepStatus::Aborted => "■",
+        StepStatus::EndedEarly => "◼",
     }
 }
 
@@ -182,6 +183,7 @@ fn step_style(app: &App, step: &StepState) -> Style {
         StepStatus::Running => t.strong(t.running),
         StepStatus::Waiting => t.strong(t.accent),
         StepStatus::Skipped => t.fg(t.muted),
+        StepStatus::EndedEarly => t.fg(t.warn),
         StepStatus::Pending => t.fg(t.pending),
         _ if !step.plan.critical => t.fg(t.warn),
         _ => t.strong(t.fail),

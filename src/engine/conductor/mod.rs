@@ -356,7 +356,7 @@ impl Conductor {
         let Some(s) = self.state.step(&step.id) else { return Standing::Fresh };
         let skipped = s.decisions.iter().any(|d| d.decision == Decision::Skip);
         match s.status {
-            Passed | Skipped => Standing::Done,
+            Passed | Skipped | EndedEarly => Standing::Done,
             Failed | TimedOut | Aborted if !step.critical || skipped => Standing::Done,
             Failed | TimedOut | Aborted => Standing::Interrupted("had failed"),
             Running if step.kind.step_type().acts() => Standing::Interrupted("was running"),
