@@ -10,7 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::engine::Act;
-use crate::journal::{Decision, Event, EventKind, Prompt, RunState};
+use crate::journal::{Decision, Event, EventKind, Prompt, RunState, StepType};
 use printer::Printer;
 
 pub struct Options {
@@ -46,6 +46,12 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                 let Some(event) = event else { return false };
                 state.apply(&event);
                 printer.event(&event, &state);
+                if let (EventKind::RunStarted(info), true) = (&event.kind, options.yes) {
+                    // --yes never cuts a monitor short: a long one keeps the run going that long.
+                    for step in info.phases.iter().flat_map(|p| &p.steps).filter(|s| s.kind == StepType::Monitor) {
+                        printer.say(&format!("--yes lets the monitor {} run its full time ({})", step.id, step.detail));
+                    }
+                }
                 if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
                     asked = Some(event.seq);
                     if options.yes {
@@ -104,7 +110,9 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                 Err(why) => printer.say(&format!("{why} — answer {}", waiting.prompt.answers())),
             }
         }
-        if asked != answered && typed.is_empty() && !stdin_open && waiting.prompt.blocks() {
+        // End of input stops at any prompt; under --yes a monitor is left to run its time.
+        let waits = waiting.prompt.blocks() || !options.yes;
+        if asked != answered && typed.is_empty() && !stdin_open && waits {
             printer.say("end of input: stopping safely");
             answered = asked;
             let _ = commands.send(Act::Stop { reason: "end of input".into() }).await;
@@ -174,6 +182,9 @@ pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Res
             role: role.clone(),
             name: reason.clone().unwrap_or_else(|| operator.to_string()),
         },
+        ("done", Prompt::Monitor | Prompt::Alert) if reason.is_none() => {
+            return Err("ending a monitor before its time needs a reason: done <reason>".into());
+        }
         ("done", Prompt::Monitor | Prompt::Alert) => Decision::Done,
         ("done", Prompt::Interrupted | Prompt::Unknown) if reason.is_none() => {
             return Err("marking an interrupted step done needs a reason: done <reason>".into());

@@ -328,9 +328,29 @@ fn the_operator_ends_a_monitor_early() {
             server.url("/ok")
         )),
     );
-    let ran = s.run("m.toml", "note all quiet\ndone\n", &[]);
+    let ran = s.run("m.toml", "note all quiet\ndone\ndone traffic is back to normal\n", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert!(ran.stdout.contains("ending a monitor before its time needs a reason"), "{}", ran.stdout);
     let report = s.report_json();
-    assert!(step(&report, "watch")["message"].as_str().unwrap().contains("ended early by ops-lead"));
+    let watch = step(&report, "watch");
+    assert_eq!(watch["status"], "ended_early", "an early end is not a pass");
+    let message = watch["message"].as_str().unwrap();
+    assert!(message.starts_with("ended early by ops-lead after "), "{message}");
+    assert!(message.contains("rounds, 0 failed: traffic is back to normal"), "{message}");
+    assert!(watch["metrics"][0]["value"].as_str().unwrap().ends_with(" of 1728000"), "{watch}");
     assert_eq!(report["state"]["notes"][0]["text"], "all quiet");
+
+    // End of input stops the run at a monitor too; --yes lets a monitor run its time, and says so.
+    let ran = s.run("m.toml", "", &[]);
+    assert_eq!(ran.code, 4, "{}", ran.stdout);
+    assert!(ran.stdout.contains("end of input: stopping safely"), "{}", ran.stdout);
+    let short = s.read("m.toml").replace("for = \"24h\"", "for = \"300ms\"");
+    s.write("short.toml", &short);
+    let ran = s.run("short.toml", "", &["--yes"]);
+    assert_eq!(ran.code, 0, "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("--yes lets the monitor watch run its full time (health every 50ms for 300ms)"),
+        "{}",
+        ran.stdout
+    );
 }

@@ -315,8 +315,11 @@ impl App {
                     Some(Modal::Typing { input: Input { purpose: Purpose::Note, text: String::new() } });
             }
             KeyCode::Char('R') => self.open_rollback(),
+            // Ending a monitor early is a decision: it asks why.
             KeyCode::Char('d') if self.open_prompt() == Some(&Prompt::Monitor) => {
-                return self.answer(Decision::Done, None);
+                let input = Input { purpose: Purpose::Reason(Decision::Done), text: String::new() };
+                self.prompt_hidden = false;
+                self.modal = Some(Modal::Prompt { input: Some(input) });
             }
             KeyCode::Enter if self.open_prompt().is_some_and(Prompt::blocks) => {
                 self.prompt_hidden = false;
@@ -378,9 +381,7 @@ impl App {
             ) => {
                 return self.answer(Decision::NoGo, None);
             }
-            (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => {
-                return self.answer(Decision::Done, None);
-            }
+            (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => self.modal = reason(Decision::Done),
             (_, KeyCode::Char('?')) => self.modal = Some(Modal::Help),
             _ => self.notice = Some(format!("this prompt takes: {}", prompt.answers())),
         }

@@ -596,6 +596,7 @@ fn prompt_lines(
         let label = match &input.purpose {
             Purpose::Reason(Decision::NoGo) => "Reason for NO-GO".to_string(),
             Purpose::Reason(Decision::Skip) => "Reason for skipping".to_string(),
+            Purpose::Reason(Decision::Done) => "Why end the monitor before its time".to_string(),
             Purpose::Reason(Decision::Retry) => {
                 let id = waiting.step.as_deref().unwrap_or_default();
                 format!("It may run twice at once. To retry anyway, type its id ({id})")

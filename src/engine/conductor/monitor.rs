@@ -16,6 +16,7 @@ pub(super) struct MonitorRun {
     pub(super) step: String,
     at: Attempt,
     end: Instant,
+    duration: Duration,
     every: Duration,
     alert_after: u32,
     checks: Vec<String>,
@@ -29,6 +30,14 @@ pub(super) struct MonitorRun {
     next: Instant,
     timer: TimerId,
     round: Option<Round>,
+}
+
+impl MonitorRun {
+    /// Rounds start at once and then every `every` until `for` is up.
+    fn planned_rounds(&self) -> u64 {
+        let every = self.every.as_millis().max(1);
+        self.duration.as_millis().div_ceil(every) as u64
+    }
 }
 
 #[derive(Debug)]
@@ -46,7 +55,7 @@ impl Conductor {
         let command = Some(super::detail(&step.kind));
         self.emit(Some(&step.id), EventKind::StepStarted { attempt: at.number, role: Role::Main, command });
         let standing = format!(
-            "monitoring {} every {} for {}; end it early with done",
+            "monitoring {} every {} for {}",
             monitor.steps.join(", "),
             format_duration(monitor.every),
             format_duration(monitor.duration)
@@ -54,6 +63,7 @@ impl Conductor {
         self.monitor = Some(MonitorRun {
             step: step.id.clone(),
             end: self.now + monitor.duration,
+            duration: monitor.duration,
             at,
             every: monitor.every,
             alert_after: monitor.alert_after.max(1),
@@ -200,7 +210,8 @@ impl Conductor {
         reason: Option<String>,
         auto: bool,
     ) {
-        if !self.monitor_answer(to) || !Prompt::Monitor.accepts(&decision) {
+        let early_without_a_reason = decision == Decision::Done && !super::prompts::has_reason(&reason);
+        if !self.monitor_answer(to) || !Prompt::Monitor.accepts(&decision) || early_without_a_reason {
             return;
         }
         let step = self.monitor.as_ref().map(|m| m.step.clone()).unwrap_or_default();
@@ -208,7 +219,7 @@ impl Conductor {
         match decision {
             Decision::Done => {
                 self.stop_round();
-                self.finish_monitor(Some(by.name));
+                self.finish_monitor(Some((by.name, reason.unwrap_or_default())));
             }
             _ => self.monitor_cut(CutIn::Rollback { by, reason }),
         }
@@ -235,9 +246,9 @@ impl Conductor {
         self.doing = Doing::Idle;
     }
 
-    pub(super) fn alert_answered(&mut self, by: Who, decision: Decision) {
+    pub(super) fn alert_answered(&mut self, by: Who, decision: Decision, reason: Option<String>) {
         match decision {
-            Decision::Done => self.finish_monitor(Some(by.name)),
+            Decision::Done => self.finish_monitor(Some((by.name, reason.unwrap_or_default()))),
             // Keep watching.
             _ => {
                 self.announce_monitor();
@@ -246,10 +257,14 @@ impl Conductor {
         }
     }
 
-    fn finish_monitor(&mut self, ended_by: Option<String>) {
+    /// The monitor's end: on time, or `ended` early by someone, for a reason.
+    fn finish_monitor(&mut self, ended: Option<(String, String)>) {
         let Some(m) = self.monitor.take() else { return };
+        let planned = m.planned_rounds();
+        let rounds =
+            if ended.is_some() { format!("{} of {planned}", m.rounds) } else { m.rounds.to_string() };
         let metrics = vec![
-            Metric::info("rounds", m.rounds.to_string()),
+            Metric::info("rounds", rounds.clone()),
             Metric::against(
                 "failed rounds",
                 m.failed_rounds.to_string(),
@@ -257,10 +272,11 @@ impl Conductor {
                 m.alerts == 0,
             ),
         ];
-        let (outcome, message) = match (m.alerts, ended_by) {
-            (0, Some(who)) => {
-                (Outcome::Passed, format!("{} rounds, all healthy; ended early by {who}", m.rounds))
-            }
+        let (outcome, message) = match (m.alerts, ended) {
+            (0, Some((who, why))) => (
+                Outcome::EndedEarly,
+                format!("ended early by {who} after {rounds} rounds, {} failed: {why}", m.failed_rounds),
+            ),
             (0, None) => {
                 (Outcome::Passed, format!("{} rounds, {} failed, no alert", m.rounds, m.failed_rounds))
             }

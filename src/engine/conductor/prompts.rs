@@ -186,7 +186,7 @@ impl Conductor {
                 self.mark_done(&asking.step, role, &by, reason);
             }
             (About::Unknown(_), _) => self.stop_run(RunOutcome::Failed),
-            (About::Alert, decision) => self.alert_answered(by, decision),
+            (About::Alert, decision) => self.alert_answered(by, decision, reason),
         }
     }
 
@@ -226,9 +226,16 @@ impl Conductor {
     }
 }
 
-/// A retry that could run a step twice at once must name the step: `retry <STEP-ID>`.
+/// Answers that must say more than a word: a retry that could run a step twice at once names
+/// the step (`retry <STEP-ID>`); ending a monitor early says why.
 fn typed_out(asking: &Asking, decision: &Decision, reason: &Option<String>) -> bool {
-    asking.prompt != Prompt::Unknown
-        || *decision != Decision::Retry
-        || reason.as_deref().map(str::trim) == Some(asking.step.as_str())
+    match (&asking.prompt, decision) {
+        (Prompt::Unknown, Decision::Retry) => reason.as_deref().map(str::trim) == Some(asking.step.as_str()),
+        (_, Decision::Done) => has_reason(reason),
+        _ => true,
+    }
+}
+
+pub(super) fn has_reason(reason: &Option<String>) -> bool {
+    reason.as_deref().is_some_and(|r| !r.trim().is_empty())
 }

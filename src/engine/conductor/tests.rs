@@ -397,10 +397,30 @@ fn a_monitor_runs_rounds_alerts_and_can_be_ended_early() {
     // Keep watching: the monitor's prompt stands again and the next round is scheduled.
     let said = h.answer("lead", Decision::Go, None);
     assert_eq!(said, ["decided watch GO", "confirmation_requested watch Monitor", "wake"]);
-    // `done` to the monitor's prompt ends it early, as a decision with a name.
-    let said = h.answer("naledi", Decision::Done, None);
+    // `done` to the monitor's prompt ends it early, as a decision with a name and a reason.
+    assert!(h.answer("naledi", Decision::Done, None).is_empty(), "ended early without a reason");
+    let said = h.answer("naledi", Decision::Done, Some("the alert is a known flake"));
     assert_eq!(said[..2], ["decided watch done".to_string(), "step_finished watch failed".to_string()]);
-    assert_eq!(h.state().step("watch").unwrap().metrics[0].value, "2");
+    assert_eq!(h.state().step("watch").unwrap().metrics[0].value, "2 of 4");
+}
+
+#[test]
+fn a_healthy_monitor_ended_early_is_not_a_pass() {
+    let mut h = Harness::new(WATCH, Mode::Live);
+    check(&mut h, true);
+    let t = h.timer();
+    h.on(Input::Timer(t));
+    check(&mut h, true);
+    let said = h.answer("naledi", Decision::Done, Some("the change window closes"));
+    assert_eq!(said[..2], ["decided watch done".to_string(), "step_finished watch ended early".to_string()]);
+    let watch = h.state().step("watch").unwrap();
+    assert_eq!(watch.status, crate::journal::state::StepStatus::EndedEarly);
+    assert_eq!(watch.metrics[0].value, "1 of 4");
+    assert_eq!(
+        watch.message.as_deref(),
+        Some("ended early by naledi after 1 of 4 rounds, 0 failed: the change window closes")
+    );
+    assert_eq!(h.ended(), Some(RunOutcome::Succeeded), "the run goes on past a monitor ended early");
 }
 
 #[test]
