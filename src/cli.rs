@@ -108,6 +108,17 @@ enum Cmd {
     /// The stand-in service that rehearsals of the example runbooks check.
     #[command(subcommand, hide = true)]
     ExampleApi(Example),
+    /// A step's whole output from the journal, byte for byte as journaled (secrets masked);
+    /// without STEP, every step's, each under a header.
+    Log {
+        run_id: String,
+        step: Option<String>,
+        /// Only this attempt of the step (1 is the first).
+        #[arg(long, value_name = "N")]
+        attempt: Option<u32>,
+        #[arg(long, value_enum)]
+        stream: Option<LogStream>,
+    },
     /// Check a run's journal (default: the newest run): every event present, unchanged and
     /// written by its conductor, as the hash chain says.
     Verify { run_id: Option<String> },
@@ -145,6 +156,12 @@ enum Example {
         #[arg(long)]
         db: PathBuf,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogStream {
+    Stdout,
+    Stderr,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -308,6 +325,15 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             Ok(0)
         }
+        Cmd::Log { run_id, step, attempt, stream } => {
+            let store = journal::open_read_only(&cli.journal).await?;
+            let run = store.run(Some(&run_id)).await?;
+            let stream = stream.map(|s| match s {
+                LogStream::Stdout => journal::Stream::Stdout,
+                LogStream::Stderr => journal::Stream::Stderr,
+            });
+            print_log(store.as_ref(), &run.id, journal::log::Selection { step, attempt, stream }).await
+        }
         Cmd::Verify { run_id } => {
             let store = journal::open_read_only(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
@@ -437,6 +463,45 @@ fn operator_name(operator: Option<String>) -> String {
 fn load_theme(theme: Option<&str>) -> Result<Theme, Error> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     Ok(Theme::load(theme, no_color)?)
+}
+
+/// `tminus log`: the selected output to stdout as journaled; a header before each command's
+/// output only when every step's is asked for. A reader that goes away ends it quietly.
+async fn print_log(
+    store: &dyn Store,
+    run_id: &str,
+    selection: journal::log::Selection,
+) -> Result<i32, Error> {
+    use journal::log::Piece;
+    let headers = selection.step.is_none();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let wrote = journal::log::output(store, run_id, &selection, |piece| match piece {
+        Piece::Began { step, role, attempt } if headers => {
+            let what = match role {
+                journal::Role::Undo => "undo".to_string(),
+                journal::Role::Rollback => "rollback step".to_string(),
+                journal::Role::Main => format!("attempt {attempt}"),
+            };
+            writeln!(out, "==> {step} ({what}) <==")
+        }
+        Piece::Began { .. } => Ok(()),
+        Piece::Bytes(bytes) => out.write_all(bytes),
+    })
+    .await?;
+    let found = match wrote.and_then(|found| out.flush().map(|()| found)) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+        Err(e) => return Err(Error::Internal(format!("cannot write the log: {e}"))),
+    };
+    match (&selection.step, selection.attempt, found) {
+        (Some(step), Some(n), false) => {
+            Err(Error::Usage(format!("run {run_id}: step `{step}` has no attempt {n} in the journal")))
+        }
+        (Some(step), None, false) => Err(Error::Usage(format!(
+            "run {run_id}: no command of a step `{step}` ran (see `tminus report {run_id}`)"
+        ))),
+        _ => Ok(0),
+    }
 }
 
 /// Whether a run's conductor is heard from, every two seconds: `None` while its lease is

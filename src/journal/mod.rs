@@ -5,6 +5,7 @@ pub mod chain;
 mod describe;
 pub mod event;
 pub mod lease;
+pub mod log;
 mod sql_store;
 pub mod state;
 mod store;
