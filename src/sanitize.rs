@@ -9,12 +9,21 @@ use vte::{Params, Parser, Perform};
 /// One line of output as printable text. With `keep_colour`, SGR colour sequences survive,
 /// re-encoded from their parsed parameters so nothing else can ride along with them.
 pub fn clean_line(bytes: &[u8], keep_colour: bool) -> String {
+    if is_plain(bytes) {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
     let mut out = Cleaner { text: String::with_capacity(bytes.len()), keep_colour, coloured: false };
     Parser::new().advance(&mut out, bytes);
     if out.coloured {
         out.text.push_str("\x1b[0m");
     }
     out.text
+}
+
+/// Printable ASCII and tabs only: nothing to parse, hide or escape. Most output is, and a flood
+/// of it should not pay for a terminal parser.
+pub fn is_plain(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
 }
 
 /// Pushes `c`, or `<U+XXXX>` for a character that would hide or reorder text: a bidi override

@@ -36,7 +36,7 @@ fn a_full_disk_holds_the_run_until_there_is_room() {
     let s = Sandbox::new();
     let Some(disk) = SmallDisk::mount(&s.path().join("disk"), 6) else { return };
     // Most of the disk taken; the step's output fills the rest.
-    std::fs::write(disk.0.join("filler"), vec![0u8; 4 * 1024 * 1024]).unwrap();
+    std::fs::write(disk.0.join("filler"), vec![0u8; 5 * 1024 * 1024]).unwrap();
     s.write(
         "day.toml",
         "[runbook]\nname = \"full disk\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"print\"\n  \

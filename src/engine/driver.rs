@@ -110,12 +110,10 @@ impl Driver {
         let mut listening = true;
         let mut lost = self.lost.take();
         loop {
-            for effect in std::mem::take(&mut effects) {
-                match self.carry_out(effect, &reports_tx).await {
-                    Ok(Some(outcome)) => return Ok(outcome),
-                    Ok(None) => {}
-                    Err(e) => return Err(self.give_up(e, &mut reports).await),
-                }
+            match self.carry_out_all(std::mem::take(&mut effects), &reports_tx).await {
+                Ok(Some(outcome)) => return Ok(outcome),
+                Ok(None) => {}
+                Err(e) => return Err(self.give_up(e, &mut reports).await),
             }
             if let Some(started) = self.started.take() {
                 let _ = started.send(());
@@ -123,10 +121,13 @@ impl Driver {
             let timer = self.timers.iter().min_by_key(|(at, _)| *at).copied();
             let input = tokio::select! {
                 Some((unit, report)) = reports.recv() => {
-                    if report.is_last() {
-                        self.units.remove(&unit);
+                    // Reports already waiting go in too, in order: their events share one transaction.
+                    effects = self.unit_report(&mut conductor, unit, report);
+                    for _ in 0..REPORTS {
+                        let Ok((unit, report)) = reports.try_recv() else { break };
+                        effects.extend(self.unit_report(&mut conductor, unit, report));
                     }
-                    Input::Unit(unit, report)
+                    continue;
                 }
                 command = commands.recv(), if listening => match command {
                     Some(command) => Input::Command(command),
@@ -150,51 +151,72 @@ impl Driver {
         }
     }
 
-    async fn carry_out(
+    /// A unit's report, in to the conductor; a unit that has ended is let go.
+    fn unit_report(&mut self, conductor: &mut Conductor, unit: UnitId, report: UnitReport) -> Vec<Effect> {
+        if report.is_last() {
+            self.units.remove(&unit);
+        }
+        conductor.on(Instant::now(), Input::Unit(unit, report))
+    }
+
+    /// Carries out effects in order. Events in a row are journaled in one transaction, and
+    /// always before the effect that follows them.
+    async fn carry_out_all(
         &mut self,
-        effect: Effect,
+        effects: Vec<Effect>,
         reports: &units::Reports,
     ) -> Result<Option<RunOutcome>, StoreError> {
-        match effect {
-            Effect::Append { step, kind } => {
-                let event = self.journal.next_event(step.as_deref(), kind, &[]);
-                self.commit(event).await?;
-            }
-            Effect::Output { step, stream, data } => {
-                let event = self.journal.next_event(Some(&step), Journal::output_kind(stream, &data), &data);
-                self.commit(event).await?;
-            }
-            Effect::Start { unit, work } => {
-                let started = match work {
-                    Work::Shell { script, timeout, started_event } => {
-                        units::shell(unit, script, timeout, started_event, &self.cx, reports.clone())
-                    }
-                    Work::Check { kind, timeout } => {
-                        units::check(unit, kind, timeout, &self.cx, reports.clone())
-                    }
-                    Work::Leftover(copy) => units::leftover(unit, copy, &self.cx, reports.clone()),
-                };
-                self.units.insert(unit, started);
-            }
-            Effect::Stop(unit) => {
-                if let Some(unit) = self.units.get_mut(&unit) {
-                    unit.stop();
+        let mut events = Vec::new();
+        for effect in effects {
+            let (step, kind, data) = match effect {
+                Effect::Append { step, kind } => (step, kind, Vec::new()),
+                Effect::Output { step, stream, data } => {
+                    (Some(step), Journal::output_kind(stream, &data), data)
                 }
-            }
-            Effect::Wake { at, timer } => self.timers.push((at, timer)),
-            Effect::End(outcome) => return Ok(Some(outcome)),
+                other => {
+                    self.commit(std::mem::take(&mut events)).await?;
+                    match other {
+                        Effect::Start { unit, work } => self.start(unit, work, reports),
+                        Effect::Stop(unit) => {
+                            if let Some(unit) = self.units.get_mut(&unit) {
+                                unit.stop();
+                            }
+                        }
+                        Effect::Wake { at, timer } => self.timers.push((at, timer)),
+                        Effect::End(outcome) => return Ok(Some(outcome)),
+                        Effect::Append { .. } | Effect::Output { .. } => {}
+                    }
+                    continue;
+                }
+            };
+            events.push(self.journal.stage(step.as_deref(), kind, data));
         }
+        self.commit(events).await?;
         Ok(None)
     }
 
-    /// Stores an event before anything after it happens. While the journal is unavailable
+    fn start(&mut self, unit: UnitId, work: Work, reports: &units::Reports) {
+        let started = match work {
+            Work::Shell { script, timeout, started_event } => {
+                units::shell(unit, script, timeout, started_event, &self.cx, reports.clone())
+            }
+            Work::Check { kind, timeout } => units::check(unit, kind, timeout, &self.cx, reports.clone()),
+            Work::Leftover(copy) => units::leftover(unit, copy, &self.cx, reports.clone()),
+        };
+        self.units.insert(unit, started);
+    }
+
+    /// Stores events before anything after them happens. While the journal is unavailable
     /// the run holds, says so, and tries again: units wait on their full report queue, so a
     /// step's output is kept, in order, until it can be journaled.
-    async fn commit(&mut self, event: Event) -> Result<(), StoreError> {
+    async fn commit(&mut self, events: Vec<Event>) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut down_since = None;
         let mut wait = RETRY_FIRST;
         loop {
-            match self.journal.commit(&event).await {
+            match self.journal.commit(&events).await {
                 Ok(()) => break,
                 Err(e @ (StoreError::LeaseTaken { .. } | StoreError::Forged { .. })) => return Err(e),
                 Err(e) => {
@@ -212,7 +234,9 @@ impl Driver {
             tracing::info!("journal available again");
             self.tell(None);
         }
-        self.publish(event).await;
+        for event in events {
+            self.publish(event).await;
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::Local;
 
 use crate::journal::{Event, EventKind, RunState, Stream, describe};
-use crate::sanitize::clean_line;
+use crate::sanitize::{clean_line, is_plain};
 
 /// A step's stream, as output batches name it.
 type Source = (String, Stream);
@@ -17,7 +17,9 @@ type Source = (String, Stream);
 const GOES_ON: &str = "… ";
 
 pub(super) struct Printer<W: Write> {
-    out: W,
+    /// Buffered, and flushed after each event: a flood is a few large writes, not a write per
+    /// line of a line-buffered stdout.
+    out: std::io::BufWriter<W>,
     colour: bool,
     /// The stream whose line was printed last and has not ended: its next batch goes on it.
     open: Option<Source>,
@@ -29,6 +31,7 @@ pub(super) struct Printer<W: Write> {
 
 impl<W: Write> Printer<W> {
     pub(super) fn new(out: W, colour: bool) -> Self {
+        let out = std::io::BufWriter::with_capacity(64 * 1024, out);
         Printer { out, colour, open: None, carry: Vec::new(), broken: Vec::new() }
     }
 
@@ -91,7 +94,11 @@ impl<W: Write> Printer<W> {
                 write!(self.out, "[{}] {marker}", source.0)?;
                 marker = "";
             }
-            write!(self.out, "{}", clean_line(line, self.colour))?;
+            if is_plain(line) {
+                self.out.write_all(line)?;
+            } else {
+                write!(self.out, "{}", clean_line(line, self.colour))?;
+            }
         }
         if text.is_some() {
             writeln!(self.out)?;
@@ -145,7 +152,7 @@ mod tests {
             printer.event(event, &state);
         }
         printer.say("done");
-        let text = String::from_utf8(printer.out).unwrap();
+        let text = String::from_utf8(printer.out.into_inner().unwrap()).unwrap();
         text.lines().filter(|l| !l.ends_with("  done")).map(|l| format!("{l}\n")).collect()
     }
 
@@ -185,7 +192,7 @@ mod tests {
         let mut printer = Printer::new(Vec::new(), false);
         printer.event(&output(1, "a", Stream::Stdout, b"no newline"), &RunState::default());
         printer.say("end of input: stopping safely");
-        let text = String::from_utf8(printer.out).unwrap();
+        let text = String::from_utf8(printer.out.into_inner().unwrap()).unwrap();
         assert!(text.starts_with("[a] no newline\n"), "{text}");
         assert!(text.ends_with("  end of input: stopping safely\n"), "{text}");
     }

@@ -23,7 +23,8 @@ pub struct Row {
 }
 
 impl Row {
-    /// The row an event is stored as (its hash still to be linked).
+    /// The row an event is stored as, but for its bytes (`event.data`, not copied) and its
+    /// hash, still to be linked.
     pub fn of(event: &Event) -> Row {
         Row {
             seq: event.seq,
@@ -31,7 +32,7 @@ impl Row {
             kind: event.kind.name().to_string(),
             step: event.step.clone(),
             payload: payload(&event.kind),
-            data: (!event.data.is_empty()).then(|| event.data.clone()),
+            data: None,
             hash: None,
             writer: None,
         }
@@ -39,6 +40,11 @@ impl Row {
 
     /// This row's hash after the run's previous one (`""` before the first).
     pub fn link(&self, run_id: &str, previous: &str) -> String {
+        self.link_with(run_id, previous, self.data.as_deref().unwrap_or_default())
+    }
+
+    /// The hash of this row holding `data`.
+    pub fn link_with(&self, run_id: &str, previous: &str, data: &[u8]) -> String {
         let mut h = Sha256::new();
         // Each field with its length first, so no two different rows read the same.
         let fields: [&[u8]; 8] = [
@@ -49,7 +55,7 @@ impl Row {
             self.kind.as_bytes(),
             self.step.as_deref().unwrap_or("\0").as_bytes(),
             self.payload.as_bytes(),
-            self.data.as_deref().unwrap_or_default(),
+            data,
         ];
         for field in fields {
             h.update((field.len() as u64).to_be_bytes());

@@ -160,12 +160,14 @@ pub struct Journal {
     redactor: Redactor,
     /// The conductor's lease: nothing is appended once it is no longer the run's.
     lease: Option<Lease>,
+    /// Events numbered but not yet stored.
+    staged: i64,
 }
 
 impl Journal {
     /// The journal of a run whose last event so far is `last_seq` (0 for a new run).
     pub fn continuing(store: Arc<dyn Store>, run_id: String, last_seq: i64, redactor: Redactor) -> Self {
-        Journal { store, run_id, last_seq, redactor, lease: None }
+        Journal { store, run_id, last_seq, redactor, lease: None, staged: 0 }
     }
 
     /// Appends only while `lease` is the run's.
@@ -214,33 +216,40 @@ fn mask(redactor: &Redactor, kind: EventKind) -> EventKind {
 impl Journal {
     /// Numbers, masks and stores one event.
     pub async fn append(&mut self, step: Option<&str>, kind: EventKind) -> Result<Event, StoreError> {
-        let event = self.next_event(step, kind, &[]);
-        self.commit(&event).await?;
+        let event = self.stage(step, kind, Vec::new());
+        self.commit(std::slice::from_ref(&event)).await?;
         Ok(event)
     }
 
-    /// The next event, masked and numbered, not yet stored: `commit` stores it, and may be
-    /// tried again with the very same event after a failure.
-    pub fn next_event(&self, step: Option<&str>, kind: EventKind, data: &[u8]) -> Event {
+    /// The next event, masked and numbered after those staged before it, not yet stored:
+    /// `commit` stores them, and may be tried again with the very same events after a failure.
+    pub fn stage(&mut self, step: Option<&str>, kind: EventKind, data: Vec<u8>) -> Event {
+        self.staged += 1;
+        let masked = match self.redactor.bytes(&data) {
+            std::borrow::Cow::Owned(masked) => Some(masked),
+            std::borrow::Cow::Borrowed(_) => None,
+        };
         Event {
             run_id: self.run_id.clone(),
-            seq: self.last_seq + 1,
+            seq: self.last_seq + self.staged,
             at: Utc::now(),
             step: step.map(str::to_string),
             kind: mask(&self.redactor, kind),
-            data: self.redactor.bytes(data).into_owned(),
+            data: masked.unwrap_or(data),
         }
     }
 
-    /// Stores an event from `next_event`. One already stored by an earlier try that seemed
-    /// to fail (its answer lost with the connection) counts as stored.
-    pub async fn commit(&mut self, event: &Event) -> Result<(), StoreError> {
-        self.store.append(std::slice::from_ref(event), self.lease.as_ref()).await?;
-        self.last_seq = event.seq;
+    /// Stores the events staged, in one transaction. Events already stored by an earlier try
+    /// that seemed to fail (its answer lost with the connection) count as stored.
+    pub async fn commit(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        let Some(last) = events.last() else { return Ok(()) };
+        self.store.append(events, self.lease.as_ref()).await?;
+        self.last_seq = last.seq;
+        self.staged = 0;
         Ok(())
     }
 
-    /// An output batch as an event, for `next_event`.
+    /// An output batch as an event, for `stage`.
     pub fn output_kind(stream: Stream, data: &[u8]) -> EventKind {
         let lines = memchr::memchr_iter(b'\n', data).count() as u32;
         EventKind::Output { stream, lines }

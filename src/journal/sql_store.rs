@@ -84,6 +84,10 @@ const SELECT_LEASE: &str = "SELECT holder, host, pid, since, heartbeat FROM leas
 const TAKE_LEASE: &str = "INSERT INTO leases (run_id, holder, host, pid, since, heartbeat) VALUES ($1, $2, $3, $4, $5, $6) \
                           ON CONFLICT (run_id) DO UPDATE SET holder = $2, host = $3, pid = $4, since = $5, heartbeat = $6";
 const RENEW_LEASE: &str = "UPDATE leases SET heartbeat = $1 WHERE run_id = $2 AND host = $3 AND pid = $4";
+/// Changes nothing; as the first statement of a transaction it takes the write lock.
+const TOUCH_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1";
+/// Changes nothing: matches the row only while the lease is still the holder's.
+const CLAIM_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1 AND host = $2 AND pid = $3";
 const DROP_LEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
 
 pub struct SqlStore {
@@ -91,6 +95,9 @@ pub struct SqlStore {
     location: String,
     /// PostgreSQL notifications of appends, for readers that follow a run.
     listener: tokio::sync::Mutex<Option<PgListener>>,
+    /// The last event this store appended (run, seq, hash): the next one links to it without
+    /// reading it back. Any other previous event is read from the database.
+    last: std::sync::Mutex<Option<(String, i64, String)>>,
 }
 
 /// How often a SQLite reader looks for new events: the file has no notifications.
@@ -162,7 +169,12 @@ impl SqlStore {
     }
 
     fn new(pool: Pool, location: String) -> Self {
-        SqlStore { pool, location, listener: tokio::sync::Mutex::new(None) }
+        SqlStore {
+            pool,
+            location,
+            listener: tokio::sync::Mutex::new(None),
+            last: std::sync::Mutex::new(None),
+        }
     }
 
     /// Connects to a PostgreSQL journal, shown as `location`, and brings its schema up to date.
@@ -200,23 +212,36 @@ impl Store for SqlStore {
         let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_pool!(self, pool => {
             let mut tx = pool.begin().await.map_err(self.db())?;
             if let Some(mine) = holder {
-                let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(&mut *tx).await.map_err(self.db())?;
-                let held = row.map(|row| lease_row!(run_id, row));
-                if held.as_ref().is_none_or(|h| h.host != mine.host || h.pid != mine.pid) {
+                // A write first: it takes the database's write lock before anything is read, so
+                // SQLite never finds this transaction's snapshot stale when it comes to write.
+                let ours = sqlx::query(CLAIM_LEASE)
+                    .bind(run_id)
+                    .bind(&mine.host)
+                    .bind(mine.pid)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db())?;
+                if ours.rows_affected() != 1 {
+                    let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(&mut *tx).await.map_err(self.db())?;
+                    let held = row.map(|row| lease_row!(run_id, row));
                     let by = held.map_or("nobody (its lease was removed)".into(), |h| {
                         format!("{} on {} (pid {})", h.holder, h.host, h.pid)
                     });
                     return Err(StoreError::LeaseTaken { run_id: run_id.to_string(), by });
                 }
             }
-            let mut previous: String = sqlx::query_scalar::<_, Option<String>>(SELECT_HASH)
-                .bind(run_id)
-                .bind(first.seq - 1)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(self.db())?
-                .flatten()
-                .unwrap_or_default();
+            let known = self.last.lock().expect("never poisoned").clone();
+            let mut previous = match known {
+                Some((run, seq, hash)) if run == run_id && seq == first.seq - 1 => hash,
+                _ => sqlx::query_scalar::<_, Option<String>>(SELECT_HASH)
+                    .bind(run_id)
+                    .bind(first.seq - 1)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(self.db())?
+                    .flatten()
+                    .unwrap_or_default(),
+            };
             for event in events {
                 if let EventKind::RunStarted(info) = &event.kind {
                     sqlx::query(INSERT_RUN)
@@ -233,7 +258,7 @@ impl Store for SqlStore {
                         .map_err(self.db())?;
                 }
                 let row = chain::Row::of(event);
-                let hash = row.link(&event.run_id, &previous);
+                let hash = row.link_with(&event.run_id, &previous, &event.data);
                 let inserted = sqlx::query(INSERT_EVENT)
                     .bind(&event.run_id)
                     .bind(row.seq)
@@ -241,7 +266,7 @@ impl Store for SqlStore {
                     .bind(&row.kind)
                     .bind(&row.step)
                     .bind(&row.payload)
-                    .bind(row.data.as_deref())
+                    .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
                     .bind(&hash)
                     .execute(&mut *tx)
                     .await;
@@ -263,6 +288,8 @@ impl Store for SqlStore {
                 }
             }
             tx.commit().await.map_err(self.db())?;
+            let last = events.last().expect("not empty");
+            *self.last.lock().expect("never poisoned") = Some((run_id.to_string(), last.seq, previous));
             Ok(Ok(()))
         })}
         .await;
@@ -313,8 +340,10 @@ impl Store for SqlStore {
         stale: chrono::TimeDelta,
     ) -> Result<Result<(), Lease>, StoreError> {
         with_pool!(self, pool => {
-            // Read and take in one transaction, so two would-be drivers cannot both win.
+            // Read and take in one transaction, so two would-be drivers cannot both win; a write
+            // first, so SQLite holds the write lock before it reads.
             let mut tx = pool.begin().await.map_err(self.db())?;
+            sqlx::query(TOUCH_LEASE).bind(&lease.run_id).execute(&mut *tx).await.map_err(self.db())?;
             if let Some(row) = sqlx::query(SELECT_LEASE).bind(&lease.run_id).fetch_optional(&mut *tx).await.map_err(self.db())? {
                 let held = lease_row!(&lease.run_id, row);
                 let mine = held.host == lease.host && held.pid == lease.pid;

@@ -243,13 +243,25 @@ impl OutputTail {
     pub fn push(&mut self, data: &[u8]) {
         self.total_bytes += data.len() as u64;
         let mut rest = data;
+        // Lines that the batch's own last `TAIL_LINES` push out are only counted, never built.
+        let ended = memchr::memchr_iter(b'\n', data).count();
+        if let Some(cut) =
+            ended.checked_sub(TAIL_LINES + 1).and_then(|n| memchr::memchr_iter(b'\n', data).nth(n))
+        {
+            self.total_lines += (ended - TAIL_LINES) as u64;
+            self.partial.clear();
+            rest = &data[cut + 1..];
+        }
         while let Some(i) = memchr::memchr(b'\n', rest) {
             self.extend_partial(&rest[..i]);
-            let line = std::mem::take(&mut self.partial);
+            // The line pushed out of the tail lends its buffer to the next one.
+            let spare = if self.lines.len() == TAIL_LINES { self.lines.pop_front() } else { None };
+            let next = spare.map(|mut s| {
+                s.clear();
+                s
+            });
+            let line = std::mem::replace(&mut self.partial, next.unwrap_or_default());
             self.total_lines += 1;
-            if self.lines.len() == TAIL_LINES {
-                self.lines.pop_front();
-            }
             self.lines.push_back(line);
             rest = &rest[i + 1..];
         }
@@ -259,6 +271,12 @@ impl OutputTail {
     fn extend_partial(&mut self, bytes: &[u8]) {
         let room = TAIL_LINE_CHARS.saturating_sub(self.partial.chars().count());
         if room == 0 || bytes.is_empty() {
+            return;
+        }
+        // ASCII, the usual case: a byte is a character, and nothing needs decoding.
+        let head = &bytes[..bytes.len().min(room)];
+        if head.is_ascii() && !head.contains(&b'\r') {
+            self.partial.push_str(std::str::from_utf8(head).expect("ASCII is UTF-8"));
             return;
         }
         let text = String::from_utf8_lossy(bytes);
@@ -582,6 +600,22 @@ impl RunState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tail_keeps_the_last_lines_of_a_batch_longer_than_itself() {
+        let mut tail = OutputTail::default();
+        tail.push(b"old 1\nold 2\nhalf ");
+        let batch: String = (1..=TAIL_LINES + 300).map(|n| format!("line {n}\n")).collect();
+        tail.push(batch.as_bytes());
+        tail.push("caf\u{e9} \r\n".as_bytes());
+        assert_eq!(tail.total_lines, (2 + TAIL_LINES + 300 + 1) as u64);
+        assert_eq!(tail.lines.len(), TAIL_LINES);
+        assert_eq!(tail.lines.front().map(String::as_str), Some("line 302"));
+        assert_eq!(tail.last(2), ["line 800", "caf\u{e9} "]);
+        // A short batch after it: the line before it, completed, is whole.
+        tail.push(b"a\nb");
+        assert_eq!(tail.last(2), ["a", "b"]);
+    }
 
     fn planned(id: &str, critical: bool) -> PlannedStep {
         PlannedStep {
