@@ -381,7 +381,7 @@ fn attach_after_a_killed_conductor_ends_the_copy_still_running_before_a_retry() 
     screen.wait_for("Still running");
     screen.wait_for("it will not run again while it does");
     screen.press("r");
-    screen.wait_for("this prompt takes");
+    screen.wait_for("keys here: e end it");
     screen.press("e");
     screen.wait_for("Interrupted");
     screen.press("r");
