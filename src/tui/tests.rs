@@ -657,3 +657,23 @@ fn snapshot_a_copy_still_running_after_a_resume() {
     insta::assert_snapshot!(s.screen(100, 28, 250));
     assert_eq!(press(&mut s.app, "e"), vec![answer(asked, Decision::End, None)]);
 }
+
+#[test]
+fn snapshot_the_demo_opened_at_0830_waits_on_its_plan_at_80x24() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/demo.toml");
+    let runbook = crate::runbook::parse(&path, &std::fs::read_to_string(&path).unwrap(), &|_| None).unwrap();
+    let theme = Theme::load(None, false).unwrap();
+    let opened = at(-28 * 60); // 08:30
+    let mut app = App::new("ops-lead".into(), theme, opened, super::app::Session::Preview);
+    let info = run_info(&runbook, Mode::Live, "ops-lead", "");
+    assert!(crate::engine::start::first_phase_ahead(&info, opened).is_some());
+    let kind = EventKind::RunStarted(info);
+    app.apply(&Event { run_id: String::new(), seq: 0, at: opened, step: None, kind, data: Vec::new() });
+    app.log.clear();
+    let mut s = Script { app, seq: 0 };
+    let screen = s.screen(80, 24, -28 * 60);
+    assert!(screen.contains("T-00:30:00") && screen.contains("NOT STARTED"), "{screen}");
+    insta::assert_snapshot!(screen);
+    assert!(press(&mut s.app, "R").is_empty(), "nothing acts on a run not started");
+    assert_eq!(press(&mut s.app, "S"), vec![Action::Start]);
+}

@@ -487,10 +487,7 @@ fn preview_lines(app: &App) -> Vec<Line<'static>> {
         }
         lines.push(Line::styled(text, t.strong(t.text)));
     }
-    lines.push(Line::styled(
-        "Nothing runs until you start it: S starts the run now, q leaves with nothing started.",
-        t.fg(t.accent),
-    ));
+    lines.push(Line::styled("Nothing runs yet: S starts the run now, q leaves.", t.fg(t.accent)));
     lines
 }
 
