@@ -706,8 +706,12 @@ pub fn plan_text(rb: &Runbook) -> String {
         out.push_str(&format!(" — owner {owner}"));
     }
     out.push('\n');
+    // A runbook over more than one day dates its phases; every time is in the runbook's offset.
+    let days: std::collections::BTreeSet<_> =
+        rb.phases.iter().filter_map(|p| rb.planned_start(p)).map(|t| t.date_naive()).collect();
+    let format = if days.len() > 1 { "%a %d %b %H:%M" } else { "%H:%M" };
     for phase in &rb.phases {
-        let clock = rb.planned_start(phase).map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
+        let clock = rb.planned_start(phase).map_or("--:--".to_string(), |t| t.format(format).to_string());
         let rel = phase.at.map(|a| {
             let sign = if a < chrono::TimeDelta::zero() { "-" } else { "+" };
             format!("T{sign}{}", format_duration(a.abs().to_std().unwrap_or_default()))

@@ -677,3 +677,42 @@ fn snapshot_the_demo_opened_at_0830_waits_on_its_plan_at_80x24() {
     assert!(press(&mut s.app, "R").is_empty(), "nothing acts on a run not started");
     assert_eq!(press(&mut s.app, "S"), vec![Action::Start]);
 }
+
+#[test]
+fn snapshot_batch2_over_two_days_dates_its_phases_at_120x40() {
+    let mut s = Script::batch2();
+    s.before_the_gate();
+    press(&mut s.app, "G");
+    let screen = s.screen(120, 40, 410);
+    assert!(screen.contains("Timeline · T-0 Thu 27 Nov"), "{screen}");
+    assert!(screen.contains("28 Nov 09:30"), "the phase on the next day is dated:\n{screen}");
+    assert!(screen.contains("Log · times +02:00"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn long_lines_wrap_on_w_and_a_search_keeps_the_lines_after_its_match() {
+    let mut s = Script::new();
+    s.deploying();
+    let long = format!("{} END-OF-LONG-LINE\n", "x".repeat(120));
+    s.push_data(201, Some("deploy"), EventKind::Output { stream: Stream::Stdout, lines: 1 }, long.as_bytes());
+    let lines: String = (1..=40).map(|n| format!("row {n:02}\n")).collect();
+    s.push_data(
+        202,
+        Some("deploy"),
+        EventKind::Output { stream: Stream::Stdout, lines: 40 },
+        lines.as_bytes(),
+    );
+    press(&mut s.app, "/END-OF-LONG\n");
+    assert!(!s.screen(80, 24, 210).contains("END-OF-LONG-LINE"), "cut at the pane's edge");
+    s.app.on_key(key(KeyCode::Esc));
+    press(&mut s.app, "w/END-OF-LONG\n");
+    let wrapped = s.screen(80, 24, 210);
+    assert!(s.app.wrap && wrapped.contains("END-OF-LONG-LINE"), "{wrapped}");
+    assert!(wrapped.contains("row 01") && wrapped.contains("row 04"), "what followed the match:\n{wrapped}");
+    press(&mut s.app, "w");
+    s.app.on_key(key(KeyCode::Esc));
+    press(&mut s.app, "/row 20\n");
+    let found = s.screen(80, 24, 210);
+    assert!(found.contains("row 20") && found.contains("row 24"), "{found}");
+}

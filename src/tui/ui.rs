@@ -257,9 +257,14 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
     for (phase, steps) in sections {
         let (title, right, style) = match phase {
             Some(p) => {
+                // A phase on another day than T-0's says which.
                 let planned = zero
                     .zip(p.at_secs)
-                    .map(|(z, a)| (z + TimeDelta::seconds(a)).format("%H:%M").to_string())
+                    .map(|(z, a)| {
+                        let at = z + TimeDelta::seconds(a);
+                        let day = if at.date_naive() == z.date_naive() { "" } else { "%d %b " };
+                        at.format(&format!("{day}%H:%M")).to_string()
+                    })
                     .unwrap_or_default();
                 let budget = p.budget_secs.map(|b| format_duration(Duration::from_secs(b)));
                 let took = phase_took(app, p).map(format_duration);
@@ -324,10 +329,19 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
     let top =
         selected_line.saturating_sub(height.saturating_sub(3).max(1)).min(lines.len().saturating_sub(height));
     let shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
-    frame.render_widget(
-        Paragraph::new(shown).block(pane_block(app, Pane::Timeline, " Timeline ".into())),
-        area,
-    );
+    let title = match zero.filter(|z| multi_day(*z, &app.state.phases)) {
+        Some(z) => format!(" Timeline · T-0 {} ", z.format("%a %d %b")),
+        None => " Timeline ".into(),
+    };
+    frame.render_widget(Paragraph::new(shown).block(pane_block(app, Pane::Timeline, title)), area);
+}
+
+/// Some phase is planned on another day than T-0's.
+fn multi_day(zero: DateTime<FixedOffset>, phases: &[PhaseState]) -> bool {
+    phases
+        .iter()
+        .filter_map(|p| p.at_secs)
+        .any(|a| (zero + TimeDelta::seconds(a)).date_naive() != zero.date_naive())
 }
 
 /// A phase (or the rollback section, `None`) with its steps and their indexes in the run.
