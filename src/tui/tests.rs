@@ -716,3 +716,42 @@ fn long_lines_wrap_on_w_and_a_search_keeps_the_lines_after_its_match() {
     let found = s.screen(80, 24, 210);
     assert!(found.contains("row 20") && found.contains("row 24"), "{found}");
 }
+
+#[test]
+fn the_status_and_clock_stay_in_the_header_at_60x16() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/demo.toml");
+    let mut s = Script::of(&path, &std::fs::read_to_string(&path).unwrap());
+    let screen = s.screen(60, 16, 361 * 86_400 + 120);
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("T+361d") && header.ends_with("● ON TRACK"), "{header}");
+    assert!(header.contains("Demo: orders-api"), "{header}");
+}
+
+#[test]
+fn the_screen_speaks_its_own_keys_not_the_headless_answers() {
+    let mut s = Script::new();
+    s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
+    assert!(s.app.log.iter().all(|(_, line)| !line.contains('[')), "{:?}", s.app.log);
+    for key_code in [KeyCode::PageDown, KeyCode::Char('q')] {
+        s.app.on_key(key(key_code));
+        let notice = s.app.notice.clone().unwrap_or_default();
+        assert!(!notice.contains("<reason>"), "{notice}");
+    }
+    // R is offered only while a rollback can start.
+    let keys = |app: &App| ui::footer_keys(app).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    let mut s = Script::new();
+    s.deploying();
+    assert!(keys(&s.app).contains(&"R"));
+    s.push(235, None, EventKind::RollbackRequested { who: "ops-lead".into(), login: None, reason: None });
+    assert!(!keys(&s.app).contains(&"R"), "a rollback runs");
+    s.push(251, None, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
+    assert!(!keys(&s.app).contains(&"R"), "the run has ended");
+    // Esc while typing a rollback's reason cancels it.
+    let mut s = Script::new();
+    s.deploying();
+    press(&mut s.app, "Rrtypo");
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(s.app.modal, Some(Modal::Rollback { reason: String::new(), typing: false }));
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(s.app.modal, None);
+}
