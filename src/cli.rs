@@ -57,6 +57,15 @@ enum Cmd {
         /// Colours of the full screen: default, light, high-contrast, or a theme file.
         #[arg(long, value_name = "NAME|PATH")]
         theme: Option<String>,
+        /// Move T-0 for a rehearsal: 09:00 (today, in the runbook's offset), now, now+15m, or
+        /// an RFC 3339 time. Without it, a runbook dated on an earlier day starts today at its
+        /// time; the T-0 used is journaled.
+        #[arg(long, value_name = "TIME", conflicts_with = "resume")]
+        start: Option<String>,
+        /// Start at once, even when the first phase is planned more than 5 minutes ahead (the
+        /// screen otherwise opens on the plan and its countdown, and waits for S).
+        #[arg(long, conflicts_with = "resume")]
+        go_now: bool,
     },
     /// Open the lead's screen on a live run (default: the newest); a run whose conductor is
     /// gone is picked up again.
@@ -79,6 +88,9 @@ enum Cmd {
         dry_run: bool,
         #[arg(long)]
         operator: String,
+        /// T-0 as `run` settled it (RFC 3339).
+        #[arg(long, conflicts_with = "resume")]
+        start: Option<String>,
     },
     /// Watch a run read-only (default: the newest live run), as the lead sees it.
     Watch {
@@ -202,7 +214,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             print!("{}", plan_text(&runbook));
             Ok(0)
         }
-        Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme } => {
+        Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme, start, go_now } => {
             let operator = operator_name(operator);
             // The full screen only where a person can see it, and never with --yes.
             let screen = if headless || yes || !std::io::stdout().is_terminal() {
@@ -211,7 +223,12 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 Some(load_theme(theme.as_deref())?)
             };
             // An invalid runbook stops here: nothing runs, and no journal is even opened.
-            let runbook = runbook.map(|path| runbook::load(&path)).transpose()?;
+            let mut runbook = runbook.map(|path| runbook::load(&path)).transpose()?;
+            if let Some(runbook) = &mut runbook {
+                runbook.start =
+                    crate::engine::start::effective(start.as_deref(), runbook.start, chrono::Utc::now())
+                        .map_err(Error::Usage)?;
+            }
             let location = cli.journal.as_str();
             match (runbook, resume) {
                 (_, Some(run_id)) => match screen {
@@ -253,6 +270,27 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                             if dry_run {
                                 args.push("--dry-run".into());
                             }
+                            if let Some(start) = runbook.start {
+                                args.extend(["--start".into(), start.to_rfc3339().into()]);
+                            }
+                            // Opened early: the plan and its countdown first, until the lead starts it.
+                            let info = crate::engine::run_info(&runbook, mode, &operator, "");
+                            let theme = if !go_now
+                                && crate::engine::start::first_phase_ahead(&info, chrono::Utc::now())
+                                    .is_some()
+                            {
+                                let theme_again = theme.clone();
+                                match tui::preview(info, operator.clone(), theme).await {
+                                    Ok(tui::Leaving::Start) => theme_again,
+                                    Ok(_) => {
+                                        let _ = writeln!(std::io::stdout(), "nothing started.");
+                                        return Ok(0);
+                                    }
+                                    Err(e) => return Err(Error::Internal(format!("the screen failed: {e}"))),
+                                }
+                            } else {
+                                theme
+                            };
                             let run_id = launch::spawn(location, &args)?;
                             attach(location, Some(run_id), &operator, theme).await
                         }
@@ -271,13 +309,19 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             attach(&cli.journal, run_id, &operator, load_theme(theme.as_deref())?).await
         }
-        Cmd::Conduct { runbook, resume, dry_run, operator } => {
+        Cmd::Conduct { runbook, resume, dry_run, operator, start: t0 } => {
             let location = cli.journal.as_str();
             let store = journal::open(location).await?;
             let start = match (runbook, resume) {
                 (_, Some(run_id)) => Start::Resume(session::resume_from(store.as_ref(), &run_id).await?),
                 (Some(path), None) => {
-                    Start::New(runbook::load(&path)?, if dry_run { Mode::DryRun } else { Mode::Live })
+                    let mut runbook = runbook::load(&path)?;
+                    if let Some(t0) = t0 {
+                        let t0 = chrono::DateTime::parse_from_rfc3339(&t0)
+                            .map_err(|e| Error::Usage(format!("--start {t0}: {e}")))?;
+                        runbook.start = Some(t0);
+                    }
+                    Start::New(runbook, if dry_run { Mode::DryRun } else { Mode::Live })
                 }
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
             };
@@ -727,8 +771,12 @@ pub fn plan_text(rb: &Runbook) -> String {
         out.push_str(&format!(" — owner {owner}"));
     }
     out.push('\n');
+    // A runbook over more than one day dates its phases; every time is in the runbook's offset.
+    let days: std::collections::BTreeSet<_> =
+        rb.phases.iter().filter_map(|p| rb.planned_start(p)).map(|t| t.date_naive()).collect();
+    let format = if days.len() > 1 { "%a %d %b %H:%M" } else { "%H:%M" };
     for phase in &rb.phases {
-        let clock = rb.planned_start(phase).map_or("--:--".to_string(), |t| t.format("%H:%M").to_string());
+        let clock = rb.planned_start(phase).map_or("--:--".to_string(), |t| t.format(format).to_string());
         let rel = phase.at.map(|a| {
             let sign = if a < chrono::TimeDelta::zero() { "-" } else { "+" };
             format!("T{sign}{}", format_duration(a.abs().to_std().unwrap_or_default()))

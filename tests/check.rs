@@ -168,6 +168,22 @@ at = "0m"
 }
 
 #[test]
+fn plan_dates_the_phases_of_a_runbook_over_more_than_one_day() {
+    let sandbox = Sandbox::new();
+    sandbox.write(
+        "day.toml",
+        "[runbook]\nname = \"two days\"\nstart = \"2025-11-27T09:00:00+02:00\"\n[[phase]]\nid = \"deploy\"\n\
+         at = \"0m\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n[[phase]]\nid = \"after\"\nat = \"24h30m\"\n\
+           [[phase.step]]\n  id = \"b\"\n  run = \"true\"\n",
+    );
+    let ran = sandbox.tminus().args(["plan", "day.toml"]).output();
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("T-0 2025-11-27 09:00 +02:00"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Thu 27 Nov 09:00  deploy (deploy)"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("Fri 28 Nov 09:30  after (after)"), "{}", ran.stdout);
+}
+
+#[test]
 fn the_shipped_runbooks_are_valid() {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut files: Vec<_> = std::fs::read_dir(format!("{root}/runbooks"))

@@ -109,7 +109,8 @@ impl Screen {
 fn the_lead_confirms_watches_output_and_rolls_back_from_the_keyboard() {
     let s = Sandbox::new();
     s.write("day.toml", DAY);
-    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi"]);
+    // Its day has come (an earlier date is today at 09:00): --go-now starts it even before 08:55.
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi", "--go-now"]);
     screen.wait_for("Run \"Production deployment\"?");
     screen.wait_for("LIVE");
     screen.wait_for("lead naledi");
@@ -381,7 +382,7 @@ fn attach_after_a_killed_conductor_ends_the_copy_still_running_before_a_retry() 
     screen.wait_for("Still running");
     screen.wait_for("it will not run again while it does");
     screen.press("r");
-    screen.wait_for("this prompt takes");
+    screen.wait_for("keys here: e end it");
     screen.press("e");
     screen.wait_for("Interrupted");
     screen.press("r");
@@ -394,4 +395,40 @@ fn attach_after_a_killed_conductor_ends_the_copy_still_running_before_a_retry() 
     assert!(md.contains("was ended with SIGTERM"), "{md}");
     assert!(md.contains("chain verified"), "{md}");
     assert_eq!(step(&s.report_json(), "deploy")["attempts"], 2);
+}
+
+#[test]
+fn a_run_opened_early_shows_its_plan_and_countdown_and_starts_on_s() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    // A rehearsal: T-0 in 30 minutes, so the first phase is far ahead and nothing runs yet.
+    let mut screen = Screen::start(&s, &["run", "day.toml", "--operator", "naledi", "--start", "now+30m"]);
+    screen.wait_for("NOT STARTED");
+    screen.wait_for("T-00:29:");
+    screen.wait_for("S starts the run now");
+    let runs = s.tminus().args(["runs"]).output().stdout;
+    assert!(runs.contains("no runs"), "nothing is journaled before the start: {runs}");
+    screen.press("S");
+    screen.wait_for("Run \"Production deployment\"?");
+    screen.wait_for("LIVE");
+    screen.wait_for("T-00:2");
+    // Leave at the prompt: the run waits there; its T-0 as used is journaled.
+    screen.press("q");
+    screen.exit_code();
+    let report = s.report_json();
+    let start = report["state"]["info"]["start"].as_str().unwrap().to_string();
+    let start = chrono::DateTime::parse_from_rfc3339(&start).unwrap();
+    let ahead = start.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    assert!(ahead > chrono::TimeDelta::minutes(25) && ahead <= chrono::TimeDelta::minutes(30), "{start}");
+    assert_eq!(start.offset().local_minus_utc(), 2 * 3600, "in the runbook's own offset");
+
+    // q on the plan leaves with nothing started.
+    let mut screen =
+        Screen::start(&s, &["run", "day.toml", "--new", "--operator", "naledi", "--start", "now+2h"]);
+    screen.wait_for("NOT STARTED");
+    screen.press("q");
+    screen.wait_for("nothing started.");
+    assert_eq!(screen.exit_code(), 0);
+    let runs = s.tminus().args(["runs"]).output().stdout;
+    assert_eq!(runs.lines().filter(|l| l.contains("Screen rehearsal")).count(), 1, "{runs}");
 }

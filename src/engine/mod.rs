@@ -12,6 +12,7 @@ mod output;
 mod plan;
 mod process;
 mod sql;
+pub mod start;
 mod units;
 mod verdict;
 

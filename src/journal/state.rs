@@ -11,6 +11,8 @@ use super::event::*;
 pub const TAIL_LINES: usize = 500;
 /// Longest line kept whole in the tail; the rest of it stays in the journal.
 pub const TAIL_LINE_CHARS: usize = 2000;
+/// Lines of a step's stderr kept apart (of its last attempt), for the failure dialog.
+pub const STDERR_LINES: usize = 20;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunState {
@@ -110,6 +112,12 @@ pub struct StepState {
     /// What the last attempt of a check measured.
     pub metrics: Vec<Metric>,
     pub output: OutputTail,
+    /// The last lines its last attempt printed on stderr, bounded: the likely cause of a failure.
+    #[serde(skip)]
+    pub stderr: OutputTail,
+    /// `output.total_lines` when its last attempt started: the lines after it are that attempt's.
+    #[serde(skip)]
+    pub attempt_from: u64,
     /// The step's undo, once a rollback ran it.
     pub undo: Option<UndoRecord>,
     /// The process group of its last command, while that copy may still be running.
@@ -146,6 +154,8 @@ impl StepState {
             decisions: Vec::new(),
             metrics: Vec::new(),
             output: OutputTail::default(),
+            stderr: OutputTail::default(),
+            attempt_from: 0,
             undo: None,
             group: None,
             started_event: 0,
@@ -161,6 +171,22 @@ impl StepState {
         }
         let running = self.status == StepStatus::Running && self.plan.kind == StepType::Run;
         running.then_some(if self.phase.is_some() { Role::Main } else { Role::Rollback })
+    }
+
+    /// What explains a failure of its last attempt: the last lines it printed on stderr, then
+    /// the other lines of that attempt that say error, fail or fatal (newest last), at most `n`.
+    pub fn cause(&self, n: usize) -> Vec<&str> {
+        let stderr = self.stderr.last(n);
+        let telling = |line: &&str| {
+            let lower = line.to_lowercase();
+            ["error", "fail", "fatal"].iter().any(|w| lower.contains(w))
+        };
+        let matching: Vec<&str> =
+            self.output.since(self.attempt_from).filter(telling).filter(|l| !stderr.contains(l)).collect();
+        let room = n.saturating_sub(stderr.len());
+        let mut lines = stderr;
+        lines.extend(&matching[matching.len().saturating_sub(room)..]);
+        lines
     }
 
     /// Whether a rollback has anything of this step to undo: it ran, or began to.
@@ -241,21 +267,28 @@ pub struct OutputTail {
 
 impl OutputTail {
     pub fn push(&mut self, data: &[u8]) {
+        self.push_bounded(data, TAIL_LINES);
+    }
+
+    /// As `push`, keeping at most `keep` lines.
+    pub fn push_bounded(&mut self, data: &[u8], keep: usize) {
+        let keep = keep.max(1);
         self.total_bytes += data.len() as u64;
         let mut rest = data;
-        // Lines that the batch's own last `TAIL_LINES` push out are only counted, never built.
+        // Lines that the batch's own last `keep` push out are only counted, never built.
         let ended = memchr::memchr_iter(b'\n', data).count();
-        if let Some(cut) =
-            ended.checked_sub(TAIL_LINES + 1).and_then(|n| memchr::memchr_iter(b'\n', data).nth(n))
-        {
-            self.total_lines += (ended - TAIL_LINES) as u64;
+        if let Some(cut) = ended.checked_sub(keep + 1).and_then(|n| memchr::memchr_iter(b'\n', data).nth(n)) {
+            self.total_lines += (ended - keep) as u64;
             self.partial.clear();
             rest = &data[cut + 1..];
         }
         while let Some(i) = memchr::memchr(b'\n', rest) {
             self.extend_partial(&rest[..i]);
-            // The line pushed out of the tail lends its buffer to the next one.
-            let spare = if self.lines.len() == TAIL_LINES { self.lines.pop_front() } else { None };
+            // A line pushed out of the tail lends its buffer to the next one.
+            let mut spare = None;
+            while self.lines.len() >= keep {
+                spare = self.lines.pop_front();
+            }
             let next = spare.map(|mut s| {
                 s.clear();
                 s
@@ -281,6 +314,17 @@ impl OutputTail {
         }
         let text = String::from_utf8_lossy(bytes);
         self.partial.extend(text.chars().filter(|c| *c != '\r').take(room));
+    }
+
+    /// The lines kept that came after the first `from` lines printed, oldest first.
+    pub fn since(&self, from: u64) -> impl Iterator<Item = &str> {
+        let first = self.total_lines - self.lines.len() as u64;
+        let skip = from.saturating_sub(first) as usize;
+        self.lines
+            .iter()
+            .skip(skip)
+            .map(String::as_str)
+            .chain((!self.partial.is_empty()).then_some(self.partial.as_str()))
     }
 
     /// The last `n` lines, the unfinished one included.
@@ -345,16 +389,23 @@ impl RunState {
                 }
                 step.status = StepStatus::Running;
                 step.attempts = *attempt;
+                step.stderr = OutputTail::default();
+                step.attempt_from = step.output.total_lines;
                 step.started_at.get_or_insert(event.at);
                 step.finished_at = None;
                 step.message = None;
             }
-            EventKind::Output { .. } => {
+            EventKind::Output { stream, .. } => {
                 if let Some(step) = self.step_mut(event.step.as_deref()) {
                     // While its undo runs, a step's output is the undo's.
                     match &mut step.undo {
                         Some(undo) if undo.outcome.is_none() => undo.output.push(&event.data),
-                        _ => step.output.push(&event.data),
+                        _ => {
+                            step.output.push(&event.data);
+                            if *stream == Stream::Stderr {
+                                step.stderr.push_bounded(&event.data, STDERR_LINES);
+                            }
+                        }
                     }
                 }
             }
@@ -699,6 +750,32 @@ mod tests {
         assert_eq!(a.output.last(5), vec!["one", "two", "thr"]);
         assert_eq!(a.output.total_lines, 2);
         assert_eq!(s.last_seq, 6);
+    }
+
+    #[test]
+    fn a_failures_cause_is_its_last_attempts_stderr_then_its_telling_lines_bounded() {
+        let mut s = RunState::default();
+        s.apply(&started());
+        let output = |seq, stream, data: String| {
+            let mut out = event(seq, Some("a"), EventKind::Output { stream, lines: 1 });
+            out.data = data.into_bytes();
+            out
+        };
+        s.apply(&event(2, Some("a"), EventKind::StepStarted { attempt: 1, role: Role::Main, command: None }));
+        s.apply(&output(3, Stream::Stdout, "FAIL from the first attempt\n".into()));
+        s.apply(&output(4, Stream::Stderr, "stderr from the first attempt\n".into()));
+        s.apply(&event(5, Some("a"), EventKind::StepStarted { attempt: 2, role: Role::Main, command: None }));
+        s.apply(&output(6, Stream::Stdout, "Fatal: disk full\nall good here\n".into()));
+        let noise: String = (0..100).map(|n| format!("warning {n}\n")).collect();
+        s.apply(&output(7, Stream::Stderr, noise));
+        s.apply(&output(8, Stream::Stdout, "an Error at the end\n".into()));
+        let a = s.step("a").unwrap();
+        assert_eq!(a.stderr.lines.len(), STDERR_LINES, "the stderr kept apart is bounded");
+        let cause = a.cause(STDERR_LINES + 2);
+        assert_eq!(cause[0], "warning 80");
+        assert_eq!(cause[STDERR_LINES - 1], "warning 99");
+        assert_eq!(&cause[STDERR_LINES..], ["Fatal: disk full", "an Error at the end"]);
+        assert!(!a.cause(50).iter().any(|l| l.contains("first attempt")), "only the last attempt's lines");
     }
 
     #[test]

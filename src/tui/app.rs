@@ -34,6 +34,15 @@ pub enum Purpose {
     Reason(Decision),
     /// The approver's name for a sign-off role.
     Approver(String),
+    /// `go`, typed out: a GO at a gate is never one key pressed by accident.
+    Go,
+    /// The approver `name` already signed role `other` of this gate: `yes`, typed out, signs
+    /// `role` too, and the journal says so.
+    SameSigner {
+        role: String,
+        name: String,
+        other: String,
+    },
     Note,
     Search,
     /// Why the run is being stopped.
@@ -69,6 +78,8 @@ pub enum Session {
     Watching,
     /// `tminus replay`: a finished run played back.
     Replay,
+    /// `tminus run` before the run starts: the plan and its countdown, until the lead starts it.
+    Preview,
 }
 
 /// What a key asks of the loop around the app.
@@ -77,7 +88,12 @@ pub enum Action {
     Send(Act),
     /// Leave the screen: the run goes on (or has ended).
     Exit,
+    /// Start the run now (from the plan shown before it starts).
+    Start,
 }
+
+/// Lines a search shows after the match it goes to, so what followed it is in sight.
+const SEARCH_AFTER: usize = 4;
 
 pub struct App {
     pub session: Session,
@@ -97,6 +113,12 @@ pub struct App {
     pub search: Option<String>,
     /// Which match of the search the output is at, counted from the newest line.
     pub search_hit: usize,
+    /// The output is at a match of the search (so `n` goes on to the next one).
+    search_jumped: bool,
+    /// Lines the open dialog's list (a gate's results, a failure's cause, the help) is scrolled.
+    pub dialog_scroll: usize,
+    /// The output and log panes wrap long lines rather than cut them.
+    pub wrap: bool,
     pub modal: Option<Modal>,
     /// A prompt the operator put aside with Esc to look around first.
     pub prompt_hidden: bool,
@@ -127,6 +149,9 @@ impl App {
             log_scroll: 0,
             search: None,
             search_hit: 0,
+            search_jumped: false,
+            dialog_scroll: 0,
+            wrap: false,
             modal: None,
             prompt_hidden: false,
             asked: None,
@@ -144,7 +169,15 @@ impl App {
             if self.log.len() == LOG_LINES {
                 self.log.pop_front();
             }
-            self.log.push_back((event.at, describe(event, &self.state)));
+            let line = match &event.kind {
+                // The screen's own words: its keys are in the dialog and the footer, not the
+                // headless answers `describe` lists.
+                EventKind::ConfirmationRequested { text, .. } => {
+                    format!("? {}: {text}", event.step.as_deref().unwrap_or_default())
+                }
+                _ => describe(event, &self.state),
+            };
+            self.log.push_back((event.at, line));
         }
         match &event.kind {
             EventKind::StepStarted { .. } | EventKind::ConfirmationRequested { .. } if self.follow => {
@@ -161,6 +194,7 @@ impl App {
             }
             self.asked = Some(event.seq);
             self.prompt_hidden = false;
+            self.dialog_scroll = 0;
             if prompt.blocks() && !matches!(self.modal, Some(Modal::Rollback { .. })) {
                 self.modal = Some(Modal::Prompt { input: None });
             }
@@ -190,6 +224,24 @@ impl App {
         self.state.steps.iter().any(|s| s.status == StepStatus::Running)
     }
 
+    /// `R` can start a rollback: the run goes on and none runs yet.
+    pub fn can_roll_back(&self) -> bool {
+        self.state.outcome.is_none() && self.state.rollback.is_none() && !self.engine_done
+    }
+
+    /// The approvers who signed this gate so far, as (role, name), oldest first.
+    pub fn signed(&self, gate: &str) -> Vec<(String, String)> {
+        let Some(step) = self.state.step(gate) else { return Vec::new() };
+        step.decisions
+            .iter()
+            .filter(|d| step.started_at.is_none_or(|s| d.at >= s))
+            .filter_map(|d| match &d.decision {
+                Decision::Signed { role, name } => Some((role.clone(), name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
         self.answered = self.asked;
         self.modal = None;
@@ -200,6 +252,9 @@ impl App {
     /// Handles one key press. Pure state change plus the commands it yields: no terminal here.
     pub fn on_key(&mut self, key: KeyEvent) -> Vec<Action> {
         self.notice = None;
+        if self.session == Session::Preview {
+            return self.preview_key(key);
+        }
         if self.session != Session::Lead {
             return self.observer_key(key);
         }
@@ -212,10 +267,7 @@ impl App {
             return Vec::new();
         }
         match self.modal.clone() {
-            Some(Modal::Help) => {
-                self.modal = None;
-                Vec::new()
-            }
+            Some(Modal::Help) => self.help_key(key),
             Some(Modal::Quit) => self.quit_key(key),
             Some(Modal::Typing { input }) => {
                 let purpose = input.purpose.clone();
@@ -240,7 +292,7 @@ impl App {
     fn observer_key(&mut self, key: KeyEvent) -> Vec<Action> {
         let control = key.modifiers.contains(KeyModifiers::CONTROL)
             || matches!(key.code, KeyCode::Enter | KeyCode::Char('R' | 'd' | 'y' | 's' | 'r' | 'x'))
-            || (key.code == KeyCode::Char('n') && self.search.is_none() && self.modal.is_none());
+            || (key.code == KeyCode::Char('a') && self.modal.is_none());
         if control {
             let lead = self.state.info.as_ref().map_or("the lead", |i| i.operator.as_str());
             self.notice = Some(format!("read-only session: only the lead ({lead}) can act on this run"));
@@ -252,6 +304,7 @@ impl App {
                 let lead_modal = self.modal.clone();
                 match lead_modal {
                     Some(Modal::Typing { input }) => self.typing(key, input, |_, _| Vec::new()),
+                    Some(Modal::Help) => self.help_key(key),
                     Some(_) => {
                         self.modal = None;
                         Vec::new()
@@ -264,6 +317,55 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Before the run starts: look around the plan; `S` starts it, `q` leaves with nothing started.
+    fn preview_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        if let Some(Modal::Help) = self.modal {
+            return self.help_key(key);
+        }
+        match key.code {
+            KeyCode::Char('S') => vec![Action::Start],
+            KeyCode::Char('q') => vec![Action::Exit],
+            KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => vec![Action::Exit],
+            KeyCode::Up
+            | KeyCode::Down
+            | KeyCode::Char('j' | 'k' | 'g' | 'G' | '?')
+            | KeyCode::PageUp
+            | KeyCode::PageDown
+            | KeyCode::Home
+            | KeyCode::End
+            | KeyCode::Tab
+            | KeyCode::BackTab => self.browse_key(key),
+            _ => {
+                self.notice = Some("the run has not started: S starts it now, q leaves".into());
+                Vec::new()
+            }
+        }
+    }
+
+    /// The help scrolls; any other key closes it.
+    fn help_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        if !self.scroll_dialog(key.code) {
+            self.modal = None;
+        }
+        Vec::new()
+    }
+
+    /// Arrows, j/k and PgUp/PgDn scroll the open dialog's list; other keys are not for it.
+    fn scroll_dialog(&mut self, code: KeyCode) -> bool {
+        let by: isize = match code {
+            KeyCode::Up | KeyCode::Char('k') => -1,
+            KeyCode::Down | KeyCode::Char('j') => 1,
+            KeyCode::PageUp => -8,
+            KeyCode::PageDown => 8,
+            KeyCode::Home => -10_000,
+            KeyCode::End => 10_000,
+            _ => return false,
+        };
+        let most = super::ui::dialog_list_len(self);
+        self.dialog_scroll = self.dialog_scroll.saturating_add_signed(by).min(most.saturating_sub(1));
+        true
     }
 
     fn browse_key(&mut self, key: KeyEvent) -> Vec<Action> {
@@ -303,18 +405,22 @@ impl App {
                     }
                 }
             }
+            KeyCode::Char('w') => self.wrap = !self.wrap,
             KeyCode::Char('/') => {
                 self.modal =
                     Some(Modal::Typing { input: Input { purpose: Purpose::Search, text: String::new() } });
             }
             KeyCode::Char('n') if searching => self.next_match(true),
             KeyCode::Char('N') if searching => self.next_match(false),
+            KeyCode::Char('n' | 'N') => {
+                self.notice = Some("n / N go to the next match of a search: / searches".into())
+            }
             KeyCode::Esc if self.search.is_some() => self.search = None,
-            KeyCode::Char('n') => {
+            KeyCode::Char('a') if self.session == Session::Lead => {
                 self.modal =
                     Some(Modal::Typing { input: Input { purpose: Purpose::Note, text: String::new() } });
             }
-            KeyCode::Char('R') => self.open_rollback(),
+            KeyCode::Char('R') if self.session == Session::Lead => self.open_rollback(),
             // Ending a monitor early is a decision: it asks why.
             KeyCode::Char('d') if self.open_prompt() == Some(&Prompt::Monitor) => {
                 let input = Input { purpose: Purpose::Reason(Decision::Done), text: String::new() };
@@ -325,7 +431,10 @@ impl App {
                 self.prompt_hidden = false;
                 self.modal = Some(Modal::Prompt { input: None });
             }
-            KeyCode::Char('?') => self.modal = Some(Modal::Help),
+            KeyCode::Char('?') => {
+                self.dialog_scroll = 0;
+                self.modal = Some(Modal::Help);
+            }
             KeyCode::Char('q') => return self.quit(),
             _ => {}
         }
@@ -337,53 +446,57 @@ impl App {
             self.modal = None;
             return Vec::new();
         };
-        let reason = |decision: Decision| {
-            Some(Modal::Prompt {
-                input: Some(Input { purpose: Purpose::Reason(decision), text: String::new() }),
-            })
-        };
+        if self.scroll_dialog(key.code) {
+            return Vec::new();
+        }
+        let typed =
+            |purpose: Purpose| Some(Modal::Prompt { input: Some(Input { purpose, text: String::new() }) });
+        let reason = |decision: Decision| typed(Purpose::Reason(decision));
         match (&prompt, key.code) {
             (_, KeyCode::Char('R')) => self.open_rollback(),
             (_, KeyCode::Esc) => {
                 self.modal = None;
                 self.prompt_hidden = true;
             }
-            (Prompt::Signoff { role }, KeyCode::Enter | KeyCode::Char('y')) => {
-                let input = Input { purpose: Purpose::Approver(role.clone()), text: self.operator.clone() };
-                self.modal = Some(Modal::Prompt { input: Some(input) });
+            (_, KeyCode::Char('q')) => return self.quit(),
+            (_, KeyCode::Char('?')) => {
+                self.dialog_scroll = 0;
+                self.modal = Some(Modal::Help);
             }
+            // No name is filled in for the lead: the approver is named, every time.
+            (Prompt::Signoff { role }, KeyCode::Enter | KeyCode::Char('y')) => {
+                self.modal = typed(Purpose::Approver(role.clone()));
+            }
+            // GO is typed out: two Enters never make a GO.
+            (Prompt::Gate, KeyCode::Enter | KeyCode::Char('y')) => self.modal = typed(Purpose::Go),
             (
                 Prompt::Signoff { .. } | Prompt::Gate | Prompt::Confirm | Prompt::Manual,
-                KeyCode::Char('n'),
+                KeyCode::Char('x'),
             ) => self.modal = reason(Decision::NoGo),
             (Prompt::Confirm | Prompt::Manual | Prompt::Failure, KeyCode::Char('s')) => {
                 self.modal = reason(Decision::Skip)
             }
-            (
-                Prompt::Confirm | Prompt::Manual | Prompt::Gate | Prompt::Alert,
-                KeyCode::Enter | KeyCode::Char('y'),
-            ) => {
+            (Prompt::Confirm | Prompt::Manual | Prompt::Alert, KeyCode::Enter | KeyCode::Char('y')) => {
                 return self.answer(Decision::Go, None);
             }
-            (Prompt::Gate, KeyCode::Char('g')) => return self.answer(Decision::Go, None),
             (Prompt::Failure | Prompt::Interrupted, KeyCode::Char('r')) => {
                 return self.answer(Decision::Retry, None);
             }
             (Prompt::Unknown, KeyCode::Char('r')) => self.modal = reason(Decision::Retry),
             (Prompt::Interrupted | Prompt::Unknown, KeyCode::Char('d')) => self.modal = reason(Decision::Go),
             (Prompt::StillRunning, KeyCode::Char('e')) => return self.answer(Decision::End, None),
-            (Prompt::StillRunning, KeyCode::Char('x') | KeyCode::Char('n')) => {
-                return self.answer(Decision::NoGo, None);
-            }
             (
-                Prompt::Failure | Prompt::Interrupted | Prompt::Unknown,
-                KeyCode::Char('x') | KeyCode::Char('n'),
+                Prompt::StillRunning | Prompt::Failure | Prompt::Interrupted | Prompt::Unknown,
+                KeyCode::Char('x'),
             ) => {
                 return self.answer(Decision::NoGo, None);
             }
             (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => self.modal = reason(Decision::Done),
-            (_, KeyCode::Char('?')) => self.modal = Some(Modal::Help),
-            _ => self.notice = Some(format!("this prompt takes: {}", prompt.answers())),
+            _ => {
+                let keys: Vec<String> =
+                    super::ui::footer_keys(self).iter().map(|(k, w)| format!("{k} {w}")).collect();
+                self.notice = Some(format!("keys here: {}", keys.join(" · ")));
+            }
         }
         Vec::new()
     }
@@ -395,29 +508,50 @@ impl App {
         }
         let purpose = input.purpose.clone();
         let step = self.state.waiting.as_ref().and_then(|w| w.step.clone()).unwrap_or_default();
+        let signed = self.signed(&step);
         self.typing(key, input, |app, text| {
             let text = text.trim().to_string();
+            let again = |app: &mut App, purpose: Purpose, text: String, why: String| {
+                app.notice = Some(why);
+                app.modal = Some(Modal::Prompt { input: Some(Input { purpose, text }) });
+                Vec::new()
+            };
             match purpose {
                 // A retry that may run the step twice at once is typed out, or not sent.
                 Purpose::Reason(Decision::Retry) if text != step => {
-                    app.notice = Some(format!("type `{step}` to run it again anyway"));
-                    let purpose = Purpose::Reason(Decision::Retry);
-                    app.modal = Some(Modal::Prompt { input: Some(Input { purpose, text }) });
-                    Vec::new()
+                    let why = format!("type `{step}` to run it again anyway");
+                    again(app, Purpose::Reason(Decision::Retry), text, why)
                 }
                 // Skips and NO-GOs are never silent: the reason goes into the journal.
                 Purpose::Reason(decision) if !text.is_empty() => app.answer(decision, Some(text)),
+                Purpose::Go if text.eq_ignore_ascii_case("go") => app.answer(Decision::Go, None),
+                Purpose::Go => again(app, Purpose::Go, text, "type GO to say GO, or Esc".into()),
                 Purpose::Approver(role) if !text.is_empty() => {
-                    app.answer(Decision::Signed { role, name: text }, None)
+                    let before =
+                        signed.iter().find(|(r, name)| *r != role && name.eq_ignore_ascii_case(&text));
+                    match before {
+                        // One person for two roles of one gate is said out loud, or not done.
+                        Some((other, _)) => {
+                            let purpose = Purpose::SameSigner { role, name: text, other: other.clone() };
+                            app.modal =
+                                Some(Modal::Prompt { input: Some(Input { purpose, text: String::new() }) });
+                            Vec::new()
+                        }
+                        None => app.answer(Decision::Signed { role, name: text }, None),
+                    }
                 }
-                purpose => {
-                    app.notice = Some(match &purpose {
-                        Purpose::Approver(role) => format!("name the approver for {role}"),
-                        _ => "a reason is needed".to_string(),
-                    });
-                    app.modal = Some(Modal::Prompt { input: Some(Input { purpose, text }) });
-                    Vec::new()
+                Purpose::SameSigner { role, name, other } if text.eq_ignore_ascii_case("yes") => {
+                    let why = format!("{name} also signed as {other}");
+                    app.answer(Decision::Signed { role, name }, Some(why))
                 }
+                Purpose::SameSigner { .. } => {
+                    again(app, purpose, text, "type yes to sign both roles, or Esc for another name".into())
+                }
+                Purpose::Approver(role) => {
+                    let why = format!("name the approver for {role}");
+                    again(app, Purpose::Approver(role), text, why)
+                }
+                purpose => again(app, purpose, text, "a reason is needed".into()),
             }
         })
     }
@@ -426,11 +560,14 @@ impl App {
         if typing {
             let mut reason = reason;
             match key.code {
-                KeyCode::Enter | KeyCode::Esc => {}
+                KeyCode::Enter => {}
+                // Esc cancels what was typed, as it does everywhere.
+                KeyCode::Esc => reason.clear(),
                 KeyCode::Backspace => {
                     reason.pop();
                 }
-                KeyCode::Char(c) => reason.push(c),
+                KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => reason.clear(),
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => reason.push(c),
                 _ => {}
             }
             let typing = !matches!(key.code, KeyCode::Enter | KeyCode::Esc);
@@ -449,7 +586,7 @@ impl App {
                 self.modal = Some(Modal::Rollback { reason, typing: true });
                 Vec::new()
             }
-            KeyCode::Esc | KeyCode::Char('n') => {
+            KeyCode::Esc => {
                 self.modal = self.open_prompt().filter(|p| p.blocks()).map(|_| Modal::Prompt { input: None });
                 Vec::new()
             }
@@ -467,13 +604,17 @@ impl App {
         mut input: Input,
         done: impl FnOnce(&mut App, String) -> Vec<Action>,
     ) -> Vec<Action> {
+        let control = key.modifiers.contains(KeyModifiers::CONTROL);
         match key.code {
             KeyCode::Enter => {
                 if input.purpose == Purpose::Search {
                     self.modal = None;
                     self.search = (!input.text.is_empty()).then_some(input.text);
                     self.search_hit = 0;
-                    self.next_match(true);
+                    self.search_jumped = false;
+                    if self.search.is_some() {
+                        self.next_match(true);
+                    }
                     return Vec::new();
                 }
                 return done(self, input.text);
@@ -485,7 +626,8 @@ impl App {
             KeyCode::Backspace => {
                 input.text.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.text.push(c),
+            KeyCode::Char('u') if control => input.text.clear(),
+            KeyCode::Char(c) if !control => input.text.push(c),
             _ => {}
         }
         self.modal = Some(match self.modal {
@@ -602,21 +744,24 @@ impl App {
         (0..lines.len()).rev().filter(|&i| lines[i].to_lowercase().contains(&query)).collect()
     }
 
-    /// `n` goes to an older match, `N` to a newer one; the output scrolls to it.
+    /// `n` goes to an older match, `N` to a newer one; the output scrolls to it, with the
+    /// lines that came after it in sight.
     fn next_match(&mut self, older: bool) {
         let matches = self.matches();
         if matches.is_empty() {
             self.notice = Some(format!("no line matches `{}`", self.search.as_deref().unwrap_or_default()));
             return;
         }
-        if older && self.scroll > 0 {
+        if !self.search_jumped {
+            self.search_hit = 0;
+        } else if older {
             self.search_hit = (self.search_hit + 1) % matches.len();
-        } else if !older {
+        } else {
             self.search_hit = (self.search_hit + matches.len() - 1) % matches.len();
         }
-        let total = self.selected_step().map_or(0, |s| s.output.lines.len());
+        self.search_jumped = true;
+        let total = self.selected_step().map_or(0, |s| s.output.last(usize::MAX).len());
         self.follow = false;
-        self.scroll = total - matches[self.search_hit] - 1;
-        self.scroll = self.scroll.max(1);
+        self.scroll = (total - matches[self.search_hit] - 1).saturating_sub(SEARCH_AFTER);
     }
 }

@@ -47,6 +47,8 @@ pub enum Leaving {
     Left,
     /// The terminal went away (SIGHUP) or the screen was told to end (SIGTERM, SIGINT).
     Lost,
+    /// The lead started the run from its plan.
+    Start,
 }
 
 /// Runs the screen until the person leaves. `commands` is `None` for a watch or a replay:
@@ -65,6 +67,28 @@ pub async fn drive(
         screen.abandon();
     }
     leaving.map(|l| (l, app.state))
+}
+
+/// The plan of a run not started yet, with its countdown, until the lead starts it (`S`:
+/// `Leaving::Start`) or leaves. Nothing is journaled: the run does not exist yet.
+pub async fn preview(
+    info: crate::journal::RunInfo,
+    operator: String,
+    theme: Theme,
+) -> std::io::Result<Leaving> {
+    let mut screen = terminal::Screen::enter()?;
+    let now = Utc::now();
+    let mut app = App::new(operator, theme, now, app::Session::Preview);
+    let kind = crate::journal::EventKind::RunStarted(info);
+    app.apply(&Event { run_id: String::new(), seq: 0, at: now, step: None, kind, data: Vec::new() });
+    app.log.clear();
+    // No run, no events: the channel stays open and empty while the plan is shown.
+    let (_none, events) = mpsc::channel(1);
+    let leaving = run_screen(&mut screen, &mut app, events, None, None).await;
+    if let Ok(Leaving::Lost) = leaving {
+        screen.abandon();
+    }
+    leaving
 }
 
 async fn run_screen(
@@ -106,6 +130,7 @@ async fn run_screen(
                                 }
                             }
                             Action::Exit => return Ok(Leaving::Left),
+                            Action::Start => return Ok(Leaving::Start),
                         }
                     }
                     urgent = true;

@@ -18,6 +18,11 @@ const RUNBOOK: &str = r#"
 name = "Batch 2 rollout"
 start = "2025-11-27T09:00:00+02:00"
 
+[[contacts]]
+role = "DevOps Lead"
+name = "Sam Okafor"
+reach = "+27 82 555 0102"
+
 [[phase]]
 id = "pre"
 title = "Pre-deployment"
@@ -70,18 +75,42 @@ struct Script {
 
 impl Script {
     fn new() -> Self {
-        let runbook = crate::runbook::parse(std::path::Path::new("batch2.toml"), RUNBOOK, &|_| None).unwrap();
-        let mut script = Script {
-            app: App::new(
-                "ops-lead".into(),
-                Theme::load(None, false).unwrap(),
-                at(0),
-                super::app::Session::Lead,
-            ),
-            seq: 0,
-        };
+        Script::of(std::path::Path::new("batch2.toml"), RUNBOOK)
+    }
+
+    /// The real Batch 2 runbook, started at 08:58 on its day.
+    fn batch2() -> Self {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/batch2-rollout.toml");
+        Script::of(&path, &std::fs::read_to_string(&path).unwrap())
+    }
+
+    /// A run of the runbook `text` started, seen from the lead's screen.
+    fn of(path: &std::path::Path, text: &str) -> Self {
+        let runbook = crate::runbook::parse(path, text, &|_| None).unwrap();
+        let theme = Theme::load(None, false).unwrap();
+        let app = App::new("ops-lead".into(), theme, at(0), super::app::Session::Lead);
+        let mut script = Script { app, seq: 0 };
         script.push(0, None, EventKind::RunStarted(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01")));
         script
+    }
+
+    /// Batch 2: the rehearsal and every pre-deployment step passed, up to its GO gate.
+    fn before_the_gate(&mut self) -> &mut Self {
+        let ids: Vec<String> = self
+            .app
+            .state
+            .steps
+            .iter()
+            .filter(|s| matches!(s.phase.as_deref(), Some("rehearsal" | "preflight")))
+            .map(|s| s.plan.id.clone())
+            .take_while(|id| id != "go")
+            .collect();
+        self.push(0, None, EventKind::PhaseStarted { phase: "rehearsal".into() });
+        for (i, id) in ids.iter().enumerate() {
+            let at = 10 + 20 * i as i64;
+            self.started(at, id).finished(at + 10, id, Outcome::Passed, 10_000, None);
+        }
+        self.started(399, "go")
     }
 
     fn push(&mut self, secs: i64, step: Option<&str>, kind: EventKind) -> &mut Self {
@@ -208,7 +237,9 @@ fn a_confirmation_is_answered_with_enter_and_a_no_go_needs_a_reason() {
 
     let mut s = Script::new();
     s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
-    assert!(press(&mut s.app, "n\n").is_empty(), "an empty reason is not enough");
+    assert!(press(&mut s.app, "n").is_empty(), "n is not NO-GO: x is");
+    assert!(s.app.notice.as_deref().unwrap().starts_with("keys here: ⏎/y run it"), "{:?}", s.app.notice);
+    assert!(press(&mut s.app, "x\n").is_empty(), "an empty reason is not enough");
     assert_eq!(s.app.notice.as_deref(), Some("a reason is needed"));
     let asked = s.app.state.last_seq;
     assert_eq!(press(&mut s.app, "db down\n"), vec![answer(asked, Decision::NoGo, Some("db down"))]);
@@ -223,11 +254,13 @@ fn gate_keys_sign_off_and_go() {
         Prompt::Signoff { role: "Technical Lead".into() },
         "who?",
     );
-    // Enter opens the name, filled with the operator; it can be replaced.
+    // Enter opens the name, and nobody is filled in: Enter again names nobody.
     press(&mut s.app, "\n");
-    for _ in 0.."ops-lead".len() {
-        s.app.on_key(key(KeyCode::Backspace));
-    }
+    assert!(press(&mut s.app, "\n").is_empty());
+    assert_eq!(s.app.notice.as_deref(), Some("name the approver for Technical Lead"));
+    // Ctrl-U clears what was typed.
+    press(&mut s.app, "Sam");
+    s.app.on_key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL));
     let asked = s.app.state.last_seq;
     assert_eq!(
         press(&mut s.app, "Dana\n"),
@@ -235,7 +268,77 @@ fn gate_keys_sign_off_and_go() {
     );
     s.ask(2, "go", Prompt::Gate, "GO?");
     let asked = s.app.state.last_seq;
-    assert_eq!(press(&mut s.app, "g"), vec![answer(asked, Decision::Go, None)]);
+    // GO is typed out: g is not GO, and neither are two Enters.
+    assert!(press(&mut s.app, "g").is_empty());
+    assert!(press(&mut s.app, "\n\n").is_empty());
+    assert_eq!(s.app.notice.as_deref(), Some("type GO to say GO, or Esc"));
+    // Esc cancels the GO, and x is NO-GO.
+    s.app.on_key(key(KeyCode::Esc));
+    assert!(matches!(s.app.modal, Some(Modal::Prompt { input: None })));
+    assert!(press(&mut s.app, "x\n").is_empty(), "a NO-GO needs its reason");
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(press(&mut s.app, "\ngo\n"), vec![answer(asked, Decision::Go, None)]);
+}
+
+#[test]
+fn one_person_signs_two_roles_of_a_gate_only_by_saying_so() {
+    let mut s = Script::batch2();
+    s.push(0, None, EventKind::PhaseStarted { phase: "preflight".into() })
+        .started(1, "go")
+        .ask(1, "go", Prompt::Signoff { role: "Technical Lead".into() }, "who approves as Technical Lead?")
+        .push(
+            5,
+            Some("go"),
+            EventKind::Decided {
+                who: "ops-lead".into(),
+                login: None,
+                decision: Decision::Signed { role: "Technical Lead".into(), name: "Naledi Dube".into() },
+                reason: None,
+                auto: false,
+            },
+        )
+        .ask(5, "go", Prompt::Signoff { role: "QA Reviewer".into() }, "who approves as QA Reviewer?");
+    let asked = s.app.state.last_seq;
+    assert!(press(&mut s.app, "\nnaledi dube\n").is_empty(), "the same name is not taken as it is");
+    insta::assert_snapshot!(s.screen(80, 24, 10));
+    assert!(press(&mut s.app, "\n").is_empty(), "Enter alone does not confirm it");
+    assert_eq!(
+        press(&mut s.app, "yes\n"),
+        vec![answer(
+            asked,
+            Decision::Signed { role: "QA Reviewer".into(), name: "naledi dube".into() },
+            Some("naledi dube also signed as Technical Lead")
+        )]
+    );
+}
+
+#[test]
+fn snapshot_signoff_shows_the_gates_results_before_the_names_at_80x24() {
+    let mut s = Script::batch2();
+    s.before_the_gate().ask(
+        400,
+        "go",
+        Prompt::Signoff { role: "Technical Lead".into() },
+        "Sign-off for \"GO / NO-GO\": who approves as Technical Lead?",
+    );
+    insta::assert_snapshot!(s.screen(80, 24, 410));
+}
+
+#[test]
+fn snapshot_batch2_gate_keeps_its_keys_and_scrolls_at_80x24_and_60x16() {
+    let mut s = Script::batch2();
+    s.before_the_gate().ask(400, "go", Prompt::Gate, "GO / NO-GO: deploy Batch 2 — 13 of 13 steps passed");
+    insta::assert_snapshot!("gate_80x24", s.screen(80, 24, 410));
+    let small = s.screen(60, 16, 410);
+    insta::assert_snapshot!("gate_60x16", small);
+    assert!(small.contains("GO…") && small.contains("NO-GO"), "{small}");
+    assert!(small.contains("ON TRACK"), "{small}");
+    // PgDn scrolls the results, and says nothing of headless answers.
+    s.app.on_key(key(KeyCode::PageDown));
+    assert_eq!(s.app.notice, None);
+    let scrolled = s.screen(60, 16, 410);
+    insta::assert_snapshot!("gate_60x16_scrolled", scrolled);
+    assert_ne!(small, scrolled);
 }
 
 #[test]
@@ -298,7 +401,7 @@ fn navigation_search_follow_and_notes() {
     s.app.on_key(key(KeyCode::Esc));
     assert_eq!(s.app.search, None);
     assert_eq!(
-        press(&mut s.app, "nwaiting for the DBA\n"),
+        press(&mut s.app, "awaiting for the DBA\n"),
         vec![Action::Send(Act::Note { text: "waiting for the DBA".into() })]
     );
     s.app.on_key(key(KeyCode::Tab));
@@ -384,20 +487,52 @@ fn snapshot_no_go_reason_being_typed() {
         Prompt::Gate,
         "GO / NO-GO for production — 0 of 2 steps passed",
     );
-    press(&mut s.app, "nBatch 1 regression");
+    press(&mut s.app, "xBatch 1 regression");
     insta::assert_snapshot!(s.screen(100, 28, 5));
 }
 
 #[test]
 fn snapshot_failure_modal() {
     let mut s = Script::new();
-    s.deploying().finished(230, "deploy", Outcome::Failed, 74_000, Some("exit code 2 (expected 0)")).ask(
+    s.deploying()
+        .push_data(
+            210,
+            Some("deploy"),
+            EventKind::Output { stream: Stream::Stdout, lines: 3 },
+            b"FAIL g12_logistics: duplicate key value violates unique constraint\ninserting g12_logistics 10/15\nrolling the transaction back\n",
+        )
+        .push_data(
+            211,
+            Some("deploy"),
+            EventKind::Output { stream: Stream::Stderr, lines: 1 },
+            b"psql:batch2.sql:212: ERROR:  duplicate key (institution_id)=(4417)\n",
+        );
+    for n in 0..30 {
+        let line = format!("cleanup {n}/30\n");
+        s.push_data(
+            212,
+            Some("deploy"),
+            EventKind::Output { stream: Stream::Stdout, lines: 1 },
+            line.as_bytes(),
+        );
+    }
+    s.finished(230, "deploy", Outcome::Failed, 74_000, Some("exit code 2 (expected 0)")).ask(
         230,
         "deploy",
         Prompt::Failure,
         "\"Production deployment\" failed and is critical: the run cannot go on as it is",
     );
-    insta::assert_snapshot!(s.screen(100, 28, 240));
+    let screen = s.screen(100, 28, 240);
+    insta::assert_snapshot!(screen);
+    // The cause is in the dialog though the output pane has scrolled past it, and the first
+    // contact of the runbook is named, at the smallest size too.
+    for size in [(100, 28), (60, 16)] {
+        let screen = s.screen(size.0, size.1, 240);
+        assert!(screen.contains("ERROR:  duplicate key"), "{screen}");
+        assert!(screen.contains("Call Sam Okafor"), "{screen}");
+        assert!(screen.contains("r retry"), "{screen}");
+    }
+    insta::assert_snapshot!("failure_60x16", s.screen(60, 16, 240));
 }
 
 #[test]
@@ -434,7 +569,7 @@ fn snapshot_help() {
 fn snapshot_note_being_typed() {
     let mut s = Script::new();
     s.deploying();
-    press(&mut s.app, "nDBA on the bridge");
+    press(&mut s.app, "aDBA on the bridge");
     insta::assert_snapshot!(s.screen(100, 28, 240));
 }
 
@@ -521,4 +656,102 @@ fn snapshot_a_copy_still_running_after_a_resume() {
     let asked = s.app.state.last_seq;
     insta::assert_snapshot!(s.screen(100, 28, 250));
     assert_eq!(press(&mut s.app, "e"), vec![answer(asked, Decision::End, None)]);
+}
+
+#[test]
+fn snapshot_the_demo_opened_at_0830_waits_on_its_plan_at_80x24() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/demo.toml");
+    let runbook = crate::runbook::parse(&path, &std::fs::read_to_string(&path).unwrap(), &|_| None).unwrap();
+    let theme = Theme::load(None, false).unwrap();
+    let opened = at(-28 * 60); // 08:30
+    let mut app = App::new("ops-lead".into(), theme, opened, super::app::Session::Preview);
+    let info = run_info(&runbook, Mode::Live, "ops-lead", "");
+    assert!(crate::engine::start::first_phase_ahead(&info, opened).is_some());
+    let kind = EventKind::RunStarted(info);
+    app.apply(&Event { run_id: String::new(), seq: 0, at: opened, step: None, kind, data: Vec::new() });
+    app.log.clear();
+    let mut s = Script { app, seq: 0 };
+    let screen = s.screen(80, 24, -28 * 60);
+    assert!(screen.contains("T-00:30:00") && screen.contains("NOT STARTED"), "{screen}");
+    insta::assert_snapshot!(screen);
+    assert!(press(&mut s.app, "R").is_empty(), "nothing acts on a run not started");
+    assert_eq!(press(&mut s.app, "S"), vec![Action::Start]);
+}
+
+#[test]
+fn snapshot_batch2_over_two_days_dates_its_phases_at_120x40() {
+    let mut s = Script::batch2();
+    s.before_the_gate();
+    press(&mut s.app, "G");
+    let screen = s.screen(120, 40, 410);
+    assert!(screen.contains("Timeline · T-0 Thu 27 Nov"), "{screen}");
+    assert!(screen.contains("28 Nov 09:30"), "the phase on the next day is dated:\n{screen}");
+    assert!(screen.contains("Log · times +02:00"), "{screen}");
+    insta::assert_snapshot!(screen);
+}
+
+#[test]
+fn long_lines_wrap_on_w_and_a_search_keeps_the_lines_after_its_match() {
+    let mut s = Script::new();
+    s.deploying();
+    let long = format!("{} END-OF-LONG-LINE\n", "x".repeat(120));
+    s.push_data(201, Some("deploy"), EventKind::Output { stream: Stream::Stdout, lines: 1 }, long.as_bytes());
+    let lines: String = (1..=40).map(|n| format!("row {n:02}\n")).collect();
+    s.push_data(
+        202,
+        Some("deploy"),
+        EventKind::Output { stream: Stream::Stdout, lines: 40 },
+        lines.as_bytes(),
+    );
+    press(&mut s.app, "/END-OF-LONG\n");
+    assert!(!s.screen(80, 24, 210).contains("END-OF-LONG-LINE"), "cut at the pane's edge");
+    s.app.on_key(key(KeyCode::Esc));
+    press(&mut s.app, "w/END-OF-LONG\n");
+    let wrapped = s.screen(80, 24, 210);
+    assert!(s.app.wrap && wrapped.contains("END-OF-LONG-LINE"), "{wrapped}");
+    assert!(wrapped.contains("row 01") && wrapped.contains("row 04"), "what followed the match:\n{wrapped}");
+    press(&mut s.app, "w");
+    s.app.on_key(key(KeyCode::Esc));
+    press(&mut s.app, "/row 20\n");
+    let found = s.screen(80, 24, 210);
+    assert!(found.contains("row 20") && found.contains("row 24"), "{found}");
+}
+
+#[test]
+fn the_status_and_clock_stay_in_the_header_at_60x16() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/demo.toml");
+    let mut s = Script::of(&path, &std::fs::read_to_string(&path).unwrap());
+    let screen = s.screen(60, 16, 361 * 86_400 + 120);
+    let header = screen.lines().next().unwrap();
+    assert!(header.contains("T+361d") && header.ends_with("● ON TRACK"), "{header}");
+    assert!(header.contains("Demo: orders-api"), "{header}");
+}
+
+#[test]
+fn the_screen_speaks_its_own_keys_not_the_headless_answers() {
+    let mut s = Script::new();
+    s.through_the_gate().ask(152, "deploy", Prompt::Confirm, "Run it?");
+    assert!(s.app.log.iter().all(|(_, line)| !line.contains('[')), "{:?}", s.app.log);
+    for key_code in [KeyCode::PageDown, KeyCode::Char('q')] {
+        s.app.on_key(key(key_code));
+        let notice = s.app.notice.clone().unwrap_or_default();
+        assert!(!notice.contains("<reason>"), "{notice}");
+    }
+    // R is offered only while a rollback can start.
+    let keys = |app: &App| ui::footer_keys(app).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    let mut s = Script::new();
+    s.deploying();
+    assert!(keys(&s.app).contains(&"R"));
+    s.push(235, None, EventKind::RollbackRequested { who: "ops-lead".into(), login: None, reason: None });
+    assert!(!keys(&s.app).contains(&"R"), "a rollback runs");
+    s.push(251, None, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
+    assert!(!keys(&s.app).contains(&"R"), "the run has ended");
+    // Esc while typing a rollback's reason cancels it.
+    let mut s = Script::new();
+    s.deploying();
+    press(&mut s.app, "Rrtypo");
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(s.app.modal, Some(Modal::Rollback { reason: String::new(), typing: false }));
+    s.app.on_key(key(KeyCode::Esc));
+    assert_eq!(s.app.modal, None);
 }

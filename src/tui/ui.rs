@@ -81,6 +81,7 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
     let (mode, mode_style) = match (app.session, info.mode) {
         (Session::Watching, _) => ("WATCHING", t.strong(t.accent)),
         (Session::Replay, _) => ("REPLAY", t.strong(t.accent)),
+        (Session::Preview, _) => ("PLAN", t.strong(t.accent)),
         (Session::Lead, Mode::Live) => ("LIVE", t.strong(t.fail)),
         (Session::Lead, Mode::DryRun) => ("DRY-RUN", t.strong(t.warn)),
     };
@@ -91,22 +92,34 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
         format!("{sign}{} ", clock(delta))
     });
     let local = app.now.with_timezone(&offset(app));
-    // On a narrow terminal the lead's name, then the offset, give way before the status does.
+    // On a narrow terminal the lead's name, the offset, the local time, the runbook's name and
+    // the tag give way, in that order; the clock and the status never do.
     let width = area.width as usize;
-    for detail in (0..=2).rev() {
-        let mut left = vec![
-            Span::styled(" tminus ", t.strong(t.accent)),
-            Span::styled(format!(" {} ", info.runbook), t.strong(t.text)),
-            Span::styled(format!(" {mode} "), mode_style),
-        ];
-        if detail == 2 {
-            left.push(Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted)));
-        }
+    let status = Span::styled(format!("{label} "), t.strong(color));
+    for detail in (0..=5).rev() {
         let mut right: Vec<Span> =
             countdown.iter().map(|c| Span::styled(c.clone(), t.strong(t.text))).collect();
-        let time = if detail >= 1 { local.format("%H:%M:%S %:z  ") } else { local.format("%H:%M:%S  ") };
-        right.push(Span::styled(time.to_string(), t.fg(t.muted)));
-        right.push(Span::styled(format!("{label} "), t.strong(color)));
+        if detail >= 3 {
+            let time = if detail >= 4 { local.format("%H:%M:%S %:z  ") } else { local.format("%H:%M:%S  ") };
+            right.push(Span::styled(time.to_string(), t.fg(t.muted)));
+        }
+        right.push(status.clone());
+        let mut left = Vec::new();
+        if detail >= 1 {
+            left.push(Span::styled(" tminus ", t.strong(t.accent)));
+        }
+        let mode = Span::styled(format!(" {mode} "), mode_style);
+        let lead = Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted));
+        let fixed: usize =
+            right.iter().chain(&left).chain([&mode]).map(|s| s.content.chars().count()).sum::<usize>()
+                + if detail == 5 { lead.content.chars().count() } else { 0 };
+        let name = format!(" {} ", info.runbook);
+        let name = if detail >= 3 { name } else { cut(&name, width.saturating_sub(fixed)) };
+        left.push(Span::styled(name, t.strong(t.text)));
+        left.push(mode);
+        if detail == 5 {
+            left.push(lead);
+        }
         let used: usize = left.iter().chain(&right).map(|s| s.content.chars().count()).sum();
         if used <= width || detail == 0 {
             left.push(Span::raw(" ".repeat(width.saturating_sub(used))));
@@ -117,10 +130,25 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
     }
 }
 
+/// `text` in at most `max` characters, cut with an ellipsis.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    if max > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
 /// The one-glance answer to "how is it going".
 fn status(app: &App) -> (String, ratatui::style::Color) {
     let t = &app.theme;
     let s = &app.state;
+    if app.session == Session::Preview {
+        return ("◌ NOT STARTED".into(), t.warn);
+    }
     if let Some(outcome) = s.outcome {
         let color = match outcome {
             RunOutcome::Succeeded => t.ok,
@@ -229,9 +257,14 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
     for (phase, steps) in sections {
         let (title, right, style) = match phase {
             Some(p) => {
+                // A phase on another day than T-0's says which.
                 let planned = zero
                     .zip(p.at_secs)
-                    .map(|(z, a)| (z + TimeDelta::seconds(a)).format("%H:%M").to_string())
+                    .map(|(z, a)| {
+                        let at = z + TimeDelta::seconds(a);
+                        let day = if at.date_naive() == z.date_naive() { "" } else { "%d %b " };
+                        at.format(&format!("{day}%H:%M")).to_string()
+                    })
                     .unwrap_or_default();
                 let budget = p.budget_secs.map(|b| format_duration(Duration::from_secs(b)));
                 let took = phase_took(app, p).map(format_duration);
@@ -296,10 +329,19 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
     let top =
         selected_line.saturating_sub(height.saturating_sub(3).max(1)).min(lines.len().saturating_sub(height));
     let shown: Vec<Line> = lines.into_iter().skip(top).take(height).collect();
-    frame.render_widget(
-        Paragraph::new(shown).block(pane_block(app, Pane::Timeline, " Timeline ".into())),
-        area,
-    );
+    let title = match zero.filter(|z| multi_day(*z, &app.state.phases)) {
+        Some(z) => format!(" Timeline · T-0 {} ", z.format("%a %d %b")),
+        None => " Timeline ".into(),
+    };
+    frame.render_widget(Paragraph::new(shown).block(pane_block(app, Pane::Timeline, title)), area);
+}
+
+/// Some phase is planned on another day than T-0's.
+fn multi_day(zero: DateTime<FixedOffset>, phases: &[PhaseState]) -> bool {
+    phases
+        .iter()
+        .filter_map(|p| p.at_secs)
+        .any(|a| (zero + TimeDelta::seconds(a)).date_naive() != zero.date_naive())
 }
 
 /// A phase (or the rollback section, `None`) with its steps and their indexes in the run.
@@ -324,6 +366,31 @@ fn pane_block(app: &App, pane: Pane, title: String) -> Block<'static> {
     Block::default().borders(Borders::ALL).border_style(style).title(Span::styled(title, style))
 }
 
+/// Rows `line` takes in `width` columns: one, or as many as it wraps to when wrapping.
+fn rows(line: &Line, width: usize, wrap: bool) -> usize {
+    if wrap { line.width().max(1).div_ceil(width.max(1)) } else { 1 }
+}
+
+/// The newest lines that fit in `height` rows, as wrapped (or not): a pane's bottom.
+fn bottom<'a>(mut lines: Vec<Line<'a>>, width: usize, height: usize, wrap: bool) -> Vec<Line<'a>> {
+    let mut used = 0;
+    let mut keep = 0;
+    for line in lines.iter().rev() {
+        let r = rows(line, width, wrap);
+        if used + r > height && keep > 0 {
+            break;
+        }
+        used += r;
+        keep += 1;
+    }
+    lines.split_off(lines.len() - keep)
+}
+
+fn pane_paragraph<'a>(lines: Vec<Line<'a>>, wrap: bool) -> Paragraph<'a> {
+    let paragraph = Paragraph::new(Text::from(lines));
+    if wrap { paragraph.wrap(Wrap { trim: false }) } else { paragraph }
+}
+
 fn output(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let Some(step) = app.selected_step() else {
@@ -336,10 +403,14 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         title.push_str(&format!("· {took} "));
     }
     title.push_str(if app.follow { "· follow " } else { "· scrolled " });
+    if app.wrap {
+        title.push_str("· wrap ");
+    }
     if let Some(q) = &app.search {
         title.push_str(&format!("· /{q} "));
     }
     let height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
     // What the step is, above its output: the operator sees what will run.
     if step.output.lines.is_empty() && step.output.partial.is_empty() {
@@ -353,36 +424,53 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         if let Some(message) = &step.message {
             lines.push(Line::styled(message.clone(), step_style(app, step)));
         }
-    } else {
-        let all = step.output.last(usize::MAX);
-        let end = all.len().saturating_sub(app.scroll);
-        let start = end.saturating_sub(height);
-        let query = app.search.as_deref().map(str::to_lowercase);
-        let colour = !t.monochrome;
-        for line in &all[start..end] {
-            let mut styled = styled_line(line, colour);
-            if query.as_ref().is_some_and(|q| !q.is_empty() && line.to_lowercase().contains(q.as_str())) {
-                styled = styled.patch_style(t.selected().add_modifier(Modifier::UNDERLINED));
-            }
-            lines.push(styled);
-        }
-        if end == all.len() {
-            if let Some(message) = &step.message {
-                lines.push(Line::styled(
-                    format!("── {} · {message}", step.status.label()),
-                    step_style(app, step),
-                ));
-            }
-        }
-        let skip = lines.len().saturating_sub(height);
-        lines.drain(..skip);
+        frame.render_widget(
+            Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }).block(pane_block(
+                app,
+                Pane::Output,
+                title,
+            )),
+            area,
+        );
+        return;
     }
-    frame.render_widget(Paragraph::new(Text::from(lines)).block(pane_block(app, Pane::Output, title)), area);
+    let all = step.output.last(usize::MAX);
+    let end = all.len().saturating_sub(app.scroll);
+    // Enough lines to fill the pane however they wrap: each takes a row at least.
+    let start = end.saturating_sub(height);
+    let query = app.search.as_deref().map(str::to_lowercase);
+    let colour = !t.monochrome;
+    for line in &all[start..end] {
+        let mut styled = styled_line(line, colour);
+        if query.as_ref().is_some_and(|q| !q.is_empty() && line.to_lowercase().contains(q.as_str())) {
+            styled = styled.patch_style(t.selected().add_modifier(Modifier::UNDERLINED));
+        }
+        lines.push(styled);
+    }
+    if end == all.len() {
+        if let Some(message) = &step.message {
+            lines
+                .push(Line::styled(format!("── {} · {message}", step.status.label()), step_style(app, step)));
+        }
+    }
+    let lines = bottom(lines, width, height, app.wrap);
+    frame.render_widget(pane_paragraph(lines, app.wrap).block(pane_block(app, Pane::Output, title)), area);
 }
 
 fn log(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let height = area.height.saturating_sub(2) as usize;
+    let width = area.width.saturating_sub(2) as usize;
+    let zone = offset(app);
+    let title = format!(" Log · times {zone} ");
+    if app.session == Session::Preview {
+        let lines = preview_lines(app);
+        frame.render_widget(
+            Paragraph::new(lines).wrap(Wrap { trim: false }).block(pane_block(app, Pane::Log, title)),
+            area,
+        );
+        return;
+    }
     let end = app.log.len().saturating_sub(app.log_scroll);
     let start = end.saturating_sub(height);
     let lines: Vec<Line> = app
@@ -390,110 +478,174 @@ fn log(app: &App, frame: &mut Frame, area: Rect) {
         .range(start..end)
         .map(|(at, text)| {
             Line::from(vec![
-                Span::styled(at.with_timezone(&offset(app)).format("%H:%M:%S  ").to_string(), t.fg(t.muted)),
+                Span::styled(at.with_timezone(&zone).format("%H:%M:%S  ").to_string(), t.fg(t.muted)),
                 Span::styled(text.clone(), t.fg(t.text)),
             ])
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(pane_block(app, Pane::Log, " Log ".into())), area);
+    let lines = bottom(lines, width, height, app.wrap);
+    frame.render_widget(pane_paragraph(lines, app.wrap).block(pane_block(app, Pane::Log, title)), area);
+}
+
+/// Before the run starts: when it is planned, and how to start it.
+fn preview_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    if let Some(zero) = t_zero(app) {
+        let first = app.state.phases.iter().find_map(|p| Some((p, zero + TimeDelta::seconds(p.at_secs?))));
+        let mut text = format!("T-0 {}", zero.format("%a %d %b %H:%M %:z"));
+        if let Some((phase, at)) = first {
+            let until = at.with_timezone(&Utc) - app.now;
+            let when = if until > TimeDelta::zero() { format!("in {}", clock(until)) } else { "due".into() };
+            text.push_str(&format!(" · first phase \"{}\" at {} ({when})", phase.title, at.format("%H:%M")));
+        }
+        lines.push(Line::styled(text, t.strong(t.text)));
+    }
+    lines.push(Line::styled("Nothing runs yet: S starts the run now, q leaves.", t.fg(t.accent)));
+    lines
+}
+
+/// The open dialog has a list to scroll: the help, a gate's results, a failure's lines.
+fn list_shown(app: &App) -> bool {
+    match (&app.modal, app.open_prompt()) {
+        (Some(Modal::Help), _) => true,
+        (Some(Modal::Prompt { .. }), Some(Prompt::Gate | Prompt::Signoff { .. })) => {
+            let gate = app.state.waiting.as_ref().and_then(|w| w.step.as_deref()).unwrap_or_default();
+            !app.state.gate_results(gate).is_empty()
+        }
+        (Some(Modal::Prompt { .. }), Some(Prompt::Failure)) => {
+            let step =
+                app.state.waiting.as_ref().and_then(|w| w.step.as_deref()).and_then(|s| app.state.step(s));
+            step.is_some_and(|s| !s.cause(12).is_empty())
+        }
+        _ => false,
+    }
 }
 
 /// The keys that apply now, in terminal habits.
 pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
+    let rollback = app.can_roll_back();
+    let with_rollback = |mut keys: Vec<(&'static str, &'static str)>| {
+        if rollback {
+            let at = keys.len().saturating_sub(1);
+            keys.insert(at, ("R", "ROLLBACK"));
+        }
+        keys
+    };
+    let scrolls = list_shown(app);
+    let with_scroll = |mut keys: Vec<(&'static str, &'static str)>| {
+        if scrolls {
+            let at = keys.len().saturating_sub(1);
+            keys.insert(at, ("↑↓", "scroll"));
+        }
+        keys
+    };
     match &app.modal {
+        Some(Modal::Help) if scrolls => vec![("↑↓ PgDn", "scroll"), ("any other key", "close")],
         Some(Modal::Help) => vec![("any key", "close")],
         Some(Modal::Quit) if app.running() => {
             vec![("d", "detach"), ("a", "abort the step"), ("x", "stop the run"), ("Esc", "stay")]
         }
         Some(Modal::Quit) => vec![("d", "detach"), ("x", "stop the run"), ("Esc", "stay")],
-        Some(Modal::Rollback { typing: true, .. }) => vec![("⏎", "done"), ("Esc", "done")],
+        Some(Modal::Rollback { typing: true, .. }) => vec![("⏎", "done"), ("Esc", "clear the reason")],
         Some(Modal::Rollback { .. }) => {
             vec![("y", "ROLL BACK NOW"), ("r", "reason"), ("Esc", "cancel")]
         }
-        Some(Modal::Typing { .. }) | Some(Modal::Prompt { input: Some(_) }) => {
-            vec![("⏎", "submit"), ("Esc", "cancel")]
-        }
+        Some(Modal::Prompt { input: Some(input) }) => match input.purpose {
+            Purpose::Go => vec![("type GO ⏎", "GO"), ("Esc", "back")],
+            Purpose::SameSigner { .. } => vec![("type yes ⏎", "sign both roles"), ("Esc", "back")],
+            _ => vec![("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "back")],
+        },
+        Some(Modal::Typing { .. }) => vec![("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "cancel")],
         Some(Modal::Prompt { input: None }) => match app.open_prompt() {
-            Some(Prompt::Confirm) => vec![
-                ("⏎/y", "run it"),
-                ("s", "skip"),
-                ("n", "NO-GO"),
-                ("R", "ROLLBACK"),
-                ("Esc", "look around"),
-            ],
-            Some(Prompt::Manual) => vec![
-                ("⏎/y", "done"),
-                ("n", "not done"),
-                ("s", "skip"),
-                ("R", "ROLLBACK"),
-                ("Esc", "look around"),
-            ],
-            Some(Prompt::Signoff { .. }) => {
-                vec![("⏎", "name the approver"), ("n", "NO-GO"), ("R", "ROLLBACK"), ("Esc", "look around")]
+            Some(Prompt::Confirm) => {
+                with_rollback(vec![("⏎/y", "run it"), ("s", "skip"), ("x", "NO-GO"), ("Esc", "look around")])
             }
+            Some(Prompt::Manual) => {
+                with_rollback(vec![("⏎/y", "done"), ("x", "not done"), ("s", "skip"), ("Esc", "look around")])
+            }
+            Some(Prompt::Signoff { .. }) => with_rollback(with_scroll(vec![
+                ("⏎", "name the approver"),
+                ("x", "NO-GO"),
+                ("Esc", "look around"),
+            ])),
             Some(Prompt::Gate) => {
-                vec![("g/⏎", "GO"), ("n", "NO-GO"), ("R", "ROLLBACK"), ("Esc", "look around")]
+                with_rollback(with_scroll(vec![("⏎", "GO…"), ("x", "NO-GO"), ("Esc", "look around")]))
             }
-            Some(Prompt::Failure) => {
-                vec![("r", "retry"), ("s", "skip"), ("x", "stop"), ("R", "ROLLBACK"), ("Esc", "look around")]
+            Some(Prompt::Failure) => with_rollback(with_scroll(vec![
+                ("r", "retry"),
+                ("s", "skip"),
+                ("x", "stop"),
+                ("Esc", "look around"),
+            ])),
+            Some(Prompt::Alert) => {
+                with_rollback(vec![("⏎", "keep watching"), ("d", "end monitor"), ("Esc", "look around")])
             }
-            Some(Prompt::Alert) => vec![("⏎", "keep watching"), ("d", "end monitor"), ("R", "ROLLBACK")],
-            Some(Prompt::StillRunning) => {
-                vec![
-                    ("e", "end it (TERM, then KILL)"),
-                    ("x", "end it and stop"),
-                    ("R", "ROLLBACK"),
-                    ("Esc", "wait"),
-                ]
-            }
+            Some(Prompt::StillRunning) => with_rollback(vec![
+                ("e", "end it (TERM, then KILL)"),
+                ("x", "end it and stop"),
+                ("Esc", "wait"),
+            ]),
             Some(Prompt::Interrupted | Prompt::Unknown) => {
-                vec![
-                    ("r", "retry"),
-                    ("d", "mark done"),
-                    ("x", "stop"),
-                    ("R", "ROLLBACK"),
-                    ("Esc", "look around"),
-                ]
+                with_rollback(vec![("r", "retry"), ("d", "mark done"), ("x", "stop"), ("Esc", "look around")])
             }
             _ => vec![("Esc", "close")],
         },
-        None if app.session != Session::Lead => vec![
-            ("↑↓", "select"),
-            ("Tab", "pane"),
-            ("/", "search"),
-            ("f", "follow"),
-            ("?", "help"),
-            ("q", "quit"),
-            ("", "read-only"),
-        ],
+        None if app.session == Session::Preview => {
+            vec![("S", "start the run"), ("↑↓", "select"), ("Tab", "pane"), ("?", "help"), ("q", "leave")]
+        }
         None => {
-            let mut keys = vec![("↑↓", "select"), ("Tab", "pane")];
-            if app.open_prompt().is_some_and(Prompt::blocks) {
+            let lead = app.session == Session::Lead;
+            let mut keys = vec![];
+            if lead && app.open_prompt().is_some_and(Prompt::blocks) {
                 keys.push(("⏎", "answer"));
             }
-            if app.open_prompt() == Some(&Prompt::Monitor) {
+            if lead && app.open_prompt() == Some(&Prompt::Monitor) {
                 keys.push(("d", "end monitor"));
             }
-            keys.extend([
-                ("n", "note"),
-                ("/", "search"),
-                ("f", "follow"),
-                ("R", "ROLLBACK"),
-                ("?", "help"),
-                ("q", "quit"),
-            ]);
+            keys.extend([("↑↓", "select"), ("Tab", "pane")]);
+            if app.search.is_some() {
+                keys.extend([("n/N", "next/prev match"), ("Esc", "end search")]);
+            } else {
+                keys.push(("/", "search"));
+            }
+            keys.extend([("f", "follow"), ("w", if app.wrap { "cut lines" } else { "wrap" })]);
+            if lead && app.state.outcome.is_none() {
+                keys.push(("a", "note"));
+                if rollback {
+                    keys.push(("R", "ROLLBACK"));
+                }
+            }
+            keys.extend([("?", "help"), ("q", "quit")]);
+            if !lead {
+                keys.push(("", "read-only"));
+            }
             keys
         }
     }
 }
 
+/// Keys the footer drops first when the terminal is narrow: looking around can be found in the help.
+const MINOR_KEYS: [&str; 6] = ["w", "f", "Tab", "↑↓", "/", "a"];
+
 fn footer(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
+    let mut keys = footer_keys(app);
+    let width = |keys: &[(&str, &str)]| -> usize {
+        keys.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 3).sum::<usize>()
+            + app.notice.as_ref().map_or(0, |n| n.chars().count() + 2)
+    };
+    for minor in MINOR_KEYS {
+        if width(&keys) <= area.width as usize {
+            break;
+        }
+        keys.retain(|(k, _)| *k != minor);
+    }
     let mut spans = Vec::new();
     if let Some(notice) = &app.notice {
         spans.push(Span::styled(format!(" {notice} "), t.strong(t.warn)));
     }
-    for (key, what) in footer_keys(app) {
+    for (key, what) in keys {
         let style = if what.contains("ROLL") { t.strong(t.fail) } else { t.strong(t.accent) };
         spans.push(Span::styled(format!(" {key}"), style));
         spans.push(Span::styled(format!(" {what} "), t.fg(t.muted)));
@@ -507,57 +659,182 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
+/// A dialog: what it says first, a list that scrolls, and what it ends with (the keys last).
+struct Dialog {
+    title: String,
+    color: ratatui::style::Color,
+    head: Vec<Line<'static>>,
+    list: Vec<(String, Style)>,
+    foot: Vec<Line<'static>>,
+}
+
+fn dialog(app: &App, modal: &Modal) -> Dialog {
     let t = &app.theme;
-    let (title, mut lines, color): (String, Vec<Line>, _) = match modal {
-        Modal::Help => (" Keys ".into(), help_lines(), t.accent),
-        Modal::Quit => (" Leave the screen? ".into(), quit_lines(app), t.warn),
+    let plain = |title: &str, color, head: Vec<Line<'static>>| Dialog {
+        title: title.to_string(),
+        color,
+        head,
+        list: Vec::new(),
+        foot: Vec::new(),
+    };
+    let mut dialog = match modal {
+        Modal::Help => Dialog {
+            title: " Keys ".into(),
+            color: t.accent,
+            head: Vec::new(),
+            list: help_lines(app)
+                .into_iter()
+                .map(|(l, bold)| (l, if bold { t.strong(t.accent) } else { t.fg(t.text) }))
+                .collect(),
+            foot: Vec::new(),
+        },
+        Modal::Quit => plain(" Leave the screen? ", t.warn, quit_lines(app)),
         Modal::Rollback { reason, typing } => {
-            (" ROLLBACK ".into(), rollback_lines(app, reason, *typing), t.fail)
+            plain(" ROLLBACK ", t.fail, rollback_lines(app, reason, *typing))
         }
         Modal::Typing { input } => {
             let what = match input.purpose {
-                Purpose::Search => "Search the output",
-                Purpose::Stop => "Stop the run: why?",
-                _ => "Note for the journal",
+                Purpose::Search => " Search the output ",
+                Purpose::Stop => " Stop the run: why? ",
+                _ => " Note for the journal ",
             };
-            (format!(" {what} "), vec![Line::raw(format!("> {}▏", input.text))], t.accent)
+            plain(what, t.accent, vec![Line::raw(format!("> {}▏", input.text))])
         }
-        Modal::Prompt { input } => prompt_lines(app, input.as_ref()),
+        Modal::Prompt { input } => prompt_dialog(app, input.as_ref()),
     };
     if let Some(notice) = &app.notice {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(notice.clone(), t.strong(t.warn)));
+        dialog.foot.push(Line::raw(""));
+        dialog.foot.push(Line::styled(notice.clone(), t.strong(t.warn)));
     }
+    if !matches!(modal, Modal::Rollback { .. }) {
+        dialog.foot.push(Line::raw(""));
+        let keys: Vec<String> = footer_keys(app).iter().map(|(k, w)| format!("{k} {w}")).collect();
+        dialog.foot.push(Line::styled(keys.join("   "), t.fg(t.accent)));
+    }
+    dialog
+}
+
+/// How many lines the open dialog's list holds: how far it can scroll.
+pub fn dialog_list_len(app: &App) -> usize {
+    app.modal.as_ref().map_or(0, |m| dialog(app, m).list.len())
+}
+
+/// A line of one style as the rows it takes in `width` columns, broken between words where it
+/// can: a dialog counts its rows exactly, so its last line (the keys) is never cut off.
+fn wrap_line(line: &Line, width: usize) -> Vec<Line<'static>> {
+    let style = line.spans.first().map_or(line.style, |s| line.style.patch(s.style));
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let width = width.max(1);
+    let mut rows: Vec<String> = Vec::new();
+    let mut row = String::new();
+    for word in text.split_inclusive(' ') {
+        let (row_len, word_len) = (row.chars().count(), word.trim_end().chars().count());
+        if row_len > 0 && row_len + word_len > width {
+            rows.push(std::mem::take(&mut row));
+        }
+        let mut rest = word;
+        while rest.trim_end().chars().count() > width {
+            let head: String = rest.chars().take(width).collect();
+            rest = &rest[head.len()..];
+            rows.push(head);
+        }
+        row.push_str(rest);
+    }
+    rows.push(row);
+    rows.into_iter().map(|r| Line::styled(r.trim_end().to_string(), style)).collect()
+}
+
+fn draw_modal(app: &App, modal: &Modal, frame: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let Dialog { title, color, head, list, foot } = dialog(app, modal);
     let width = (area.width * 3 / 4).max(50).min(area.width.saturating_sub(2));
-    // Height as wrapped, so the last line (the keys) is never cut off.
     let inner = width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let height = (rows as u16 + 2).min(area.height.saturating_sub(2));
+    let wrapped = |lines: Vec<Line<'static>>| -> Vec<Vec<Line<'static>>> {
+        lines.iter().map(|l| wrap_line(l, inner)).collect()
+    };
+    let (mut head, mut foot) = (wrapped(head), wrapped(foot));
+    let most = area.height.saturating_sub(4) as usize;
+    let height_of = |lines: &[Vec<Line>]| -> usize { lines.iter().map(Vec::len).sum() };
+    // Too tall: the blank lines go first, then the head's last lines; the keys always stay, and
+    // the list keeps a few rows and scrolls.
+    let want_list = list.len().min(3);
+    if height_of(&head) + height_of(&foot) + want_list > most {
+        head.retain(|l| l.iter().any(|r| r.width() > 0));
+        foot.retain(|l| l.iter().any(|r| r.width() > 0));
+    }
+    while height_of(&head) + height_of(&foot) + want_list.max(1) > most && head.len() > 1 {
+        head.pop();
+    }
+    // A head still too tall keeps its first rows.
+    while height_of(&head) + height_of(&foot) + want_list.max(1) > most
+        && head.first().is_some_and(|rows| rows.len() > 1)
+    {
+        head[0].pop();
+    }
+    let room = most.saturating_sub(height_of(&head) + height_of(&foot)).max(1);
+    let mut lines: Vec<Line> = head.into_iter().flatten().collect();
+    if !list.is_empty() {
+        let fits = list.len() <= room;
+        let shown = if fits { room } else { room.saturating_sub(1).max(1) };
+        let top = app.dialog_scroll.min(list.len().saturating_sub(shown));
+        for (text, style) in list.iter().skip(top).take(shown) {
+            lines.push(Line::styled(cut(text, inner), *style));
+        }
+        if !fits {
+            let below = list.len().saturating_sub(top + shown);
+            let more = match (top, below) {
+                (0, below) => format!("↓ {below} more below · ↑↓ PgUp PgDn scroll"),
+                (above, 0) => format!("↑ {above} more above · ↑↓ PgUp PgDn scroll"),
+                (above, below) => format!("↑ {above} above · ↓ {below} below · ↑↓ PgUp PgDn scroll"),
+            };
+            lines.push(Line::styled(cut(&more, inner), t.fg(t.muted)));
+        }
+    }
+    lines.extend(foot.into_iter().flatten());
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
     let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.strong(color))
         .title(Span::styled(title, t.strong(color)));
-    frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(block).alignment(Alignment::Left),
-        rect,
-    );
+    frame.render_widget(Paragraph::new(lines).block(block).alignment(Alignment::Left), rect);
 }
 
-fn prompt_lines(
-    app: &App,
-    input: Option<&super::app::Input>,
-) -> (String, Vec<Line<'static>>, ratatui::style::Color) {
+/// A gate's results as lines of its dialog: what led to the question, critical failures first.
+fn result_lines(app: &App, gate: &str) -> Vec<(String, Style)> {
+    app.state
+        .gate_results(gate)
+        .into_iter()
+        .map(|s| {
+            let figures: Vec<String> = s
+                .metrics
+                .iter()
+                .filter(|m| m.target.is_some())
+                .map(|m| format!("{} {}", m.name, m.value))
+                .collect();
+            let extra = if figures.is_empty() { String::new() } else { format!("  {}", figures.join(", ")) };
+            (format!("{} {}{extra}", glyph(s), s.plan.title), step_style(app, s))
+        })
+        .collect()
+}
+
+fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
     let t = &app.theme;
     let Some(waiting) = &app.state.waiting else {
-        return (" ".into(), Vec::new(), t.accent);
+        return Dialog {
+            title: " ".into(),
+            color: t.accent,
+            head: Vec::new(),
+            list: Vec::new(),
+            foot: Vec::new(),
+        };
     };
-    let step = waiting.step.as_deref().and_then(|id| app.state.step(id));
-    let mut lines = vec![Line::styled(waiting.text.clone(), t.strong(t.text))];
+    let step_id = waiting.step.as_deref().unwrap_or_default();
+    let step = app.state.step(step_id);
+    let mut head = vec![Line::styled(waiting.text.clone(), t.strong(t.text))];
     if let Some(doc) = step.and_then(|s| s.plan.doc.clone()) {
-        lines.push(Line::styled(doc, t.fg(t.muted)));
+        head.push(Line::styled(doc, t.fg(t.muted)));
     }
     let (title, color) = match &waiting.prompt {
         Prompt::Confirm => (" Confirm ", t.accent),
@@ -571,46 +848,87 @@ fn prompt_lines(
         Prompt::Unknown => (" Interrupted: state unknown ", t.fail),
         Prompt::Monitor => (" Monitor ", t.accent),
     };
-    if waiting.prompt == Prompt::Gate {
-        // The results that lead to the decision, critical failures first.
-        lines.push(Line::raw(""));
-        let gate = waiting.step.as_deref().unwrap_or_default();
-        let ordered = app.state.gate_results(gate);
-        for s in ordered {
-            let figures: Vec<String> = s
-                .metrics
-                .iter()
-                .filter(|m| m.target.is_some())
-                .map(|m| format!("{} {}", m.name, m.value))
-                .collect();
-            let extra = if figures.is_empty() { String::new() } else { format!("  {}", figures.join(", ")) };
-            lines.push(Line::styled(format!("{} {}{extra}", glyph(s), s.plan.title), step_style(app, s)));
+    let mut list = Vec::new();
+    let mut foot = Vec::new();
+    match &waiting.prompt {
+        // The evidence first, then the signatures: the results scroll, the sign-offs follow.
+        Prompt::Gate | Prompt::Signoff { .. } => {
+            if let Some(question) = step.filter(|_| matches!(waiting.prompt, Prompt::Signoff { .. })) {
+                head[0] = Line::styled(
+                    format!("{} — {}", question.plan.detail, app.state.gate_summary(step_id)),
+                    t.strong(t.text),
+                );
+            }
+            list = result_lines(app, step_id);
+            let roles = step.map(|s| s.plan.signoff.clone()).unwrap_or_default();
+            let signed = app.signed(step_id);
+            if !roles.is_empty() {
+                foot.push(Line::raw(""));
+            }
+            for role in &roles {
+                let line = match signed.iter().find(|(r, _)| r == role) {
+                    Some((_, name)) => Line::styled(format!("✔ {role}: {name}"), t.fg(t.ok)),
+                    None if waiting.prompt == (Prompt::Signoff { role: role.clone() }) => {
+                        Line::styled(format!("? {role}: who approves?"), t.strong(t.accent))
+                    }
+                    None => Line::styled(format!("○ {role}"), t.fg(t.pending)),
+                };
+                foot.push(line);
+            }
         }
-    }
-    if let Some(step) = step.filter(|s| s.plan.kind == StepType::Run && waiting.prompt == Prompt::Confirm) {
-        if let Some(undo) = &step.plan.undo {
-            lines.push(Line::styled(format!("undo: {undo}"), t.fg(t.muted)));
+        Prompt::Failure => {
+            if let Some(step) = step {
+                if let Some(message) = &step.message {
+                    head.push(Line::styled(
+                        format!("── {} · {message}", step.status.label()),
+                        step_style(app, step),
+                    ));
+                }
+                list = step.cause(12).into_iter().map(|l| (format!("│ {l}"), t.fg(t.text))).collect();
+            }
+            if let Some(contact) = app.state.info.as_ref().and_then(|i| i.contacts.first()) {
+                let mut call = format!("Call {}", contact.name.as_deref().unwrap_or(&contact.role));
+                if contact.name.is_some() {
+                    call.push_str(&format!(" ({})", contact.role));
+                }
+                if let Some(reach) = &contact.reach {
+                    call.push_str(&format!(" · {reach}"));
+                }
+                foot.push(Line::styled(call, t.strong(t.warn)));
+            }
         }
+        Prompt::Confirm => {
+            if let Some(undo) =
+                step.filter(|s| s.plan.kind == StepType::Run).and_then(|s| s.plan.undo.clone())
+            {
+                head.push(Line::styled(format!("undo: {undo}"), t.fg(t.muted)));
+            }
+        }
+        _ => {}
     }
     if let Some(input) = input {
         let label = match &input.purpose {
+            Purpose::Reason(Decision::NoGo) if waiting.prompt == Prompt::Manual => {
+                "Why is it not done".to_string()
+            }
             Purpose::Reason(Decision::NoGo) => "Reason for NO-GO".to_string(),
             Purpose::Reason(Decision::Skip) => "Reason for skipping".to_string(),
             Purpose::Reason(Decision::Done) => "Why end the monitor before its time".to_string(),
             Purpose::Reason(Decision::Retry) => {
-                let id = waiting.step.as_deref().unwrap_or_default();
-                format!("It may run twice at once. To retry anyway, type its id ({id})")
+                format!("It may run twice at once. To retry anyway, type its id ({step_id})")
             }
+            Purpose::Reason(Decision::Go) => "Why you know it is done".to_string(),
             Purpose::Approver(role) => format!("Approver for {role}"),
+            Purpose::Go => "To say GO, type GO".to_string(),
+            Purpose::SameSigner { role, name, other } => {
+                format!("{name} already signed as {other}. To sign as {role} too, type yes")
+            }
             _ => "Reason".to_string(),
         };
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(format!("{label}: {}▏", input.text), t.strong(t.text)));
+        foot.push(Line::raw(""));
+        foot.push(Line::styled(format!("{label}: {}▏", input.text), t.strong(t.text)));
     }
-    lines.push(Line::raw(""));
-    let keys: Vec<String> = footer_keys(app).iter().map(|(k, w)| format!("{k} {w}")).collect();
-    lines.push(Line::styled(keys.join("   "), t.fg(t.accent)));
-    (title.into(), lines, color)
+    Dialog { title: title.into(), color, head, list, foot }
 }
 
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
@@ -640,7 +958,9 @@ fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
     }
     lines.push(Line::raw(""));
     lines.push(Line::raw(format!("Reason: {reason}{}", if typing { "▏" } else { "" })));
-    lines.push(Line::styled("y ROLL BACK NOW    r reason    Esc cancel", t.strong(t.fail)));
+    let keys =
+        if typing { "⏎ done    Esc clear the reason" } else { "y ROLL BACK NOW    r reason    Esc cancel" };
+    lines.push(Line::styled(keys, t.strong(t.fail)));
     lines
 }
 
@@ -659,21 +979,74 @@ fn quit_lines(app: &App) -> Vec<Line<'static>> {
     lines
 }
 
-fn help_lines() -> Vec<Line<'static>> {
-    [
-        "↑/k ↓/j     select a step (Timeline) or scroll (Output, Log)",
-        "PgUp PgDn   scroll a page        g / G   top / bottom",
-        "Tab         next pane            ⏎       answer the open prompt",
-        "f           follow the running step and its newest output",
-        "/           search the output    n / N   older / newer match, Esc clears",
-        "n           add a note to the journal (when not searching)",
-        "d           end a running monitor",
-        "R           ROLLBACK: asks once more, then undoes finished steps",
-        "q           leave the screen; the run goes on (asks while a step runs)",
-        "Ctrl-C      the same choice: detach, abort the step, stop the run",
-        "?           this help",
-    ]
-    .into_iter()
-    .map(Line::raw)
-    .collect()
+/// Every key, by where it applies; `true` marks a heading.
+fn help_lines(app: &App) -> Vec<(String, bool)> {
+    let mut lines: Vec<(String, bool)> = Vec::new();
+    let mut section = |title: &str, keys: &[&str]| {
+        lines.push((title.to_string(), true));
+        lines.extend(keys.iter().map(|k| (format!("  {k}"), false)));
+    };
+    section(
+        "Looking around",
+        &[
+            "↑/k ↓/j     select a step (Timeline) or scroll (Output, Log)",
+            "PgUp PgDn   scroll a page          g / G   top / bottom",
+            "Tab         next pane              f       follow the running step",
+            "w           wrap long lines in the Output and Log panes, or cut them",
+            "/           search the output      n / N   next / previous match",
+            "Esc         end the search",
+            "?           this help              q       leave (the run goes on)",
+        ],
+    );
+    if app.session == Session::Preview {
+        section(
+            "Before the run",
+            &["S           start the run now", "q           leave; nothing has started"],
+        );
+        return lines;
+    }
+    if app.session != Session::Lead {
+        section("Read-only", &["nothing here acts on the run: only the lead's screen does"]);
+        return lines;
+    }
+    section(
+        "Driving",
+        &[
+            "⏎           open the prompt the run waits on",
+            "a           add a note to the journal",
+            "d           end a running monitor now",
+            "R           ROLLBACK: shows what it undoes, then y rolls back",
+            "Ctrl-C      detach, abort the running step, or stop the run",
+        ],
+    );
+    section(
+        "In a prompt",
+        &[
+            "⏎ / y       confirm: run it · checklist: done · alert: keep watching",
+            "⏎ / y       sign-off: name the approver (nobody is filled in)",
+            "⏎ / y       GO / NO-GO: then type GO and ⏎",
+            "x           NO-GO (confirm, gate, sign-off), not done (checklist),",
+            "            stop (failed, interrupted, still running)",
+            "s           skip, with a reason",
+            "r           retry a failed or interrupted step",
+            "d           mark an interrupted step done, with a reason",
+            "e           end a copy still running from the last conductor",
+            "↑↓ PgUp PgDn scroll a gate's results or a failure's lines",
+            "Esc         put the prompt aside to look around (⏎ brings it back)",
+        ],
+    );
+    section(
+        "Typing",
+        &["⏎           send", "Ctrl-U      clear the line", "Esc         cancel: nothing is sent"],
+    );
+    section(
+        "Leaving (q, Ctrl-C)",
+        &[
+            "d           detach: the run goes on",
+            "a           abort the running step",
+            "x           stop the run, with a reason",
+            "Esc         stay",
+        ],
+    );
+    lines
 }
