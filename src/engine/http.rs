@@ -186,7 +186,8 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
         let mut grouped: Vec<_> = grouped.into_iter().collect();
         grouped.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-        reasons.extend(grouped.iter().map(|(problem, n)| format!("{problem} ({n} of {total} samples)")));
+        reasons
+            .extend(grouped.iter().map(|(problem, n)| format!("{problem} ({n} of {})", samples_text(total))));
     }
     if !p95_ok {
         let target = check.p95_ms.map(ms).unwrap_or_default();
@@ -196,9 +197,18 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
     }
     let pass = reasons.is_empty();
-    let summary =
-        format!("{total} samples, {errors} failed, p50 {} p95 {} p99 {}", show(p50), show(p95), show(p99));
+    let summary = if total == 1 {
+        // One sample has no spread: its latency is the figure.
+        format!("1 sample, {errors} failed, {}", show(p50))
+    } else {
+        format!("{total} samples, {errors} failed, p50 {} p95 {} p99 {}", show(p50), show(p95), show(p99))
+    };
     CheckOutcome { pass, message: Some(if pass { summary } else { reasons.join("; ") }), metrics }
+}
+
+/// "1 sample", "20 samples".
+fn samples_text(n: usize) -> String {
+    if n == 1 { "1 sample".into() } else { format!("{n} samples") }
 }
 
 fn percent(rate: f64) -> String {
