@@ -164,14 +164,14 @@ pub fn main() -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("tminus: cannot start: {e}");
+            print_err(&format!("tminus: cannot start: {e}"));
             return 1;
         }
     };
     let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", hide.text(&e.to_string()));
+            print_err(&hide.text(&e.to_string()));
             e.exit_code()
         }
     };
@@ -406,7 +406,7 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
             }
             Err(e) => {
                 bad += 1;
-                eprintln!("{e}");
+                print_err(&e.to_string());
             }
         }
     }
@@ -677,6 +677,11 @@ fn print_out(text: &str) -> Result<bool, Error> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
         Err(source) => Err(Error::Write { path: PathBuf::from("stdout"), source }),
     }
+}
+
+/// A line on stderr; a stderr that is closed is not worth a panic.
+pub fn print_err(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// A run's outcome as its row stores it, in words: "rolled back", "NO-GO".

@@ -384,3 +384,84 @@ fn decision_words(kind: StepType, decision: &Decision) -> String {
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::journal::state::RunState;
+    use crate::journal::{Event, EventKind, Outcome, PlannedPhase, PlannedStep, Role, RunInfo};
+
+    fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {
+        Event { run_id: "r1".into(), seq, at: Utc::now(), step: step.map(Into::into), kind, data: Vec::new() }
+    }
+
+    /// A run whose monitor someone ended before its time, with every round healthy so far.
+    fn ended_early() -> Report {
+        let watch = PlannedStep {
+            id: "watch".into(),
+            title: "Watch the API".into(),
+            kind: StepType::Monitor,
+            doc: None,
+            detail: "api every 30s for 1h".into(),
+            critical: true,
+            confirm: false,
+            undo: None,
+            irreversible: false,
+            signoff: Vec::new(),
+            dry_run: false,
+        };
+        let info = RunInfo {
+            runbook: "demo".into(),
+            path: "demo.toml".into(),
+            hash: "abc".into(),
+            operator: "ops".into(),
+            host: "h".into(),
+            mode: Mode::Live,
+            start: None,
+            owner: None,
+            vars: Vec::new(),
+            contacts: Vec::new(),
+            phases: vec![PlannedPhase {
+                id: "p".into(),
+                title: "P".into(),
+                at_secs: None,
+                budget_secs: None,
+                steps: vec![watch],
+            }],
+            rollback: Vec::new(),
+        };
+        let mut state = RunState::default();
+        state.apply(&event(1, None, EventKind::RunStarted(info)));
+        state.apply(&event(
+            2,
+            Some("watch"),
+            EventKind::StepFinished {
+                attempt: 1,
+                role: Role::Main,
+                outcome: Outcome::EndedEarly,
+                exit_code: None,
+                duration_ms: 90_000,
+                message: Some("ended early by ops after 3 of 120 rounds: all green".into()),
+                metrics: vec![Metric {
+                    name: "failed rounds".into(),
+                    value: "0".into(),
+                    target: Some("< 2 in a row".into()),
+                    pass: Some(true),
+                }],
+            },
+        ));
+        Report { state, log: Vec::new(), chain: "chain verified, 2 events".into() }
+    }
+
+    #[test]
+    fn a_monitor_ended_early_is_not_reported_as_passed() {
+        let md = render(&ended_early());
+        let row = md.lines().find(|l| l.starts_with("| Watch the API `watch` | monitor")).unwrap();
+        assert!(row.contains("| ended early — ended early by ops after 3 of 120 rounds"), "{md}");
+        let criteria = md.lines().find(|l| l.contains("| failed rounds |")).unwrap();
+        assert!(criteria.ends_with("| ended early |"), "{criteria}");
+        assert!(!md.contains("PASS"), "{md}");
+    }
+}

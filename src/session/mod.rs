@@ -224,7 +224,7 @@ async fn complain(mut health: tokio::sync::watch::Receiver<Option<String>>) {
     while health.changed().await.is_ok() {
         let said = health.borrow_and_update().clone();
         let text = said.unwrap_or_else(|| "journal available again: the run goes on".into());
-        eprintln!("{} {text}", chrono::Local::now().format("%H:%M:%S"));
+        crate::cli::print_err(&format!("{} {text}", chrono::Local::now().format("%H:%M:%S")));
     }
 }
 
