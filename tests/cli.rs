@@ -344,3 +344,22 @@ fn rehearsal_stand_ins_default_to_ports_of_their_own() {
     }
     assert!(ports.len() >= 5, "{ports:?}");
 }
+
+#[test]
+fn the_readme_opens_with_the_demo_and_the_tests_and_links_only_what_exists() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let first_block: Vec<&str> =
+        readme.split("```sh\n").nth(1).unwrap().split("```").next().unwrap().lines().collect();
+    assert_eq!(first_block[0], "cargo run --release -- run runbooks/demo.toml");
+    assert!(first_block[1].ends_with("cargo test"), "{first_block:?}");
+    assert!(first_block[1].contains("TMINUS_TEST_POSTGRES_URL="), "{first_block:?}");
+    for link in readme.split("](").skip(1).map(|rest| rest.split(')').next().unwrap()) {
+        if !link.contains("://") && !link.starts_with('#') {
+            assert!(root.join(link).exists(), "README links {link}, which does not exist");
+        }
+    }
+    // The capture is of the demo at its gate.
+    let screen = std::fs::read_to_string(root.join("assets/screen.txt")).unwrap();
+    assert!(screen.contains("Demo: orders-api release") && screen.contains("┌ GO / NO-GO"), "{screen}");
+}
