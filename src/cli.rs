@@ -160,6 +160,9 @@ enum Example {
         /// Stop by itself after this long.
         #[arg(long, default_value = "30m", value_parser = runbook::parse_duration)]
         stop_after: std::time::Duration,
+        /// Stop as soon as this run has ended in the journal (runbooks pass $TMINUS_RUN_ID).
+        #[arg(long, value_name = "RUN_ID")]
+        while_run: Option<String>,
     },
     /// Create the SQLite database DB from the statements in SQL.
     LoadDb {
@@ -185,18 +188,19 @@ enum Format {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    export_journal(&cli.journal);
     let hide = journal::password_redactor(&cli.journal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("tminus: cannot start: {e}");
+            print_err(&format!("tminus: cannot start: {e}"));
             return 1;
         }
     };
     let code = match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", hide.text(&e.to_string()));
+            print_err(&hide.text(&e.to_string()));
             e.exit_code()
         }
     };
@@ -211,17 +215,15 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Cmd::Check { runbooks } => check(&runbooks),
         Cmd::Plan { runbook } => {
             let runbook = runbook::load(&runbook)?;
-            print!("{}", plan_text(&runbook));
+            print_out(&plan_text(&runbook))?;
             Ok(0)
         }
         Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme, start, go_now } => {
             let operator = operator_name(operator);
+            // A bad --theme is an error in every mode, not only where a screen would use it.
+            let theme = load_theme(theme.as_deref())?;
             // The full screen only where a person can see it, and never with --yes.
-            let screen = if headless || yes || !std::io::stdout().is_terminal() {
-                None
-            } else {
-                Some(load_theme(theme.as_deref())?)
-            };
+            let screen = if headless || yes || !std::io::stdout().is_terminal() { None } else { Some(theme) };
             // An invalid runbook stops here: nothing runs, and no journal is even opened.
             let mut runbook = runbook.map(|path| runbook::load(&path)).transpose()?;
             if let Some(runbook) = &mut runbook {
@@ -302,12 +304,13 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         }
         Cmd::Attach { run_id, operator, theme } => {
             let operator = operator_name(operator);
+            let theme = load_theme(theme.as_deref())?;
             if !std::io::stdout().is_terminal() {
                 return Err(Error::Usage(
                     "attach opens the lead's screen and needs a terminal; `tminus run --resume RUN_ID --headless` picks a run up without one".into(),
                 ));
             }
-            attach(&cli.journal, run_id, &operator, load_theme(theme.as_deref())?).await
+            attach(&cli.journal, run_id, &operator, theme).await
         }
         Cmd::Conduct { runbook, resume, dry_run, operator, start: t0 } => {
             let location = cli.journal.as_str();
@@ -328,42 +331,53 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let conducting = Conducting::prepare(start, store, location, &operator).await?;
             session::detached(conducting).await
         }
-        Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after }) => {
-            crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after).await?;
+        Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after, while_run }) => {
+            let location = cli.journal.clone();
+            let ended = async move {
+                match while_run {
+                    Some(run_id) => crate::example_api::run_ended(location, run_id).await,
+                    None => std::future::pending().await,
+                }
+            };
+            crate::example_api::serve(&root, port, pidfile.as_deref(), stop_after, ended).await?;
             Ok(0)
         }
         Cmd::ExampleApi(Example::LoadDb { sql, db }) => {
             crate::example_api::load_db(&sql, &db).await?;
             Ok(0)
         }
-        Cmd::Watch { run_id, theme } => observe(&cli.journal, run_id, None, theme).await,
+        Cmd::Watch { run_id, theme } => {
+            observe(&cli.journal, run_id, None, load_theme(theme.as_deref())?).await
+        }
         Cmd::Replay { run_id, speed, theme } => {
             if !(speed > 0.0 && speed.is_finite()) {
                 return Err(Error::Usage(format!("--speed {speed}: give a number above 0, like 10")));
             }
-            observe(&cli.journal, Some(run_id), Some(speed), theme).await
+            observe(&cli.journal, Some(run_id), Some(speed), load_theme(theme.as_deref())?).await
         }
         Cmd::Runs => {
-            let store = journal::open(&cli.journal).await?;
+            // Reading never creates a journal: an empty folder has none, and says so.
+            let store = journal::open_read_only(&cli.journal).await?;
             let runs = store.runs().await?;
-            let mut out = std::io::stdout().lock();
             if runs.is_empty() {
-                let _ = writeln!(out, "no runs in {}", store.location());
+                print_out(&format!("no runs in {}\n", store.location()))?;
                 return Ok(0);
             }
-            let _ =
-                writeln!(out, "{:<22}  {:<28}  {:<12}  {:<16}  STATE", "RUN", "RUNBOOK", "LEAD", "STARTED");
+            print_out(&format!(
+                "{:<22}  {:<28}  {:<12}  {:<16}  {}\n",
+                "Run", "Runbook", "Lead", "Started", "State"
+            ))?;
             for r in runs {
                 let state = run_state(store.as_ref(), &r).await?;
                 let line = format!(
-                    "{:<22}  {:<28}  {:<12}  {:<16}  {state}",
+                    "{:<22}  {:<28}  {:<12}  {:<16}  {state}\n",
                     r.id,
                     truncate(&r.runbook, 28),
                     truncate(&r.operator, 12),
                     r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string(),
                 );
                 // A reader that went away (`| head`) ends the listing quietly.
-                if writeln!(out, "{line}").is_err() {
+                if !print_out(&line)? {
                     break;
                 }
             }
@@ -382,11 +396,11 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let store = journal::open_read_only(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
             let verdict = journal::chain::verify(store.as_ref(), &run.id).await?;
-            let _ = writeln!(std::io::stdout(), "run {}: {verdict}", run.id);
+            print_out(&format!("run {}: {verdict}\n", run.id))?;
             Ok(if matches!(verdict, journal::chain::Verdict::Verified { .. }) { 0 } else { 1 })
         }
         Cmd::Report { run_id, format, output } => {
-            let store = journal::open(&cli.journal).await?;
+            let store = journal::open_read_only(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
             let gathered = report::gather(store.as_ref(), &run.id).await?;
             let text = match format {
@@ -395,7 +409,9 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             };
             match output {
                 Some(path) => write_file(&path, &text)?,
-                None => print!("{text}"),
+                None => {
+                    print_out(&text)?;
+                }
             }
             Ok(0)
         }
@@ -408,7 +424,7 @@ async fn observe(
     location: &str,
     run_id: Option<String>,
     speed: Option<f64>,
-    theme: Option<String>,
+    theme: Theme,
 ) -> Result<i32, Error> {
     let store = journal::open_read_only(location).await?;
     let run = match speed {
@@ -421,7 +437,6 @@ async fn observe(
         Some(speed) => tokio::spawn(journal::replay(store.clone(), run.id.clone(), speed, to)),
     };
     if std::io::stdout().is_terminal() {
-        let theme = load_theme(theme.as_deref())?;
         let session = if speed.is_some() { Session::Replay } else { Session::Watching };
         let health = speed
             .is_none()
@@ -452,16 +467,16 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
         match runbook::load(path) {
             Ok(rb) => {
                 let steps = rb.steps().count();
-                println!(
-                    "{}: ok — {} phases, {steps} steps, {} rollback steps",
+                print_out(&format!(
+                    "{}: ok — {} phases, {steps} steps, {} rollback steps\n",
                     path.display(),
                     rb.phases.len(),
                     rb.rollback.len()
-                );
+                ))?;
             }
             Err(e) => {
                 bad += 1;
-                eprintln!("{e}");
+                print_err(&e.to_string());
             }
         }
     }
@@ -472,7 +487,7 @@ fn check(paths: &[PathBuf]) -> Result<i32, Error> {
 /// conductor is alive and what the run waits on.
 async fn run_state(store: &dyn Store, run: &RunRecord) -> Result<String, Error> {
     if let Some(outcome) = &run.outcome {
-        return Ok(outcome.replace('_', " "));
+        return Ok(outcome_words(outcome));
     }
     let conductor = match store.lease(&run.id).await? {
         Some(lease) if lease.is_alive(journal::lease::stale_after()) => {
@@ -666,7 +681,7 @@ async fn headless_run(
     let (outcome, report) =
         finished.map_err(|e| Error::Internal(format!("the conductor stopped: {e}")))??;
     // The printer shows every event before the run's task returns; let it finish the last lines.
-    let _ = writeln!(std::io::stdout(), "report: {}", report.display());
+    print_out(&format!("report: {}\n", report.display()))?;
     Ok(outcome.exit_code())
 }
 
@@ -679,7 +694,7 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
         return Err(Error::Usage(format!(
             "run {} has already ended ({}): `tminus report {}` shows it, `tminus replay {}` plays it back",
             run.id,
-            outcome.replace('_', " "),
+            outcome_words(outcome),
             run.id,
             run.id
         )));
@@ -741,15 +756,46 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
     Ok(match state.outcome {
         Some(outcome) => outcome.exit_code(),
         None => {
-            let _ = writeln!(
-                std::io::stdout(),
-                "detached from run {}: it goes on. `tminus attach {}` comes back to it.",
-                run.id,
-                run.id
-            );
+            print_out(&format!(
+                "detached from run {}: it goes on. `tminus attach {}` comes back to it.\n",
+                run.id, run.id
+            ))?;
             0
         }
     })
+}
+
+/// Tells the commands a run starts where its journal is (`TMINUS_JOURNAL`), so a rehearsal's
+/// stand-in can stop when the run ends. A file journal's path is made absolute, as commands run
+/// in the runbook's folder; a URL is left as the environment gave it (a typed --journal
+/// URL may hold a password, which no runbook command is given).
+fn export_journal(location: &str) {
+    if let Ok(journal::Address::File(path)) = journal::Address::parse(location) {
+        let path = std::path::absolute(&path).unwrap_or(path);
+        // SAFETY: called before the runtime starts, while this is the process's only thread.
+        unsafe { std::env::set_var("TMINUS_JOURNAL", path) };
+    }
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the output quietly: the
+/// answer is `false`, and the caller stops printing. Any other failure is an error.
+fn print_out(text: &str) -> Result<bool, Error> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(source) => Err(Error::Write { path: PathBuf::from("stdout"), source }),
+    }
+}
+
+/// A line on stderr; a stderr that is closed is not worth a panic.
+pub fn print_err(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// A run's outcome as its row stores it, in words: "rolled back", "NO-GO".
+fn outcome_words(stored: &str) -> String {
+    journal::RunOutcome::parse(stored).map_or_else(|| stored.replace('_', " "), |o| o.label().to_string())
 }
 
 pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {

@@ -44,7 +44,10 @@ impl Error {
         match self {
             Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) => 2,
             Error::Journal(
-                StoreError::NoRuns { .. } | StoreError::NoSuchRun { .. } | StoreError::NoJournal { .. },
+                StoreError::NoRuns { .. }
+                | StoreError::NoSuchRun { .. }
+                | StoreError::NoJournal { .. }
+                | StoreError::AmbiguousRun { .. },
             ) => 2,
             Error::Journal(StoreError::Address(bad)) if bad.is_bad_input() => 2,
             Error::Journal(_) | Error::Engine(EngineError::Journal(_)) => JOURNAL_FAILED,

@@ -35,12 +35,15 @@ pub enum ExampleError {
     NoRoot { root: PathBuf },
 }
 
-/// Serves ROOT on 127.0.0.1:PORT until `stop_after` has passed, so a forgotten stand-in ends.
+/// Serves ROOT on 127.0.0.1:PORT until `ended` says why to stop (the run that started it has
+/// ended: see [`run_ended`]), or at the latest until `stop_after` has passed, so a forgotten
+/// stand-in ends.
 pub async fn serve(
     root: &Path,
     port: u16,
     pidfile: Option<&Path>,
     stop_after: Duration,
+    ended: impl std::future::Future<Output = String>,
 ) -> Result<(), ExampleError> {
     if !root.is_dir() {
         return Err(ExampleError::NoRoot { root: root.to_path_buf() });
@@ -52,21 +55,30 @@ pub async fn serve(
         std::fs::write(path, format!("{}\n", std::process::id()))
             .map_err(|source| ExampleError::Write { path: path.to_path_buf(), source })?;
     }
-    println!(
-        "serving {} on http://{addr} for {}",
+    // Its output goes to a log file; a log that cannot be written stops nothing.
+    say(&format!(
+        "serving {} on http://{addr} for at most {}",
         root.display(),
         crate::runbook::format_duration(stop_after)
-    );
+    ));
     let root = Arc::new(root.to_path_buf());
     let deadline = tokio::time::sleep(stop_after);
     tokio::pin!(deadline);
+    tokio::pin!(ended);
     loop {
         let (stream, _) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(_) => continue,
             },
-            _ = &mut deadline => break,
+            _ = &mut deadline => {
+                say(&format!("stopping: {} have passed", crate::runbook::format_duration(stop_after)));
+                break;
+            }
+            why = &mut ended => {
+                say(&format!("stopping: {why}"));
+                break;
+            }
         };
         let root = root.clone();
         tokio::spawn(async move {
@@ -110,6 +122,44 @@ async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> Result<Respon
         .expect("a plain response builds"))
 }
 
+/// Returns once run `run_id` has ended in the journal at `location`, saying so. A journal that
+/// cannot be read is tried again; a run that never ends (its conductor killed and never
+/// resumed) never returns, and the stand-in's own time limit ends it.
+pub async fn run_ended(location: String, run_id: String) -> String {
+    let poll = Duration::from_millis(500);
+    loop {
+        let store = match crate::journal::open_read_only(&location).await {
+            Ok(store) => store,
+            Err(_) => {
+                tokio::time::sleep(poll).await;
+                continue;
+            }
+        };
+        loop {
+            match store.run(Some(&run_id)).await {
+                Ok(run) => {
+                    if let Some(outcome) = &run.outcome {
+                        let outcome = crate::journal::RunOutcome::parse(outcome)
+                            .map_or_else(|| outcome.clone(), |o| o.label().to_string());
+                        return format!("run {} has ended ({outcome})", run.id);
+                    }
+                }
+                Err(crate::journal::StoreError::NoSuchRun { .. }) => {}
+                Err(_) => break,
+            }
+            tokio::time::sleep(poll).await;
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// A line of the stand-in's own, on stdout (its log); a closed one is not an error.
+fn say(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// `{{header:X-Site-Id}}` becomes that request header's value (empty when absent).
 fn fill_headers(text: &str, request: &Request<Incoming>) -> String {
     let mut out = String::with_capacity(text.len());
@@ -146,7 +196,7 @@ pub async fn load_db(sql: &Path, db: &Path) -> Result<(), ExampleError> {
     let mut conn = sqlx::SqliteConnection::connect_with(&options).await.map_err(load)?;
     conn.execute(sqlx::raw_sql(&text)).await.map_err(load)?;
     conn.close().await.map_err(load)?;
-    println!("loaded {} into {}", sql.display(), db.display());
+    say(&format!("loaded {} into {}", sql.display(), db.display()));
     Ok(())
 }
 
@@ -167,7 +217,9 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let dir = root.path().to_path_buf();
-        tokio::spawn(async move { serve(&dir, port, None, Duration::from_secs(30)).await });
+        tokio::spawn(async move {
+            serve(&dir, port, None, Duration::from_secs(30), std::future::pending::<String>()).await
+        });
         let client = reqwest::Client::new();
         let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
         let mut health = None;

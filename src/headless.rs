@@ -72,11 +72,11 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
             },
             _ = tokio::signal::ctrl_c() => {
                 if interrupted {
-                    eprintln!("second interrupt: stopping now; the run can be resumed from the journal");
+                    crate::cli::print_err("second interrupt: stopping now; the run can be resumed from the journal");
                     return true;
                 }
                 interrupted = true;
-                eprintln!("interrupted: ending the running step and stopping");
+                crate::cli::print_err("interrupted: ending the running step and stopping");
                 let _ = commands.try_send(Act::Interrupt { signal: "SIGINT".into() });
             }
             _ = hangup.recv() => {

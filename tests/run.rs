@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{Sandbox, step};
+use support::{Sandbox, demo, step};
 
 /// A day with a pre-flight check, a gate, a deploy with an undo, and a rollback section.
 /// Every command appends to `trail`, so the test sees what ran and in what order.
@@ -438,20 +438,6 @@ fn reports_render_as_markdown_and_json_to_a_file() {
     let missing = s.tminus().args(["report", "no-such-run"]).output();
     assert_eq!(missing.code, 2);
     assert!(missing.stderr.contains("no run `no-such-run`"), "{}", missing.stderr);
-}
-
-/// The demo on a free port and in its own folder, so it runs beside anything else.
-fn demo(s: &Sandbox, stdin: &str, extra: &[&str]) -> support::Ran {
-    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let dir = s.path().join("demo-stand-ins");
-    s.tminus()
-        .env("DEMO_API_PORT", &port)
-        .env("DEMO_DIR", dir.to_str().unwrap())
-        .args(["run", demo, "--headless", "--operator", "ops-lead"])
-        .args(extra)
-        .stdin(stdin)
-        .output()
 }
 
 #[test]

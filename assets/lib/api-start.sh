@@ -8,9 +8,10 @@
 #            (PIDFILE without .pid, plus .log). The folder is created if missing.
 #
 # The server is `"$TMINUS" example-api serve` (TMINUS is set by tminus for every command it runs).
-# A server left over from an earlier rehearsal with the same PIDFILE is stopped first. Whatever
-# happens afterwards, the server stops by itself after STANDIN_API_STOP_AFTER (default 30m);
-# api-stop.sh PIDFILE stops it at once.
+# A server left over from an earlier rehearsal with the same PIDFILE is stopped first. The server
+# stops with the run that started it (TMINUS_RUN_ID, in the journal TMINUS_JOURNAL names): a
+# NO-GO, an abort or a rollback ends it within a second. Whatever happens, it stops by itself
+# after STANDIN_API_STOP_AFTER (default 30m); api-stop.sh PIDFILE stops it at once.
 #
 # STANDIN_API_WAIT        seconds to wait for the port (default 5)
 # STANDIN_API_STOP_AFTER  lifetime of the server (default 30m)
@@ -24,6 +25,12 @@ wait_s="${STANDIN_API_WAIT:-5}"
 stop_after="${STANDIN_API_STOP_AFTER:-30m}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log="${pidfile%.pid}.log"
+while_run=()
+lifetime="stops by itself after $stop_after"
+if [[ -n "${TMINUS_RUN_ID:-}" ]]; then
+  while_run=(--while-run "$TMINUS_RUN_ID")
+  lifetime="stops when run $TMINUS_RUN_ID ends, or after $stop_after"
+fi
 
 mkdir -p "$(dirname "$pidfile")"
 bash "$here/api-stop.sh" "$pidfile" --quiet
@@ -39,13 +46,13 @@ bash "$here/api-stop.sh" "$pidfile" --quiet
     fi
   done
   exec "$tminus" example-api serve --root "$root" --port "$port" --pidfile "$pidfile" \
-    --stop-after "$stop_after" </dev/null >"$log" 2>&1
+    --stop-after "$stop_after" "${while_run[@]}" </dev/null >"$log" 2>&1
 ) &
 server=$!
 
 for ((i = 0; i < wait_s * 20; i++)); do
   if [[ -s "$pidfile" ]]; then
-    echo "stand-in API listening on http://127.0.0.1:$port (pid $server, serving $root, stops by itself after $stop_after)"
+    echo "stand-in API listening on http://127.0.0.1:$port (pid $server, serving $root, $lifetime)"
     echo "log: $log"
     exit 0
   fi

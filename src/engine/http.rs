@@ -186,7 +186,8 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
         let mut grouped: Vec<_> = grouped.into_iter().collect();
         grouped.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-        reasons.extend(grouped.iter().map(|(problem, n)| format!("{problem} ({n} of {total} samples)")));
+        reasons
+            .extend(grouped.iter().map(|(problem, n)| format!("{problem} ({n} of {})", samples_text(total))));
     }
     if !p95_ok {
         let target = check.p95_ms.map(ms).unwrap_or_default();
@@ -196,12 +197,57 @@ fn judge(check: &HttpCheck, samples: &[Sample]) -> CheckOutcome {
         }
     }
     let pass = reasons.is_empty();
-    let summary =
-        format!("{total} samples, {errors} failed, p50 {} p95 {} p99 {}", show(p50), show(p95), show(p99));
+    let summary = if total == 1 {
+        // One sample has no spread: its latency is the figure.
+        format!("1 sample, {errors} failed, {}", show(p50))
+    } else {
+        format!("{total} samples, {errors} failed, p50 {} p95 {} p99 {}", show(p50), show(p95), show(p99))
+    };
     CheckOutcome { pass, message: Some(if pass { summary } else { reasons.join("; ") }), metrics }
+}
+
+/// "1 sample", "20 samples".
+fn samples_text(n: usize) -> String {
+    if n == 1 { "1 sample".into() } else { format!("{n} samples") }
 }
 
 fn percent(rate: f64) -> String {
     let p = rate * 100.0;
     if p == 0.0 || p >= 1.0 { format!("{p:.0}%") } else { format!("{p:.2}%") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(samples: u32) -> HttpCheck {
+        HttpCheck {
+            url: "http://127.0.0.1:1/health".into(),
+            method: "GET".into(),
+            headers: Vec::new(),
+            data: None,
+            status: 200,
+            body: None,
+            json: Vec::new(),
+            timeout: std::time::Duration::from_secs(1),
+            samples,
+            concurrency: 1,
+            p95_ms: None,
+            max_error_rate: None,
+        }
+    }
+
+    fn sample(problem: Option<&str>) -> Sample {
+        Sample { latency_ms: Some(1.5), status: Some(200), problem: problem.map(Into::into) }
+    }
+
+    #[test]
+    fn one_sample_is_said_in_the_singular() {
+        let passed = judge(&check(1), &[sample(None)]);
+        assert_eq!(passed.message.as_deref(), Some("1 sample, 0 failed, 1.5 ms"));
+        let failed = judge(&check(1), &[sample(Some("status 503 (expected 200)"))]);
+        assert_eq!(failed.message.as_deref(), Some("status 503 (expected 200) (1 of 1 sample)"));
+        let two = judge(&check(2), &[sample(None), sample(None)]);
+        assert!(two.message.unwrap().starts_with("2 samples, 0 failed, p50 "));
+    }
 }

@@ -439,6 +439,12 @@ impl RunOutcome {
         }
     }
 
+    /// An outcome as a run's row stores it (`as_str`), read back.
+    pub fn parse(text: &str) -> Option<Self> {
+        use RunOutcome::*;
+        [Succeeded, Failed, RolledBack, NoGo, Aborted, Interrupted].into_iter().find(|o| o.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunOutcome::Succeeded => "succeeded",

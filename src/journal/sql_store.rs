@@ -161,6 +161,13 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db)?;
+        // A database no conductor has written to has no journal in it yet: say so, as for a
+        // file that does not exist, rather than fail on a missing table.
+        let (journaled,): (bool,) =
+            sqlx::query_as("SELECT to_regclass('runs') IS NOT NULL").fetch_one(&pool).await.map_err(db)?;
+        if !journaled {
+            return Err(StoreError::NoJournal { location });
+        }
         let mut listener = PgListener::connect_with(&pool).await.map_err(db)?;
         listener.listen("tminus_events").await.map_err(db)?;
         let store = SqlStore::new(Pool::Postgres(pool), location);

@@ -43,6 +43,9 @@ pub enum StoreError {
     NoJournal { location: String },
     #[error("journal {location}: no runs yet")]
     NoRuns { location: String },
+    /// A run id prefix that more than one run starts with.
+    #[error("run id `{prefix}` is ambiguous: it begins {}; give more of the id", list_runs(candidates))]
+    AmbiguousRun { prefix: String, candidates: Vec<String> },
     /// Another conductor holds the run now: this one must do nothing more.
     #[error("run {run_id} was taken over by {by}: this conductor stops without touching it")]
     LeaseTaken { run_id: String, by: String },
@@ -63,6 +66,37 @@ pub struct RunRecord {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub outcome: Option<String>,
+}
+
+/// The run whose id is `id`, or the one run whose id begins with it.
+pub fn find_run(mut runs: Vec<RunRecord>, id: &str, location: String) -> Result<RunRecord, StoreError> {
+    let no_such = |location| StoreError::NoSuchRun { location, run_id: id.to_string() };
+    if id.is_empty() {
+        return Err(no_such(location));
+    }
+    if let Some(exact) = runs.iter().position(|r| r.id == id) {
+        return Ok(runs.swap_remove(exact));
+    }
+    let mut matching: Vec<RunRecord> = runs.into_iter().filter(|r| r.id.starts_with(id)).collect();
+    match matching.len() {
+        0 => Err(no_such(location)),
+        1 => Ok(matching.remove(0)),
+        _ => Err(StoreError::AmbiguousRun {
+            prefix: id.to_string(),
+            candidates: matching.into_iter().map(|r| r.id).collect(),
+        }),
+    }
+}
+
+/// Run ids for a one-line message: the first few, then how many more.
+fn list_runs(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text =
+        format!("{} runs: {}", ids.len(), ids.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", "));
+    if ids.len() > SHOWN {
+        text.push_str(&format!(" and {} more", ids.len() - SHOWN));
+    }
+    text
 }
 
 /// Who drives a run: the lead's lease on it.
@@ -115,15 +149,13 @@ pub trait Store: Send + Sync {
     /// where the database sends them, else after a short poll interval.
     async fn wait(&self, run_id: &str, after: i64);
 
-    /// A run by id, or the newest run when `id` is `None`.
+    /// A run by id, or by any prefix of its id that no other run's id begins with; the newest
+    /// run when `id` is `None`.
     async fn run(&self, id: Option<&str>) -> Result<RunRecord, StoreError> {
         let runs = self.runs().await?;
         let location = self.location().to_string();
         match id {
-            Some(id) => runs
-                .into_iter()
-                .find(|r| r.id == id)
-                .ok_or(StoreError::NoSuchRun { location, run_id: id.to_string() }),
+            Some(id) => find_run(runs, id, location),
             None => runs.into_iter().next().ok_or(StoreError::NoRuns { location }),
         }
     }

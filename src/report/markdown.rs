@@ -7,7 +7,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Report;
 use crate::journal::state::{StepState, StepStatus};
-use crate::journal::{Decision, Metric, Mode, Outcome, StepType};
+use crate::journal::{Decision, Metric, Mode, StepType};
 use crate::runbook::format_duration;
 
 /// Lines of output quoted for each failed step.
@@ -104,11 +104,16 @@ pub fn render(report: &Report) -> String {
         );
     }
 
-    let measured: Vec<(&StepState, &Metric)> = s
-        .steps
-        .iter()
-        .flat_map(|st| st.metrics.iter().filter(|m| m.target.is_some()).map(move |m| (st, m)))
-        .collect();
+    // One row per figure of each step: a figure measured twice counts as its last measure.
+    let mut measured: Vec<(&StepState, &Metric)> = Vec::new();
+    for (st, m) in
+        s.steps.iter().flat_map(|st| st.metrics.iter().filter(|m| m.target.is_some()).map(move |m| (st, m)))
+    {
+        match measured.iter_mut().find(|(seen, n)| seen.plan.id == st.plan.id && n.name == m.name) {
+            Some(row) => row.1 = m,
+            None => measured.push((st, m)),
+        }
+    }
     if !measured.is_empty() {
         let _ = writeln!(
             md,
@@ -116,6 +121,8 @@ pub fn render(report: &Report) -> String {
         );
         for (step, m) in measured {
             let verdict = match m.pass {
+                // A monitor ended before its time held its target only as long as it ran.
+                Some(true) if step.status == StepStatus::EndedEarly => "ended early",
                 Some(true) => "PASS",
                 Some(false) => "**FAIL**",
                 None => "—",
@@ -171,37 +178,57 @@ pub fn render(report: &Report) -> String {
             at(Some(r.requested_at)),
             r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
         );
-        for id in &r.undo {
-            let text = s.step(id).and_then(|st| st.undo.as_ref()).map_or("not run".to_string(), |u| {
-                let outcome = u.outcome.map_or("did not finish", Outcome::label);
-                format!("{outcome}{}", u.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default())
-            });
-            let _ = writeln!(md, "- undo `{id}`: {text}");
+        if !r.undo.is_empty() {
+            let _ = writeln!(md, "Undone, newest first:\n");
+            for id in &r.undo {
+                let text = s.step(id).and_then(|st| st.undo.as_ref()).map_or("not run".to_string(), |u| {
+                    let outcome = match u.outcome {
+                        Some(o) if o.is_failure() => format!("**undo {}**", o.label().to_uppercase()),
+                        Some(o) => format!("undo {}", o.label()),
+                        None => "undo did not finish".to_string(),
+                    };
+                    format!(
+                        "{outcome}{}",
+                        u.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
+                    )
+                });
+                let _ = writeln!(md, "- {}: {text}", step_name(s, id));
+            }
+            let _ = writeln!(md);
         }
-        for id in &r.irreversible {
-            let _ = writeln!(md, "- `{id}`: **NOT UNDONE** — irreversible");
+        if !r.irreversible.is_empty() {
+            let _ = writeln!(md, "Could not be undone:\n");
+            for id in &r.irreversible {
+                let _ = writeln!(md, "- {}: **NOT UNDONE** — irreversible", step_name(s, id));
+            }
+            let _ = writeln!(md);
         }
-        for id in &r.no_undo {
-            let _ = writeln!(md, "- `{id}`: nothing to undo");
+        let steps: Vec<&StepState> = s.rollback_steps().collect();
+        if !steps.is_empty() {
+            let _ = writeln!(md, "Then the `[rollback]` section:\n");
+            for step in steps {
+                let _ = writeln!(md, "- {} `{}`: {}", step.plan.title, step.plan.id, outcome_text(step));
+            }
+            let _ = writeln!(md);
         }
-        for step in s.rollback_steps() {
-            let _ = writeln!(
-                md,
-                "- rollback step {} `{}`: {}",
-                step.plan.title,
-                step.plan.id,
-                outcome_text(step)
-            );
+        match r.no_undo.len() {
+            0 => {}
+            1 => {
+                let _ = writeln!(md, "1 other finished step had nothing to undo.\n");
+            }
+            n => {
+                let _ = writeln!(md, "{n} other finished steps had nothing to undo.\n");
+            }
         }
         match (&r.finished_at, r.failed.is_empty()) {
             (None, _) => {
-                let _ = writeln!(md, "\nThe rollback did not finish.");
+                let _ = writeln!(md, "The rollback did not finish.");
             }
             (Some(_), true) => {
-                let _ = writeln!(md, "\nThe rollback finished; every undo it ran passed.");
+                let _ = writeln!(md, "The rollback finished; every undo it ran passed.");
             }
             (Some(_), false) => {
-                let _ = writeln!(md, "\n**The rollback finished with failures: {}.**", r.failed.join(", "));
+                let _ = writeln!(md, "**The rollback finished with failures: {}.**", r.failed.join(", "));
             }
         }
     }
@@ -219,25 +246,30 @@ pub fn render(report: &Report) -> String {
         }
     }
 
-    let failed: Vec<&StepState> = s.steps.iter().filter(|st| st.status.is_failure()).collect();
+    let failed: Vec<&StepState> =
+        s.steps.iter().filter(|st| st.status.is_failure() && !ended_by_rollback(st)).collect();
     if !failed.is_empty() {
         let _ = writeln!(md, "\n## Failed steps: last lines of output\n");
         for step in failed {
             let _ = writeln!(md, "### {} `{}` — {}\n", step.plan.title, step.plan.id, outcome_text(step));
-            let lines = step.output.last(FAILED_TAIL);
+            // What the step printed last, then why it failed, as tminus judged it.
+            let mut lines: Vec<String> = step
+                .output
+                .last(FAILED_TAIL)
+                .iter()
+                .map(|line| crate::sanitize::clean_line(line.as_bytes(), false))
+                .collect();
             if lines.is_empty() {
-                let _ = writeln!(md, "(no output)\n");
-            } else {
-                let _ = writeln!(md, "```text");
-                for line in lines {
-                    let _ = writeln!(
-                        md,
-                        "{}",
-                        crate::sanitize::clean_line(line.as_bytes(), false).replace("```", "'''")
-                    );
-                }
-                let _ = writeln!(md, "```\n");
+                lines.push("(no output)".into());
             }
+            if let Some(message) = &step.message {
+                lines.push(format!("→ {}: {message}", step.status.label()));
+            }
+            let _ = writeln!(md, "```text");
+            for line in lines {
+                let _ = writeln!(md, "{}", line.replace("```", "'''"));
+            }
+            let _ = writeln!(md, "```\n");
         }
     }
 
@@ -267,7 +299,25 @@ pub fn render(report: &Report) -> String {
     md
 }
 
+/// A step a rollback cut short: it did not fail, the run turned back.
+fn ended_by_rollback(step: &StepState) -> bool {
+    step.status == StepStatus::Aborted
+        && (step.decisions.last().is_some_and(|d| d.decision == Decision::Rollback)
+            || step.message.as_deref().is_some_and(|m| m.ends_with("for a rollback")))
+}
+
+/// A step by its title and id, or its id alone when the run has no such step.
+fn step_name(s: &crate::journal::RunState, id: &str) -> String {
+    match s.step(id) {
+        Some(st) if st.plan.title != id => format!("{} `{id}`", st.plan.title),
+        _ => format!("`{id}`"),
+    }
+}
+
 fn outcome_text(step: &StepState) -> String {
+    if ended_by_rollback(step) {
+        return "ended by the rollback".to_string();
+    }
     let mut text = match step.status {
         StepStatus::Passed => "passed".to_string(),
         StepStatus::Skipped => "skipped".to_string(),
@@ -289,15 +339,21 @@ fn outcome_text(step: &StepState) -> String {
     text
 }
 
+/// Who decided what about a step, each decision named for what it was: a checklist item
+/// ticked, a command confirmed, a gate's GO, a sign-off for a role.
 fn decisions_text(step: &StepState, offset: FixedOffset) -> String {
     step.decisions
         .iter()
-        .filter(|d| !matches!(d.decision, Decision::Signed { .. }))
         .map(|d| {
+            let what = match &d.decision {
+                Decision::Signed { role, name } if *name == d.who => format!("signed as {role} by {name}"),
+                Decision::Signed { role, name } => {
+                    format!("signed as {role} by {name} (recorded by {})", d.who)
+                }
+                other => format!("{} by {}", decision_words(step.plan.kind, other), d.who),
+            };
             format!(
-                "{} {} {}{}{}",
-                d.who,
-                d.decision.label(),
+                "{what} {}{}{}",
                 d.at.with_timezone(&offset).format("%H:%M"),
                 d.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default(),
                 if d.auto { " --yes" } else { "" }
@@ -307,7 +363,105 @@ fn decisions_text(step: &StepState, offset: FixedOffset) -> String {
         .join("; ")
 }
 
+/// What an answer meant for a step of this kind.
+fn decision_words(kind: StepType, decision: &Decision) -> String {
+    match (decision, kind) {
+        (Decision::Go, StepType::Manual) => "ticked".into(),
+        (Decision::Go, StepType::Gate) => "GO".into(),
+        (Decision::Go, StepType::Monitor) => "kept watching".into(),
+        (Decision::Go, _) => "confirmed".into(),
+        (Decision::NoGo, StepType::Manual) => "marked not done".into(),
+        (Decision::Done, StepType::Monitor) => "ended early".into(),
+        (Decision::Done, _) => "marked done".into(),
+        (Decision::Skip, _) => "skipped".into(),
+        (Decision::Retry, _) => "retried".into(),
+        (Decision::End, _) => "ended the copy left running".into(),
+        (other, _) => other.label(),
+    }
+}
+
 /// Text safe inside a Markdown table cell.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::journal::state::RunState;
+    use crate::journal::{Event, EventKind, Outcome, PlannedPhase, PlannedStep, Role, RunInfo};
+
+    fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {
+        Event { run_id: "r1".into(), seq, at: Utc::now(), step: step.map(Into::into), kind, data: Vec::new() }
+    }
+
+    /// A run whose monitor someone ended before its time, with every round healthy so far.
+    fn ended_early() -> Report {
+        let watch = PlannedStep {
+            id: "watch".into(),
+            title: "Watch the API".into(),
+            kind: StepType::Monitor,
+            doc: None,
+            detail: "api every 30s for 1h".into(),
+            critical: true,
+            confirm: false,
+            undo: None,
+            irreversible: false,
+            signoff: Vec::new(),
+            dry_run: false,
+        };
+        let info = RunInfo {
+            runbook: "demo".into(),
+            path: "demo.toml".into(),
+            hash: "abc".into(),
+            operator: "ops".into(),
+            host: "h".into(),
+            mode: Mode::Live,
+            start: None,
+            owner: None,
+            vars: Vec::new(),
+            contacts: Vec::new(),
+            phases: vec![PlannedPhase {
+                id: "p".into(),
+                title: "P".into(),
+                at_secs: None,
+                budget_secs: None,
+                steps: vec![watch],
+            }],
+            rollback: Vec::new(),
+        };
+        let mut state = RunState::default();
+        state.apply(&event(1, None, EventKind::RunStarted(info)));
+        state.apply(&event(
+            2,
+            Some("watch"),
+            EventKind::StepFinished {
+                attempt: 1,
+                role: Role::Main,
+                outcome: Outcome::EndedEarly,
+                exit_code: None,
+                duration_ms: 90_000,
+                message: Some("ended early by ops after 3 of 120 rounds: all green".into()),
+                metrics: vec![Metric {
+                    name: "failed rounds".into(),
+                    value: "0".into(),
+                    target: Some("< 2 in a row".into()),
+                    pass: Some(true),
+                }],
+            },
+        ));
+        Report { state, log: Vec::new(), chain: "chain verified, 2 events".into() }
+    }
+
+    #[test]
+    fn a_monitor_ended_early_is_not_reported_as_passed() {
+        let md = render(&ended_early());
+        let row = md.lines().find(|l| l.starts_with("| Watch the API `watch` | monitor")).unwrap();
+        assert!(row.contains("| ended early — ended early by ops after 3 of 120 rounds"), "{md}");
+        let criteria = md.lines().find(|l| l.contains("| failed rounds |")).unwrap();
+        assert!(criteria.ends_with("| ended early |"), "{criteria}");
+        assert!(!md.contains("PASS"), "{md}");
+    }
 }

@@ -46,7 +46,9 @@ impl Resumed {
 /// Rebuilds a run from the journal alone, and finds its runbook unchanged.
 pub async fn resume_from(store: &dyn Store, run_id: &str) -> Result<Resumed, Error> {
     let record = store.run(Some(run_id)).await?;
-    let state = journal::fold_run(store, &record.id, |_, _| {}).await?;
+    // A prefix names the run: messages give its whole id.
+    let run_id = record.id.as_str();
+    let state = journal::fold_run(store, run_id, |_, _| {}).await?;
     if let Some(outcome) = state.outcome {
         return Err(Error::Usage(format!(
             "run {run_id} has already ended ({}): there is nothing to resume; `tminus report {run_id}` shows it",
@@ -188,10 +190,11 @@ impl Conducting {
             task.abort();
         }
         let outcome = outcome?;
-        store.release(&lease).await?;
+        // The report is written as the run ends, before anything else can fail.
         let gathered = report::gather(store.as_ref(), &run_id).await?;
         let path = journal::reports_dir(&location).join(format!("{run_id}.md"));
         crate::cli::write_file(&path, &report::markdown(&gathered))?;
+        store.release(&lease).await?;
         tracing::info!(%run_id, outcome = outcome.label(), "run ended");
         Ok((outcome, path))
     }
@@ -221,7 +224,7 @@ async fn complain(mut health: tokio::sync::watch::Receiver<Option<String>>) {
     while health.changed().await.is_ok() {
         let said = health.borrow_and_update().clone();
         let text = said.unwrap_or_else(|| "journal available again: the run goes on".into());
-        eprintln!("{} {text}", chrono::Local::now().format("%H:%M:%S"));
+        crate::cli::print_err(&format!("{} {text}", chrono::Local::now().format("%H:%M:%S")));
     }
 }
 

@@ -138,6 +138,21 @@ impl Invocation {
     }
 }
 
+/// The demo on a free port and in its own folder (`demo-stand-ins`), so it runs beside
+/// anything else.
+pub fn demo(s: &Sandbox, stdin: &str, extra: &[&str]) -> Ran {
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/runbooks/demo.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let dir = s.path().join("demo-stand-ins");
+    s.tminus()
+        .env("DEMO_API_PORT", &port)
+        .env("DEMO_DIR", dir.to_str().unwrap())
+        .args(["run", demo, "--headless", "--operator", "ops-lead"])
+        .args(extra)
+        .stdin(stdin)
+        .output()
+}
+
 /// The steps of a JSON report, by id.
 pub fn step<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
     report["state"]["steps"]
@@ -164,7 +179,11 @@ pub fn database_url(var: &str) -> Option<String> {
             panic!("{var} is not set and CI=true: the test needs that database")
         }
         _ => {
-            eprintln!("skipped: set {var} to run this test against a real server");
+            // Straight to the terminal: the test harness shows nothing a passing test prints,
+            // and a skip must not read as a pass.
+            let test = std::thread::current().name().unwrap_or("a test").to_string();
+            let _ =
+                writeln!(std::io::stderr(), "\nSKIPPED {test}: set {var} to run it against a real server");
             None
         }
     }
