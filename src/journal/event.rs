@@ -192,6 +192,33 @@ pub struct RunInfo {
     pub rollback: Vec<PlannedStep>,
 }
 
+#[cfg(test)]
+impl RunInfo {
+    /// A run of one phase, `p`, holding `steps`: for tests of what is folded from it.
+    pub(crate) fn of_steps(steps: Vec<PlannedStep>) -> RunInfo {
+        RunInfo {
+            runbook: "demo".into(),
+            path: "demo.toml".into(),
+            hash: "abc".into(),
+            operator: "ops".into(),
+            host: "h".into(),
+            mode: Mode::Live,
+            start: None,
+            owner: None,
+            vars: Vec::new(),
+            contacts: Vec::new(),
+            phases: vec![PlannedPhase {
+                id: "p".into(),
+                title: "P".into(),
+                at_secs: None,
+                budget_secs: None,
+                steps,
+            }],
+            rollback: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedContact {
     pub role: String,

@@ -693,24 +693,8 @@ mod tests {
             1,
             None,
             EventKind::RunStarted(RunInfo {
-                runbook: "demo".into(),
-                path: "demo.toml".into(),
-                hash: "abc".into(),
-                operator: "ops".into(),
-                host: "h".into(),
-                mode: Mode::Live,
-                start: None,
-                owner: None,
-                vars: Vec::new(),
-                contacts: Vec::new(),
-                phases: vec![PlannedPhase {
-                    id: "p".into(),
-                    title: "P".into(),
-                    at_secs: None,
-                    budget_secs: None,
-                    steps: vec![planned("a", true), planned("b", false), planned("gate", true)],
-                }],
                 rollback: vec![planned("rollback-1", true)],
+                ..RunInfo::of_steps(vec![planned("a", true), planned("b", false), planned("gate", true)])
             }),
         )
     }

@@ -391,7 +391,7 @@ mod tests {
 
     use super::*;
     use crate::journal::state::RunState;
-    use crate::journal::{Event, EventKind, Outcome, PlannedPhase, PlannedStep, Role, RunInfo};
+    use crate::journal::{Event, EventKind, Outcome, PlannedStep, Role, RunInfo};
 
     fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {
         Event { run_id: "r1".into(), seq, at: Utc::now(), step: step.map(Into::into), kind, data: Vec::new() }
@@ -412,26 +412,7 @@ mod tests {
             signoff: Vec::new(),
             dry_run: false,
         };
-        let info = RunInfo {
-            runbook: "demo".into(),
-            path: "demo.toml".into(),
-            hash: "abc".into(),
-            operator: "ops".into(),
-            host: "h".into(),
-            mode: Mode::Live,
-            start: None,
-            owner: None,
-            vars: Vec::new(),
-            contacts: Vec::new(),
-            phases: vec![PlannedPhase {
-                id: "p".into(),
-                title: "P".into(),
-                at_secs: None,
-                budget_secs: None,
-                steps: vec![watch],
-            }],
-            rollback: Vec::new(),
-        };
+        let info = RunInfo::of_steps(vec![watch]);
         let mut state = RunState::default();
         state.apply(&event(1, None, EventKind::RunStarted(info)));
         state.apply(&event(
