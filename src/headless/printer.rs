@@ -41,6 +41,7 @@ impl<W: Write> Printer<W> {
             EventKind::Output { stream, .. } => {
                 self.output((event.step.clone().unwrap_or_default(), *stream), &event.data)
             }
+            kind if kind.is_bookkeeping() => return,
             _ => {
                 let time = event.at.with_timezone(&Local).format("%H:%M:%S");
                 self.line(&format!("{time}  {}", describe(event, state)))

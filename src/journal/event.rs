@@ -148,6 +148,12 @@ pub enum LeftoverState {
 }
 
 impl EventKind {
+    /// Bookkeeping for later conductors and the report, not news for the people watching
+    /// the run: screens and headless output leave it out.
+    pub fn is_bookkeeping(&self) -> bool {
+        matches!(self, EventKind::Spawned { .. })
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             EventKind::RunStarted(_) => "run_started",

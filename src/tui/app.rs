@@ -165,7 +165,7 @@ impl App {
     /// Folds an event in.
     pub fn apply(&mut self, event: &Event) {
         self.state.apply(event);
-        if !matches!(event.kind, EventKind::Output { .. }) {
+        if !matches!(event.kind, EventKind::Output { .. }) && !event.kind.is_bookkeeping() {
             if self.log.len() == LOG_LINES {
                 self.log.pop_front();
             }
