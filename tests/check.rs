@@ -66,6 +66,24 @@ fn every_kind_of_bad_runbook_names_its_line() {
             11,
         ),
         (
+            "sign-off role not in [roles]",
+            "[roles]\n\"QA Reviewer\" = { people = [\"thandi\"] }\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"go\"\n  gate = \"GO?\"\n  signoff = [\"QA Lead\"]\n",
+            "sign-off role \"QA Lead\" is not in [roles]",
+            11,
+        ),
+        (
+            "unknown may",
+            "[roles]\n\"Ops\" = { people = [\"kabelo\"], may = [\"deploy\"] }\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n",
+            "unknown `may` value \"deploy\" for role \"Ops\"",
+            5,
+        ),
+        (
+            "role without people",
+            "[roles]\n\"Ops\" = { people = [], may = [\"rollback\"] }\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n",
+            "role \"Ops\" has no people",
+            5,
+        ),
+        (
             "unknown monitor step",
             "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  monitor = { every = \"1s\", for = \"1m\", steps = [\"ghost\"] }\n",
             "ghost",

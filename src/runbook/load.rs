@@ -54,7 +54,8 @@ pub fn load(path: &Path) -> Result<Runbook, LoadError> {
     Ok(parse(path, &source, &|name| std::env::var(name).ok())?)
 }
 
-const TOP_KEYS: &[&str] = &["runbook", "vars", "contacts", "phase", "rollback"];
+const TOP_KEYS: &[&str] = &["runbook", "vars", "contacts", "roles", "phase", "rollback"];
+const ROLE_KEYS: &[&str] = &["people", "may"];
 const RUNBOOK_KEYS: &[&str] = &["name", "start", "owner", "description", "kill_grace"];
 const VAR_KEYS: &[&str] = &["env", "default", "value", "secret"];
 const CONTACT_KEYS: &[&str] = &["role", "name", "reach"];
@@ -129,6 +130,7 @@ pub fn parse(path: &Path, source: &str, env: &dyn Fn(&str) -> Option<String>) ->
         vars: HashMap::new(),
         lines: LineIndex::new(source),
         interpolated: 0,
+        roles: Roles::default(),
     };
     let runbook = reader.runbook(path, source, &root, env);
     match runbook {
@@ -145,6 +147,8 @@ struct Reader {
     lines: LineIndex,
     /// Bytes interpolation has built so far, against [`MAX_INTERPOLATED_TOTAL`].
     interpolated: usize,
+    /// `[roles]`, read before the phases so a sign-off naming an unknown role is found.
+    roles: Roles,
 }
 
 impl Reader {
@@ -181,6 +185,10 @@ impl Reader {
             Some(v) => self.contacts(v),
             None => Vec::new(),
         };
+        self.roles = match top.get("roles") {
+            Some(v) => self.roles(v),
+            None => Roles::default(),
+        };
         let mut phases = Vec::new();
         match top.get("phase") {
             Some(v) => {
@@ -212,9 +220,51 @@ impl Reader {
             kill_grace,
             vars,
             contacts,
+            roles: std::mem::take(&mut self.roles),
             phases,
             rollback,
         })
+    }
+
+    /// `[roles]`: "Role name" = { people = [logins], may = ["drive", "rollback"] }.
+    fn roles(&mut self, value: &Value<'_>) -> Roles {
+        let DeValue::Table(table) = value.get_ref() else {
+            self.sink.error(value.span(), "[roles] must be a table of \"Role name\" = { people = [...] }");
+            return Roles::default();
+        };
+        let mut roles = Vec::new();
+        for (key, value) in table {
+            let name = key.get_ref().to_string();
+            let Some(t) = self.sink.table(value, "a role", ROLE_KEYS) else { continue };
+            let people: Vec<String> = t
+                .strings("people", &mut self.sink)
+                .unwrap_or_default()
+                .iter()
+                .map(|p| self.interpolate(p))
+                .collect();
+            if people.iter().all(|p| p.trim().is_empty()) {
+                self.sink.push(Problem::new(key.span(), format!("role \"{name}\" has no people")).help(
+                    "people = [\"login\", ...]: the OS accounts (or database logins) who act in this role",
+                ));
+            }
+            let mut may = Vec::new();
+            for word in t.strings("may", &mut self.sink).unwrap_or_default() {
+                match May::ALL.iter().find(|(w, _)| *w == word.get_ref()) {
+                    Some((_, m)) => may.push(*m),
+                    None => self.sink.push(
+                        Problem::new(
+                            word.span(),
+                            format!("unknown `may` value \"{}\" for role \"{name}\"", word.get_ref()),
+                        )
+                        .help(
+                            "a role may: drive, rollback (everyone in a role signs the gates that name it)",
+                        ),
+                    ),
+                }
+            }
+            roles.push(Role { name, people, may });
+        }
+        Roles(roles)
     }
 
     fn vars(&mut self, value: &Value<'_>, env: &dyn Fn(&str) -> Option<String>) -> Vec<Var> {
@@ -485,7 +535,17 @@ impl Reader {
             .strings("signoff", &mut self.sink)
             .unwrap_or_default()
             .iter()
-            .map(|s| self.interpolate(s))
+            .map(|s| {
+                let role = self.interpolate(s);
+                if !self.roles.is_empty() && self.roles.get(&role).is_none() {
+                    let known: Vec<&str> = self.roles.0.iter().map(|r| r.name.as_str()).collect();
+                    self.sink.push(
+                        Problem::new(s.span(), format!("sign-off role \"{role}\" is not in [roles]"))
+                            .help(format!("[roles] defines: {}", known.join(", "))),
+                    );
+                }
+                role
+            })
             .collect();
         let mut kind = kind?;
         if let StepKind::Gate(gate) = &mut kind {

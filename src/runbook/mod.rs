@@ -5,6 +5,7 @@ mod duration;
 mod expectation;
 mod load;
 mod reader;
+mod roles;
 mod secrets;
 
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ pub use diag::{Problem, Problems};
 pub use duration::{format_duration, parse_duration, parse_signed_duration};
 pub use expectation::{Expectation, Op};
 pub use load::{LoadError, load, parse};
+pub use roles::{May, Role, Roles};
 pub use secrets::{MASK, Redactor, url_passwords};
 
 /// A validated runbook: everything the engine needs, with `${VAR}` already interpolated.
@@ -36,6 +38,8 @@ pub struct Runbook {
     pub kill_grace: Duration,
     pub vars: Vec<Var>,
     pub contacts: Vec<Contact>,
+    /// Who may sign, drive and roll back; empty: the lead does it all.
+    pub roles: Roles,
     pub phases: Vec<Phase>,
     pub rollback: Vec<Step>,
 }
