@@ -28,6 +28,7 @@ fn info() -> RunInfo {
         owner: None,
         vars: Vec::new(),
         contacts: Vec::new(),
+        roles: Default::default(),
         phases: Vec::new(),
         rollback: Vec::new(),
     }

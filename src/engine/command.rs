@@ -49,6 +49,8 @@ pub enum Act {
     /// A signal to the conductor (`SIGINT` for Ctrl-C of one in the foreground): end the
     /// running step and stop.
     Interrupt { signal: String },
+    /// Become the lead: for someone whose role may drive.
+    TakeOver,
     /// A screen attached to the run (said by the transport, never by a client).
     Attach,
     /// A screen left; `lost` when its connection dropped without a word.

@@ -27,6 +27,7 @@ pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> Ru
             .iter()
             .map(|c| PlannedContact { role: c.role.clone(), name: c.name.clone(), reach: c.reach.clone() })
             .collect(),
+        roles: runbook.roles.clone(),
         phases: runbook
             .phases
             .iter()

@@ -125,6 +125,10 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             format!("○ {who}'s screen ({login}) went away; the run goes on")
         }
         EventKind::StopRequested { who, reason, .. } => format!("■ {who} stopped the run: {reason}"),
+        EventKind::Refused { who, login, what, why } => format!("⛔ {who} ({login}) may not {what}: {why}"),
+        EventKind::Handover { from, to, to_login, .. } => {
+            format!("⇄ {to} ({to_login}) took over the lead from {from}")
+        }
         EventKind::Signalled { signal } => {
             format!("■ the conductor got {signal}: it ends the running step and stops")
         }

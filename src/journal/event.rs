@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-pub use crate::runbook::StepType;
+pub use crate::runbook::{May, Roles, StepType};
 use serde::{Deserialize, Serialize};
 
 /// One journaled fact. `seq` is gap-free per run; `data` holds the raw bytes of an output batch.
@@ -118,6 +118,21 @@ pub enum EventKind {
         login: String,
         lost: bool,
     },
+    /// Someone asked for what their role does not allow: nothing was done.
+    Refused {
+        who: String,
+        login: String,
+        /// What they asked for, in words: "sign as QA Reviewer", "roll back".
+        what: String,
+        why: String,
+    },
+    /// The lead changed: `to` drives the run from now on.
+    Handover {
+        from: String,
+        from_login: String,
+        to: String,
+        to_login: String,
+    },
     /// Someone chose to end the run.
     StopRequested {
         who: String,
@@ -173,6 +188,8 @@ impl EventKind {
             EventKind::RunResumed { .. } => "run_resumed",
             EventKind::Attached { .. } => "attached",
             EventKind::Detached { .. } => "detached",
+            EventKind::Refused { .. } => "refused",
+            EventKind::Handover { .. } => "handover",
             EventKind::StopRequested { .. } => "stop_requested",
             EventKind::Signalled { .. } => "signalled",
             EventKind::RunFinished { .. } => "run_finished",
@@ -194,6 +211,9 @@ pub struct RunInfo {
     pub owner: Option<String>,
     pub vars: Vec<(String, String)>,
     pub contacts: Vec<PlannedContact>,
+    /// Who may sign, drive and roll back; empty when the runbook has no `[roles]`.
+    #[serde(default, skip_serializing_if = "Roles::is_empty")]
+    pub roles: Roles,
     pub phases: Vec<PlannedPhase>,
     pub rollback: Vec<PlannedStep>,
 }
@@ -213,6 +233,7 @@ impl RunInfo {
             owner: None,
             vars: Vec::new(),
             contacts: Vec::new(),
+            roles: Roles::default(),
             phases: vec![PlannedPhase {
                 id: "p".into(),
                 title: "P".into(),

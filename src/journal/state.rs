@@ -34,6 +34,10 @@ pub struct RunState {
     pub screens: Vec<NoteRecord>,
     /// Who chose to end the run, and why.
     pub stopped: Option<NoteRecord>,
+    /// What someone's role did not allow them: who (login in `text`'s head), what, why.
+    pub refused: Vec<Refusal>,
+    /// Each change of lead: who took over (`who`) from whom (`text`).
+    pub handovers: Vec<NoteRecord>,
     pub rollback: Option<RollbackState>,
     pub last_seq: i64,
 }
@@ -232,6 +236,16 @@ pub struct Waiting {
     pub prompt: Prompt,
     pub text: String,
     pub since: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub at: DateTime<Utc>,
+    pub step: Option<String>,
+    pub who: String,
+    pub login: String,
+    pub what: String,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -537,6 +551,19 @@ impl RunState {
                     text: format!("{login}: {how}"),
                 });
             }
+            EventKind::Refused { who, login, what, why } => self.refused.push(Refusal {
+                at: event.at,
+                step: event.step.clone(),
+                who: who.clone(),
+                login: login.clone(),
+                what: what.clone(),
+                why: why.clone(),
+            }),
+            EventKind::Handover { from, to, to_login, .. } => self.handovers.push(NoteRecord {
+                at: event.at,
+                who: format!("{to} ({to_login})"),
+                text: from.clone(),
+            }),
             EventKind::StopRequested { who, reason, .. } => {
                 self.stopped = Some(NoteRecord { at: event.at, who: who.clone(), text: reason.clone() });
             }

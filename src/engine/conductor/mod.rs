@@ -5,6 +5,7 @@
 
 mod leftover;
 mod monitor;
+mod people;
 mod prompts;
 mod rollback;
 #[cfg(test)]
@@ -587,6 +588,7 @@ impl Conductor {
 
     fn command(&mut self, command: Command) {
         let Command { by, act } = command;
+        let Some(act) = self.permitted(&by, act) else { return };
         match act {
             Act::Attach => {
                 return self.emit(None, EventKind::Attached { who: by.name, login: by.login });
@@ -599,6 +601,7 @@ impl Conductor {
                 return self
                     .emit(step.as_deref(), EventKind::Note { who: by.name, login: Some(by.login), text });
             }
+            Act::TakeOver => return self.take_over(by),
             _ => {}
         }
         if let Doing::Asking(asking) = &self.doing {
@@ -625,7 +628,7 @@ impl Conductor {
                 CutIn::Stop(by)
             }
             Act::Interrupt { signal } => self.signalled(signal),
-            Act::Attach | Act::Detach { .. } | Act::Note { .. } => return,
+            Act::Attach | Act::Detach { .. } | Act::Note { .. } | Act::TakeOver => return,
         };
         self.cut_in(cut);
     }

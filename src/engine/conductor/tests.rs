@@ -569,3 +569,69 @@ fn a_signal_is_journaled_before_the_step_it_ends() {
     assert_eq!(message.as_deref(), Some("interrupted: SIGTERM to the conductor"));
     assert_eq!(h.ended(), Some(RunOutcome::Interrupted));
 }
+
+const SIGNED: &str = r#"
+[runbook]
+name = "signed"
+[roles]
+"QA Reviewer" = { people = ["thandi-login", "sipho-login"] }
+"Technical Lead" = { people = ["naledi-login", "sipho-login"], may = ["drive", "rollback"] }
+"DevOps Lead" = { people = ["kabelo-login"], may = ["rollback"] }
+[[phase]]
+id = "p"
+  [[phase.step]]
+  id = "deploy"
+  run = "deploy.sh"
+  undo = "restore.sh"
+  [[phase.step]]
+  id = "go"
+  gate = "GO for Batch 2?"
+  signoff = ["QA Reviewer", "Technical Lead"]
+"#;
+
+fn signed(role: &str) -> Decision {
+    Decision::Signed { role: role.into(), name: "typed by someone".into() }
+}
+
+#[test]
+fn only_a_roles_people_sign_it_as_themselves_and_nobody_signs_two_roles() {
+    let mut h = Harness::new(SIGNED, Mode::Live);
+    h.exit(0);
+    assert_eq!(h.answer("kabelo", signed("QA Reviewer"), None), ["refused go"]);
+    let refused = &h.state().refused[0];
+    assert_eq!((refused.login.as_str(), refused.what.as_str()), ("kabelo-login", "sign as QA Reviewer"));
+    assert!(refused.why.contains("is not among the people of QA Reviewer"), "{}", refused.why);
+    // The lead is no signer either, unless the role names them.
+    assert_eq!(h.answer("lead", signed("QA Reviewer"), None), ["refused go"]);
+
+    let said = h.answer("sipho", signed("QA Reviewer"), None);
+    let next = "confirmation_requested go Signoff { role: \"Technical Lead\" }";
+    assert_eq!(said, ["decided go signed as QA Reviewer: sipho", next]);
+    let said = h.answer("sipho", signed("Technical Lead"), None);
+    assert_eq!(said, ["refused go"]);
+    assert!(h.state().refused.last().unwrap().why.contains("signed this gate as QA Reviewer already"));
+    let said = h.answer("naledi", signed("Technical Lead"), None);
+    assert_eq!(said, ["decided go signed as Technical Lead: naledi", "confirmation_requested go Gate"]);
+    // GO itself is for those who drive.
+    assert_eq!(h.answer("thandi", Decision::Go, None), ["refused go"]);
+    assert_eq!(h.answer("naledi", Decision::Go, None)[0], "decided go GO");
+}
+
+#[test]
+fn a_rollback_only_by_those_whose_role_may_and_a_take_over_only_by_a_driver() {
+    let mut h = Harness::new(SIGNED, Mode::Live);
+    assert_eq!(h.say("thandi", Act::Rollback { reason: Some("looks bad".into()) }), ["refused deploy"]);
+    assert!(
+        h.state().refused[0]
+            .why
+            .contains("only the lead (lead-login) and naledi-login, sipho-login, kabelo-login may roll back")
+    );
+    assert_eq!(h.say("thandi", Act::TakeOver), ["refused deploy"]);
+    assert_eq!(h.say("naledi", Act::TakeOver), ["handover deploy"]);
+    // The old lead keeps only what a role gives them: none here.
+    assert_eq!(h.say("lead", Act::Abort), ["refused deploy"]);
+    assert_eq!(h.say("kabelo", Act::Rollback { reason: Some("error rate".into()) }), ["stop"]);
+    // The step the rollback cut into ends (its command was stopped), then the rollback runs.
+    let said = h.exit(143);
+    assert_eq!(said[..2], ["step_finished deploy failed".to_string(), "rollback_requested".to_string()]);
+}
