@@ -131,6 +131,29 @@ enum Cmd {
         #[arg(long, value_enum)]
         stream: Option<LogStream>,
     },
+    /// Sign the gate that waits for your role, from your own terminal (default: the newest live
+    /// run); without --go or --no-go it shows the gate and asks.
+    Sign {
+        run_id: Option<String>,
+        /// The role you sign as (default: the one the gate waits for).
+        #[arg(long)]
+        role: Option<String>,
+        #[arg(long, conflicts_with = "no_go")]
+        go: bool,
+        #[arg(long, value_name = "REASON")]
+        no_go: Option<String>,
+        /// Your name as the record shows it next to your login (default: $USER).
+        #[arg(long)]
+        operator: Option<String>,
+    },
+    /// Pull the rollback from your own terminal, if your role may (default: the newest live run).
+    Rollback {
+        run_id: Option<String>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        operator: Option<String>,
+    },
     /// Check a run's journal (default: the newest run): every event present, unchanged and
     /// written by its conductor, as the hash chain says.
     Verify { run_id: Option<String> },
@@ -391,6 +414,19 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 LogStream::Stderr => journal::Stream::Stderr,
             });
             print_log(store.as_ref(), &run.id, journal::log::Selection { step, attempt, stream }).await
+        }
+        Cmd::Sign { run_id, role, go, no_go, operator } => {
+            let verdict = match (go, no_go) {
+                (true, _) => Some(session::remote::Verdict::Go),
+                (false, Some(reason)) => Some(session::remote::Verdict::NoGo(reason)),
+                (false, None) => None,
+            };
+            let name = operator_name(operator);
+            session::remote::sign(&cli.journal, run_id.as_deref(), role.as_deref(), verdict, &name).await
+        }
+        Cmd::Rollback { run_id, reason, operator } => {
+            let name = operator_name(operator);
+            session::remote::rollback(&cli.journal, run_id.as_deref(), reason, &name).await
         }
         Cmd::Verify { run_id } => {
             let store = journal::open_read_only(&cli.journal).await?;

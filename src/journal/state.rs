@@ -232,6 +232,8 @@ pub struct DecisionRecord {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Waiting {
+    /// The `ConfirmationRequested` event's seq: an answer names it.
+    pub seq: i64,
     pub step: Option<String>,
     pub prompt: Prompt,
     pub text: String,
@@ -476,6 +478,7 @@ impl RunState {
                     }
                 }
                 self.waiting = Some(Waiting {
+                    seq: event.seq,
                     step: event.step.clone(),
                     prompt: prompt.clone(),
                     text: text.clone(),

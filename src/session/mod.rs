@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod launch;
+pub mod remote;
 mod server;
 mod wire;
 
