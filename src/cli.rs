@@ -114,6 +114,19 @@ enum Cmd {
     },
     /// Print a runbook's timeline.
     Plan { runbook: PathBuf },
+    /// Turn a Markdown deployment plan into a draft runbook that passes `check`.
+    Import {
+        markdown: PathBuf,
+        /// Write the draft to FILE (default: stdout; the summary goes to stderr either way).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite FILE if it exists.
+        #[arg(long)]
+        force: bool,
+        /// T-0: a clock time (09:00) or a date and time (2025-11-27T09:00+02:00).
+        #[arg(long, value_name = "TIME")]
+        start: Option<String>,
+    },
     /// List the runs in the journal, newest first, with whether each live run's conductor is
     /// alive and what it waits on.
     Runs,
@@ -240,6 +253,9 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let runbook = runbook::load(&runbook)?;
             print_out(&plan_text(&runbook))?;
             Ok(0)
+        }
+        Cmd::Import { markdown, output, force, start } => {
+            import(&markdown, output.as_deref(), force, start.as_deref())
         }
         Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme, start, go_now } => {
             let operator = operator_name(operator);
@@ -495,6 +511,29 @@ async fn observe(
         Ok(Err(e)) => Err(e.into()),
         _ => Ok(0),
     }
+}
+
+/// `tminus import`: the draft to a file (never over one unless forced) or stdout, the summary
+/// to stderr.
+fn import(markdown: &Path, output: Option<&Path>, force: bool, start: Option<&str>) -> Result<i32, Error> {
+    use crate::import::{ImportError, import_file};
+    if let Some(out) = output.filter(|o| o.exists() && !force) {
+        return Err(ImportError::Exists { path: out.to_path_buf() }.into());
+    }
+    let name = output.map_or_else(|| "DRAFT.toml".to_string(), |o| o.display().to_string());
+    let imported = import_file(markdown, &name, start)?;
+    match output {
+        Some(out) => {
+            write_file(out, &imported.toml)?;
+            eprint!("{}", imported.summary);
+            eprintln!("wrote {}; next: tminus check {name} && tminus plan {name}", out.display());
+        }
+        None => {
+            print!("{}", imported.toml);
+            eprint!("{}", imported.summary);
+        }
+    }
+    Ok(0)
 }
 
 fn check(paths: &[PathBuf]) -> Result<i32, Error> {

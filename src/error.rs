@@ -22,6 +22,8 @@ pub enum Error {
     Theme(#[from] crate::tui::theme::ThemeError),
     #[error("example-api: {0}")]
     Example(#[from] crate::example_api::ExampleError),
+    #[error("{0}")]
+    Import(#[from] crate::import::ImportError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -42,7 +44,7 @@ impl Error {
     /// failed step (1); anything else that broke mid-way is 1.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) => 2,
+            Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) | Error::Import(_) => 2,
             Error::Journal(
                 StoreError::NoRuns { .. }
                 | StoreError::NoSuchRun { .. }

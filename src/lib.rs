@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod example_api;
 pub mod headless;
+pub mod import;
 pub mod journal;
 mod logging;
 pub mod report;
