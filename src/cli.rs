@@ -76,6 +76,9 @@ enum Cmd {
         operator: Option<String>,
         #[arg(long, value_name = "NAME|PATH")]
         theme: Option<String>,
+        /// Become the lead, if your role may drive (journaled: from whom, to whom).
+        #[arg(long)]
+        take_over: bool,
     },
     /// The conductor of one run, on its own (started by `run` and `attach`).
     #[command(hide = true)]
@@ -273,7 +276,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let location = cli.journal.as_str();
             match (runbook, resume) {
                 (_, Some(run_id)) => match screen {
-                    Some(theme) => attach(location, Some(run_id), &operator, theme).await,
+                    Some(theme) => attach(location, Some(run_id), &operator, theme, false).await,
                     None => {
                         let store = journal::open(location).await?;
                         let resumed = session::resume_from(store.as_ref(), &run_id).await?;
@@ -288,7 +291,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                             // In a terminal the lead may go back to it; otherwise, refuse.
                             if let Some(theme) = screen {
                                 if ask_to_attach(&live)? {
-                                    return attach(location, Some(live.id), &operator, theme).await;
+                                    return attach(location, Some(live.id), &operator, theme, false).await;
                                 }
                             }
                             return Err(Error::Usage(format!(
@@ -333,7 +336,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                                 theme
                             };
                             let run_id = launch::spawn(location, &args)?;
-                            attach(location, Some(run_id), &operator, theme).await
+                            attach(location, Some(run_id), &operator, theme, false).await
                         }
                         None => headless_run(Start::New(runbook, mode), store, location, operator, yes).await,
                     }
@@ -341,7 +344,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
             }
         }
-        Cmd::Attach { run_id, operator, theme } => {
+        Cmd::Attach { run_id, operator, theme, take_over } => {
             let operator = operator_name(operator);
             let theme = load_theme(theme.as_deref())?;
             if !std::io::stdout().is_terminal() {
@@ -349,7 +352,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                     "attach opens the lead's screen and needs a terminal; `tminus run --resume RUN_ID --headless` picks a run up without one".into(),
                 ));
             }
-            attach(&cli.journal, run_id, &operator, theme).await
+            attach(&cli.journal, run_id, &operator, theme, take_over).await
         }
         Cmd::Conduct { runbook, resume, dry_run, operator, start: t0 } => {
             let location = cli.journal.as_str();
@@ -762,7 +765,13 @@ async fn headless_run(
 
 /// Opens the lead's screen on a run: its conductor's if it is alive, else a new conductor picks
 /// the run up from the journal first.
-async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: Theme) -> Result<i32, Error> {
+async fn attach(
+    location: &str,
+    run_id: Option<String>,
+    operator: &str,
+    theme: Theme,
+    take_over: bool,
+) -> Result<i32, Error> {
     let store = journal::open(location).await?;
     let run = store.live_run(run_id.as_deref()).await?;
     if let Some(outcome) = &run.outcome {
@@ -805,6 +814,10 @@ async fn attach(location: &str, run_id: Option<String>, operator: &str, theme: T
     let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
     let said = client.health();
     let client = client.forward();
+    if take_over {
+        // Journaled as a handover, or as refused when this login's role may not drive.
+        let _ = client.acts.send(crate::engine::Act::TakeOver).await;
+    }
     let options = tui::Options {
         operator: operator.to_string(),
         theme,

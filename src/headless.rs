@@ -52,6 +52,10 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                         printer.say(&format!("--yes lets the monitor {} run its full time ({})", step.id, step.detail));
                     }
                 }
+                // A refused answer did not answer: the prompt still stands for the next line.
+                if matches!(event.kind, EventKind::Refused { .. }) {
+                    answered = None;
+                }
                 if let EventKind::ConfirmationRequested { prompt, .. } = &event.kind {
                     asked = Some(event.seq);
                     if options.yes {

@@ -66,6 +66,9 @@ fn a_signer_signs_from_their_own_terminal_and_a_role_they_lack_is_refused() {
     assert_eq!(decision["login"], me().as_str());
     assert_eq!(report["state"]["refused"][0]["what"], "sign as Technical Lead");
     assert_eq!(report["state"]["rollback"]["requested_by"], "Kabelo");
+    let md = s.report_md();
+    assert!(md.contains(&format!("QA Reviewer: **Thandi** ({}, signed in person)", me())), "{md}");
+    assert!(md.contains("may not sign as Technical Lead: "), "{md}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 
 use super::Report;
-use crate::journal::state::{StepState, StepStatus};
+use crate::journal::state::{Refusal, StepState, StepStatus};
 use crate::journal::{Decision, Metric, Mode, StepType};
 use crate::runbook::format_duration;
 
@@ -139,14 +139,21 @@ pub fn render(report: &Report) -> String {
     }
 
     let gates: Vec<&StepState> = s.steps.iter().filter(|st| st.plan.kind == StepType::Gate).collect();
+    let gates_ids: Vec<&str> = gates.iter().map(|g| g.plan.id.as_str()).collect();
     if !gates.is_empty() {
         let _ = writeln!(md, "\n## Gates and sign-offs\n");
         for gate in gates {
             let _ = writeln!(md, "**{}** — {}\n", gate.plan.title, outcome_text(gate));
             for d in &gate.decisions {
+                let login = d.login.as_deref().unwrap_or("no login recorded");
                 let line = match &d.decision {
+                    // With [roles] the signer signed from their own login; without, the lead
+                    // typed the name and only vouches for it.
+                    Decision::Signed { role, name } if !info.roles.is_empty() => {
+                        format!("{role}: **{name}** ({login}, signed in person){}", reason_text(&d.reason))
+                    }
                     Decision::Signed { role, name } => {
-                        format!("{role}: **{name}** (recorded by {})", d.who)
+                        format!("{role}: **{name}** (named by {}, {login}; not signed in person)", d.who)
                     }
                     other => format!(
                         "{}: **{}**{}",
@@ -161,6 +168,9 @@ pub fn render(report: &Report) -> String {
                     d.at.with_timezone(&offset).format("%H:%M:%S"),
                     if d.auto { " (--yes)" } else { "" }
                 );
+            }
+            for r in s.refused.iter().filter(|r| r.step.as_deref() == Some(gate.plan.id.as_str())) {
+                let _ = writeln!(md, "{}", refusal_line(r, offset));
             }
             if gate.decisions.is_empty() {
                 let _ = writeln!(md, "- not reached");
@@ -246,6 +256,20 @@ pub fn render(report: &Report) -> String {
         }
     }
 
+    // Refusals at a gate are listed with its sign-offs.
+    let is_gate = |step: &Option<String>| gates_ids.contains(&step.as_deref().unwrap_or_default());
+    let refused: Vec<_> = s.refused.iter().filter(|r| !is_gate(&r.step)).collect();
+    if !s.handovers.is_empty() || !refused.is_empty() {
+        let _ = writeln!(md, "\n## Handovers and refusals\n");
+        for h in &s.handovers {
+            let at = h.at.with_timezone(&offset).format("%H:%M:%S");
+            let _ = writeln!(md, "- {at} {} took over the lead from {}", h.who, h.text);
+        }
+        for r in refused {
+            let _ = writeln!(md, "{}", refusal_line(r, offset));
+        }
+    }
+
     let failed: Vec<&StepState> =
         s.steps.iter().filter(|st| st.status.is_failure() && !ended_by_rollback(st)).collect();
     if !failed.is_empty() {
@@ -312,6 +336,15 @@ fn step_name(s: &crate::journal::RunState, id: &str) -> String {
         Some(st) if st.plan.title != id => format!("{} `{id}`", st.plan.title),
         _ => format!("`{id}`"),
     }
+}
+
+fn refusal_line(r: &Refusal, offset: FixedOffset) -> String {
+    let at = r.at.with_timezone(&offset).format("%H:%M:%S");
+    format!("- {at} refused: {} ({}) may not {}: {}", r.who, r.login, r.what, r.why)
+}
+
+fn reason_text(reason: &Option<String>) -> String {
+    reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
 }
 
 fn outcome_text(step: &StepState) -> String {
