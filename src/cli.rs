@@ -498,6 +498,7 @@ async fn observe(
             .then(|| conductor_health(store.clone(), run.id.clone(), location.to_string(), None));
         let options = tui::Options {
             operator: run.operator.clone(),
+            login: None,
             theme,
             session,
             so_far: RunState::default(),
@@ -820,6 +821,7 @@ async fn attach(
     }
     let options = tui::Options {
         operator: operator.to_string(),
+        login: Some(crate::engine::os_login(nix::unistd::getuid())),
         theme,
         session: Session::Lead,
         so_far: RunState::default(),

@@ -20,6 +20,7 @@ fn info() -> RunInfo {
         vars: Vec::new(),
         contacts: Vec::new(),
         roles: Default::default(),
+        login: None,
         phases: Vec::new(),
         rollback: Vec::new(),
     }

@@ -13,6 +13,7 @@ pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> Ru
             .to_string(),
         hash: runbook.hash.clone(),
         operator: operator.to_string(),
+        login: None,
         host: host.to_string(),
         mode,
         start: runbook.start,

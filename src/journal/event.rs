@@ -204,6 +204,9 @@ pub struct RunInfo {
     pub path: String,
     pub hash: String,
     pub operator: String,
+    /// The lead's login, as the transport proved it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
     pub host: String,
     pub mode: Mode,
     /// The runbook's T-0, in its own offset.
@@ -227,6 +230,7 @@ impl RunInfo {
             path: "demo.toml".into(),
             hash: "abc".into(),
             operator: "ops".into(),
+            login: None,
             host: "h".into(),
             mode: Mode::Live,
             start: None,

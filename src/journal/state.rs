@@ -38,6 +38,8 @@ pub struct RunState {
     pub refused: Vec<Refusal>,
     /// Each change of lead: who took over (`who`) from whom (`text`).
     pub handovers: Vec<NoteRecord>,
+    /// The login of whoever leads the run now.
+    pub lead_login: Option<String>,
     pub rollback: Option<RollbackState>,
     pub last_seq: i64,
 }
@@ -379,6 +381,7 @@ impl RunState {
                     .flat_map(|p| p.steps.iter().map(|s| StepState::new(s.clone(), Some(p.id.clone()))))
                     .chain(info.rollback.iter().map(|s| StepState::new(s.clone(), None)))
                     .collect();
+                self.lead_login = info.login.clone();
                 self.info = Some(info.clone());
             }
             EventKind::PhaseStarted { phase } => {
@@ -532,7 +535,8 @@ impl RunState {
                     r.finished_at = Some(event.at);
                 }
             }
-            EventKind::RunResumed { who, host, .. } => {
+            EventKind::RunResumed { who, host, login } => {
+                self.lead_login = login.clone().or(self.lead_login.take());
                 self.waiting = None;
                 // The screens of the conductor that is gone went with it.
                 self.screens.clear();
@@ -562,11 +566,14 @@ impl RunState {
                 what: what.clone(),
                 why: why.clone(),
             }),
-            EventKind::Handover { from, to, to_login, .. } => self.handovers.push(NoteRecord {
-                at: event.at,
-                who: format!("{to} ({to_login})"),
-                text: from.clone(),
-            }),
+            EventKind::Handover { from, to, to_login, .. } => {
+                self.lead_login = Some(to_login.clone());
+                self.handovers.push(NoteRecord {
+                    at: event.at,
+                    who: format!("{to} ({to_login})"),
+                    text: from.clone(),
+                });
+            }
             EventKind::StopRequested { who, reason, .. } => {
                 self.stopped = Some(NoteRecord { at: event.at, who: who.clone(), text: reason.clone() });
             }

@@ -10,6 +10,7 @@ use super::theme::Theme;
 use crate::engine::Act;
 use crate::journal::state::{StepState, StepStatus};
 use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
+use crate::runbook::May;
 
 /// Event-log lines kept for the log pane.
 const LOG_LINES: usize = 500;
@@ -97,6 +98,8 @@ const SEARCH_AFTER: usize = 4;
 
 pub struct App {
     pub session: Session,
+    /// The account this screen acts as: what the run's roles allow it.
+    pub login: Option<String>,
     pub state: RunState,
     pub operator: String,
     pub theme: Theme,
@@ -137,6 +140,7 @@ impl App {
     pub fn new(operator: String, theme: Theme, now: DateTime<Utc>, session: Session) -> Self {
         App {
             session,
+            login: None,
             state: RunState::default(),
             operator,
             theme,
@@ -646,7 +650,23 @@ impl App {
             self.notice = Some("a rollback is already running".into());
             return;
         }
+        if let Some(why) = self.may_not(May::Rollback) {
+            self.notice = Some(why);
+            return;
+        }
         self.modal = Some(Modal::Rollback { reason: String::new(), typing: false });
+    }
+
+    /// Why this session may not do `what`, when the run's roles say it may not: it is said on
+    /// the screen and nothing is sent.
+    fn may_not(&self, what: May) -> Option<String> {
+        let (login, roles) = (self.login.as_deref()?, &self.state.info.as_ref()?.roles);
+        let allowed =
+            roles.is_empty() || self.state.lead_login.as_deref() == Some(login) || roles.allows(login, what);
+        (!allowed).then(|| {
+            let who = roles.who_may(what).join(", ");
+            format!("this session ({login}) may not {}: the lead and {who} may", what.name())
+        })
     }
 
     /// The run has ended, or this screen has every event of it.

@@ -32,6 +32,8 @@ const BYTES_PER_TURN: usize = 512 * 1024;
 
 pub struct Options {
     pub operator: String,
+    /// The account this screen acts as, where it acts on the run.
+    pub login: Option<String>,
     pub theme: Theme,
     pub session: app::Session,
     /// The run as journaled before this session (a resumed run); empty otherwise.
@@ -61,6 +63,7 @@ pub async fn drive(
     let mut screen = terminal::Screen::enter()?;
     let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
     app.state = options.so_far;
+    app.login = options.login;
     let leaving = run_screen(&mut screen, &mut app, events, commands, options.health).await;
     if let Ok(Leaving::Lost) = leaving {
         // The terminal may be gone: never write to it again, not even to restore it.

@@ -755,3 +755,27 @@ fn the_screen_speaks_its_own_keys_not_the_headless_answers() {
     s.app.on_key(key(KeyCode::Esc));
     assert_eq!(s.app.modal, None);
 }
+
+#[test]
+fn a_screen_whose_login_may_not_roll_back_says_so_and_sends_nothing() {
+    use crate::runbook::{May, Role, Roles};
+    let mut s = Script::new();
+    s.deploying();
+    s.app.login = Some("thandi".into());
+    s.app.state.lead_login = Some("naledi".into());
+    let roles = vec![
+        Role { name: "QA Reviewer".into(), people: vec!["thandi".into()], may: Vec::new() },
+        Role { name: "DevOps Lead".into(), people: vec!["kabelo".into()], may: vec![May::Rollback] },
+    ];
+    s.app.state.info.as_mut().unwrap().roles = Roles(roles);
+    assert!(press(&mut s.app, "R").is_empty());
+    assert!(s.app.modal.is_none(), "no rollback dialog opens");
+    assert_eq!(
+        s.app.notice.as_deref(),
+        Some("this session (thandi) may not roll back: the lead and kabelo may")
+    );
+    // The lead may, whatever the roles say.
+    s.app.login = Some("naledi".into());
+    press(&mut s.app, "R");
+    assert!(matches!(s.app.modal, Some(Modal::Rollback { .. })));
+}

@@ -298,7 +298,8 @@ impl Conductor {
                 self.carry_on();
             }
         } else {
-            let info = run_info(&self.runbook, self.mode, &self.lead.name, &self.machine.host);
+            let mut info = run_info(&self.runbook, self.mode, &self.lead.name, &self.machine.host);
+            info.login = Some(self.lead.login.clone());
             self.emit(None, EventKind::RunStarted(info));
         }
     }
