@@ -170,6 +170,12 @@ enum Cmd {
         #[arg(long)]
         operator: Option<String>,
     },
+    /// PostgreSQL journal: set what a database login may do (run as the journal's owner).
+    Grant {
+        login: String,
+        #[arg(value_enum)]
+        level: GrantLevel,
+    },
     /// Check a run's journal (default: the newest run): every event present, unchanged and
     /// written by its conductor, as the hash chain says.
     Verify { run_id: Option<String> },
@@ -210,6 +216,17 @@ enum Example {
         #[arg(long)]
         db: PathBuf,
     },
+}
+
+/// What `tminus grant` gives a login.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum GrantLevel {
+    /// Read the journal only.
+    Watch,
+    /// Also sign and roll back through the inbox (as the runbook's roles allow).
+    Sign,
+    /// Also run a conductor.
+    Drive,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -446,6 +463,26 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Cmd::Rollback { run_id, reason, operator } => {
             let name = operator_name(operator);
             session::remote::rollback(&cli.journal, run_id.as_deref(), reason, &name).await
+        }
+        Cmd::Grant { login, level } => {
+            // The tables must be there, as their owner made them.
+            journal::open(&cli.journal).await?;
+            let level = match level {
+                GrantLevel::Watch => journal::grants::Level::Watch,
+                GrantLevel::Sign => journal::grants::Level::Sign,
+                GrantLevel::Drive => journal::grants::Level::Drive,
+            };
+            journal::grants::grant(&cli.journal, &login, level).await?;
+            print_out(&format!(
+                "{login} may now {}\n",
+                match level {
+                    journal::grants::Level::Watch => "watch this journal, and nothing more",
+                    journal::grants::Level::Sign =>
+                        "watch, and sign or roll back as the runbook's roles allow",
+                    journal::grants::Level::Drive => "watch, sign, and conduct runs",
+                }
+            ))?;
+            Ok(0)
         }
         Cmd::Verify { run_id } => {
             let store = journal::open_read_only(&cli.journal).await?;

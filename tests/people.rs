@@ -82,3 +82,69 @@ fn sign_says_when_no_sign_off_waits() {
     drop(lead.child.stdin.take());
     let _ = lead.child.wait();
 }
+
+/// Logins of the test's own on the shared server: dropped first, so a rerun starts clean.
+async fn logins(base: &str, names: &[&str]) {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    for name in names {
+        let _ = conn.execute(format!("DROP OWNED BY {name}").as_str()).await;
+        let _ = conn.execute(format!("DROP ROLE IF EXISTS {name}").as_str()).await;
+        conn.execute(format!("CREATE ROLE {name} LOGIN").as_str()).await.unwrap();
+    }
+}
+
+#[test]
+fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_cannot_write() {
+    let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
+    let id = std::process::id();
+    let (qa, watcher) = (format!("tm_qa_{id}"), format!("tm_watch_{id}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let owner = runtime.block_on(support::postgres_schema(&base, "people"));
+    runtime.block_on(logins(&base, &[&qa, &watcher]));
+    let as_login = |login: &str| owner.replacen("postgres@", &format!("{login}@"), 1);
+
+    let s = Sandbox::new();
+    s.write("day.toml", &day(&qa));
+    let mut lead = Lead::start(&s, &owner, "", "who approves as QA Reviewer");
+    for (login, level) in [(&qa, "sign"), (&watcher, "watch")] {
+        let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", login, level]).output();
+        assert_eq!(granted.code, 0, "{}", granted.stderr);
+    }
+
+    // Another machine: no socket of the conductor's here, only the shared journal.
+    let elsewhere = Sandbox::new();
+    let signed = elsewhere
+        .tminus()
+        .env("TMINUS_JOURNAL", &as_login(&qa))
+        .args(["sign", "--go", "--operator", "Thandi"])
+        .output();
+    assert_eq!(signed.code, 0, "{}{}", signed.stdout, signed.stderr);
+    assert!(
+        signed.stdout.contains(&format!("{qa}: signed as QA Reviewer: Thandi for go")),
+        "{}",
+        signed.stdout
+    );
+
+    // A watcher may not sign, and the database itself keeps it from writing events.
+    let refused =
+        elsewhere.tminus().env("TMINUS_JOURNAL", &as_login(&watcher)).args(["sign", "--go"]).output();
+    assert_eq!(refused.code, 5, "{}{}", refused.stdout, refused.stderr);
+    let forged = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&as_login(&watcher)).await.unwrap();
+        conn.execute(
+            "INSERT INTO events (run_id, seq, at, kind, payload) VALUES ('x', 999, 'now', 'note', '{}')",
+        )
+        .await
+    });
+    let denied = forged.expect_err("a watcher wrote an event").to_string();
+    assert!(denied.contains("permission denied"), "{denied}");
+
+    drop(lead.child.stdin.take());
+    assert_eq!(lead.child.wait().unwrap().code(), Some(4));
+    let report = s.tminus().env("TMINUS_JOURNAL", &owner).args(["report", "--format", "json"]).output();
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let decision = &step(&json, "go")["decisions"][0];
+    assert_eq!((decision["who"].as_str(), decision["login"].as_str()), (Some("Thandi"), Some(qa.as_str())));
+}

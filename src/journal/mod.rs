@@ -4,6 +4,8 @@ mod address;
 pub mod chain;
 mod describe;
 pub mod event;
+pub mod grants;
+pub mod inbox;
 pub mod lease;
 pub mod log;
 mod sql_store;

@@ -46,6 +46,10 @@ pub enum StoreError {
     /// A run id prefix that more than one run starts with.
     #[error("run id `{prefix}` is ambiguous: it begins {}; give more of the id", list_runs(candidates))]
     AmbiguousRun { prefix: String, candidates: Vec<String> },
+    #[error(
+        "journal {location}: grants are for a shared PostgreSQL journal; a file journal is kept by its file's permissions"
+    )]
+    NotShared { location: String },
     /// Another conductor holds the run now: this one must do nothing more.
     #[error("run {run_id} was taken over by {by}: this conductor stops without touching it")]
     LeaseTaken { run_id: String, by: String },

@@ -173,6 +173,7 @@ impl Conducting {
                 }
             })
         });
+        let inbox = tokio::spawn(hear_inbox(location.clone(), run_id.clone(), commands.clone()));
         // A conductor of its own has no terminal: a signal is someone ending it on purpose.
         let signals = detached.then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone())));
         drop(commands);
@@ -187,6 +188,7 @@ impl Conducting {
             .await;
         heartbeat.abort();
         server.abort();
+        inbox.abort();
         for task in [relay, signals, complaints].into_iter().flatten() {
             task.abort();
         }
@@ -199,6 +201,34 @@ impl Conducting {
         tracing::info!(%run_id, outcome = outcome.label(), "run ended");
         Ok((outcome, path))
     }
+}
+
+/// Commands from other machines, through a shared PostgreSQL journal's inbox: each as the
+/// login the database recorded. Only the transport says who came and went, so an inbox row
+/// never attaches or detaches anyone.
+async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Command>) {
+    let (to, mut posted) = mpsc::channel::<journal::inbox::Posted>(16);
+    let reader = tokio::spawn(async move {
+        if let Err(e) = journal::inbox::follow(&location, &run_id, to).await {
+            tracing::warn!("the inbox cannot be followed: {e}");
+        }
+    });
+    while let Some(p) = posted.recv().await {
+        let act = match serde_json::from_str::<Act>(&p.act) {
+            Ok(Act::Attach | Act::Detach { .. }) => continue,
+            Ok(act) => act,
+            Err(e) => {
+                tracing::warn!(login = %p.login, "an inbox row that is no command was ignored: {e}");
+                continue;
+            }
+        };
+        let by =
+            Who { name: if p.name.trim().is_empty() { p.login.clone() } else { p.name }, login: p.login };
+        if commands.send(Command { by, act }).await.is_err() {
+            break;
+        }
+    }
+    reader.abort();
 }
 
 /// Renews the lease while the run goes on; says on `lost` who has it once it is not ours.

@@ -118,6 +118,41 @@ fn ask(role: &str) -> Result<Verdict, Error> {
     }
 }
 
+/// Gives `act` to the run's conductor: on its socket when it runs on this machine (as this OS
+/// account), else through the shared PostgreSQL journal's inbox (as the database login).
+/// Returns the login it was sent as.
+async fn deliver(location: &str, run_id: &str, name: &str, act: Act) -> Result<String, Error> {
+    let path = socket_path(location, run_id);
+    match Client::connect(&path, name, false).await {
+        Ok(mut client) => {
+            client.act(act).await.map_err(|e| Error::Internal(format!("the conductor hung up: {e}")))?;
+            client.bye().await;
+            Ok(os_login(nix::unistd::getuid()))
+        }
+        Err(e) => {
+            let json = serde_json::to_string(&act).expect("acts serialize");
+            let posted = journal::inbox::post(location, run_id, name, &json).await.map_err(|e| match &e {
+                // The database's own grants: this login may read the journal and nothing more.
+                journal::StoreError::Database { source, .. }
+                    if source.as_database_error().and_then(|d| d.code()).as_deref() == Some("42501") =>
+                {
+                    Error::Conductor {
+                        code: REFUSED,
+                        why: format!("refused: this login may only watch the journal ({e})"),
+                    }
+                }
+                _ => Error::from(e),
+            })?;
+            posted.ok_or_else(|| {
+                Error::Usage(format!(
+                    "run {run_id}: its conductor does not answer on {} ({e}); from another machine, share a PostgreSQL journal",
+                    path.display()
+                ))
+            })
+        }
+    }
+}
+
 /// Sends `act` as the socket's user, then reads the journal until the conductor has said what
 /// it made of it: `counted` recognises the event that means it did, a refusal exits 5.
 async fn send_and_hear(
@@ -128,17 +163,7 @@ async fn send_and_hear(
     act: Act,
     counted: impl Fn(&EventKind) -> Option<Result<String, String>>,
 ) -> Result<i32, Error> {
-    let me = os_login(nix::unistd::getuid());
-    let path = socket_path(location, &state.run_id);
-    let mut client = Client::connect(&path, name, false).await.map_err(|e| {
-        Error::Usage(format!(
-            "run {}: its conductor does not answer on {} ({e}); from another machine a shared PostgreSQL journal is needed",
-            state.run_id,
-            path.display()
-        ))
-    })?;
-    client.act(act).await.map_err(|e| Error::Internal(format!("the conductor hung up: {e}")))?;
-    client.bye().await;
+    let me = deliver(location, &state.run_id, name, act).await?;
     let (to, mut events) = tokio::sync::mpsc::channel::<Event>(64);
     let feed = tokio::spawn(journal::follow(store, state.run_id.clone(), state.last_seq, to));
     let heard = tokio::time::timeout(VERDICT_WITHIN, async {
