@@ -13,6 +13,7 @@ name = "signed day"
 [roles]
 "QA Reviewer" = {{ people = ["{me}"] }}
 "Technical Lead" = {{ people = ["someone-else"], may = ["drive"] }}
+"DevOps Lead" = {{ people = ["devops-{me}"], may = ["rollback"] }}
 [[phase]]
 id = "p"
   [[phase.step]]
@@ -99,15 +100,16 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
     let id = std::process::id();
     let (qa, watcher) = (format!("tm_qa_{id}"), format!("tm_watch_{id}"));
+    let devops = format!("devops-{qa}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(support::postgres_schema(&base, "people"));
-    runtime.block_on(logins(&base, &[&qa, &watcher]));
+    runtime.block_on(logins(&base, &[&qa, &watcher, &format!("\"{devops}\"")]));
     let as_login = |login: &str| owner.replacen("postgres@", &format!("{login}@"), 1);
 
     let s = Sandbox::new();
     s.write("day.toml", &day(&qa));
     let mut lead = Lead::start(&s, &owner, "", "who approves as QA Reviewer");
-    for (login, level) in [(&qa, "sign"), (&watcher, "watch")] {
+    for (login, level) in [(&qa, "sign"), (&watcher, "watch"), (&devops, "sign")] {
         let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", login, level]).output();
         assert_eq!(granted.code, 0, "{}", granted.stderr);
     }
@@ -141,8 +143,20 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     let denied = forged.expect_err("a watcher wrote an event").to_string();
     assert!(denied.contains("permission denied"), "{denied}");
 
+    // The QA Reviewer may not pull the rollback; the DevOps Lead may, from a third process.
+    let qa_pull =
+        elsewhere.tminus().env("TMINUS_JOURNAL", &as_login(&qa)).args(["rollback", "--reason", "x"]).output();
+    assert_eq!(qa_pull.code, 5, "{}{}", qa_pull.stdout, qa_pull.stderr);
+    let devops_url = as_login(&devops);
+    let pulled = elsewhere
+        .tminus()
+        .env("TMINUS_JOURNAL", &devops_url)
+        .args(["rollback", "--reason", "error rate over target", "--operator", "Kabelo"])
+        .output();
+    assert_eq!(pulled.code, 0, "{}{}", pulled.stdout, pulled.stderr);
     drop(lead.child.stdin.take());
-    assert_eq!(lead.child.wait().unwrap().code(), Some(4));
+    assert_eq!(lead.child.wait().unwrap().code(), Some(3), "the lead's run rolled back");
+    assert_eq!(s.read("undone"), "undone\n");
     let report = s.tminus().env("TMINUS_JOURNAL", &owner).args(["report", "--format", "json"]).output();
     let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
     let decision = &step(&json, "go")["decisions"][0];
