@@ -169,6 +169,14 @@ impl App {
     /// Folds an event in.
     pub fn apply(&mut self, event: &Event) {
         self.state.apply(event);
+        if let EventKind::Handover { from_login, to, to_login, .. } = &event.kind {
+            // The lead who handed over watches from now on.
+            if self.login.as_ref() == Some(from_login) && self.login.as_ref() != Some(to_login) {
+                self.session = Session::Watching;
+                self.modal = None;
+                self.notice = Some(format!("{to} leads the run now: this screen watches"));
+            }
+        }
         if !matches!(event.kind, EventKind::Output { .. }) && !event.kind.is_bookkeeping() {
             if self.log.len() == LOG_LINES {
                 self.log.pop_front();

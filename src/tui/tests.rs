@@ -779,3 +779,20 @@ fn a_screen_whose_login_may_not_roll_back_says_so_and_sends_nothing() {
     press(&mut s.app, "R");
     assert!(matches!(s.app.modal, Some(Modal::Rollback { .. })));
 }
+
+#[test]
+fn the_lead_who_hands_over_watches_from_then_on() {
+    let mut s = Script::new();
+    s.deploying();
+    s.app.login = Some("naledi".into());
+    let handover = EventKind::Handover {
+        from: "Naledi".into(),
+        from_login: "naledi".into(),
+        to: "Sipho".into(),
+        to_login: "sipho".into(),
+    };
+    s.push(120, Some("deploy"), handover);
+    assert_eq!(s.app.session, super::app::Session::Watching);
+    assert_eq!(s.app.notice.as_deref(), Some("Sipho leads the run now: this screen watches"));
+    assert!(press(&mut s.app, "R").is_empty(), "a watcher's keys act on nothing");
+}

@@ -865,13 +865,25 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
             if !roles.is_empty() {
                 foot.push(Line::raw(""));
             }
+            // With [roles], who is awaited is known: the people who may sign.
+            let people = |role: &str| {
+                let roles = app.state.info.as_ref().map(|i| &i.roles);
+                roles
+                    .and_then(|r| r.get(role))
+                    .map(|r| format!(" ({})", r.people.join(", ")))
+                    .unwrap_or_default()
+            };
             for role in &roles {
                 let line = match signed.iter().find(|(r, _)| r == role) {
                     Some((_, name)) => Line::styled(format!("✔ {role}: {name}"), t.fg(t.ok)),
                     None if waiting.prompt == (Prompt::Signoff { role: role.clone() }) => {
-                        Line::styled(format!("? {role}: who approves?"), t.strong(t.accent))
+                        let asked = match people(role) {
+                            none if none.is_empty() => "who approves?".to_string(),
+                            who => format!("awaited{who}"),
+                        };
+                        Line::styled(format!("? {role}: {asked}"), t.strong(t.accent))
                     }
-                    None => Line::styled(format!("○ {role}"), t.fg(t.pending)),
+                    None => Line::styled(format!("○ {role}{}", people(role)), t.fg(t.pending)),
                 };
                 foot.push(line);
             }
