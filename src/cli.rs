@@ -810,7 +810,9 @@ async fn attach(
     theme: Theme,
     take_over: bool,
 ) -> Result<i32, Error> {
-    let store = journal::open(location).await?;
+    // Read-only: a login that may only sign or drive attaches too; a conductor started here
+    // opens the journal for writing itself.
+    let store = journal::open_read_only(location).await?;
     let run = store.live_run(run_id.as_deref()).await?;
     if let Some(outcome) = &run.outcome {
         return Err(Error::Usage(format!(
@@ -822,43 +824,52 @@ async fn attach(
         )));
     }
     let path = session::socket_path(location, &run.id);
-    let client = match Client::connect(&path, operator, true).await {
-        Ok(client) => client,
-        Err(_) => {
-            if let Some(lease) =
-                store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after()))
-            {
-                return Err(Error::Usage(format!(
-                    "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
-                    run.id,
-                    lease.holder,
-                    lease.host,
-                    lease.pid,
-                    path.display()
-                )));
+    let here = || crate::engine::os_login(nix::unistd::getuid());
+    let on_socket = |client: Client| {
+        let said = client.health();
+        (client.forward(), Some(said), here())
+    };
+    let (client, said, login) = match Client::connect(&path, operator, true).await {
+        Ok(client) => on_socket(client),
+        Err(_) => match store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
+            // Its conductor runs on another machine: this screen speaks through the shared
+            // journal's inbox, as the database login.
+            Some(lease) => match session::remote::inbox_forwarding(location, &run.id, operator).await? {
+                Some((forwarding, login)) => (forwarding, None, login),
+                None => {
+                    return Err(Error::Usage(format!(
+                        "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
+                        run.id,
+                        lease.holder,
+                        lease.host,
+                        lease.pid,
+                        path.display()
+                    )));
+                }
+            },
+            None => {
+                // The conductor is gone (kill -9, a reboot): a new one picks the run up.
+                launch::spawn(
+                    location,
+                    &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()],
+                )?;
+                let client = Client::connect(&path, operator, true).await.map_err(|e| {
+                    Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
+                })?;
+                on_socket(client)
             }
-            // The conductor is gone (kill -9, a reboot): a new one picks the run up.
-            launch::spawn(
-                location,
-                &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()],
-            )?;
-            Client::connect(&path, operator, true).await.map_err(|e| {
-                Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
-            })?
-        }
+        },
     };
     let watch = journal::open_read_only(location).await?;
     let (to, events) = mpsc::channel(64);
     let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
-    let said = client.health();
-    let client = client.forward();
     if take_over {
         // Journaled as a handover, or as refused when this login's role may not drive.
         let _ = client.acts.send(crate::engine::Act::TakeOver).await;
     }
     let options = tui::Options {
         operator: operator.to_string(),
-        login: Some(crate::engine::os_login(nix::unistd::getuid())),
+        login: Some(login),
         theme,
         session: Session::Lead,
         so_far: RunState::default(),
@@ -866,7 +877,7 @@ async fn attach(
             journal::open_read_only(location).await?,
             run.id.clone(),
             location.to_string(),
-            Some(said),
+            said,
         )),
     };
     let screen = tui::drive(events, Some(client.acts), options).await;

@@ -37,6 +37,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
     let mut asked: Option<i64> = None;
     let mut answered: Option<i64> = None;
     let mut interrupted = false;
+    let mut stop_asked = false;
     // A lost terminal or a CI job's timeout ends the run as Ctrl-C does: the step is not orphaned.
     let mut hangup = unix_signal(SignalKind::hangup());
     let mut terminate = unix_signal(SignalKind::terminate());
@@ -116,9 +117,11 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
         }
         // End of input stops at any prompt; under --yes a monitor is left to run its time.
         let waits = waiting.prompt.blocks() || !options.yes;
-        if asked != answered && typed.is_empty() && !stdin_open && waits {
+        // Once: a stop refused (this terminal no longer leads) leaves the run to whoever does.
+        if asked != answered && typed.is_empty() && !stdin_open && waits && !stop_asked {
             printer.say("end of input: stopping safely");
             answered = asked;
+            stop_asked = true;
             let _ = commands.send(Act::Stop { reason: "end of input".into() }).await;
         }
     }

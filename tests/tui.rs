@@ -44,13 +44,18 @@ struct Screen {
 
 impl Screen {
     fn start(sandbox: &Sandbox, args: &[&str]) -> Self {
+        Screen::on(sandbox, args, sandbox.journal().to_str().unwrap())
+    }
+
+    /// The screen on the journal at `journal`.
+    fn on(sandbox: &Sandbox, args: &[&str], journal: &str) -> Self {
         let pty = native_pty_system()
             .openpty(PtySize { rows: 30, cols: 110, pixel_width: 0, pixel_height: 0 })
             .unwrap();
         let mut command = CommandBuilder::new(env!("CARGO_BIN_EXE_tminus"));
         command.args(args);
         command.cwd(sandbox.path());
-        command.env("TMINUS_JOURNAL", sandbox.journal());
+        command.env("TMINUS_JOURNAL", journal);
         command.env("TERM", "xterm-256color");
         let child = pty.slave.spawn_command(command).unwrap();
         drop(pty.slave);
@@ -431,4 +436,49 @@ fn a_run_opened_early_shows_its_plan_and_countdown_and_starts_on_s() {
     assert_eq!(screen.exit_code(), 0);
     let runs = s.tminus().args(["runs"]).output().stdout;
     assert_eq!(runs.lines().filter(|l| l.contains("Screen rehearsal")).count(), 1, "{runs}");
+}
+
+#[test]
+fn from_another_machine_a_driver_takes_over_the_lead_through_the_shared_journal() {
+    let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
+    let driver = format!("tm_drive_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let owner = runtime.block_on(async {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
+        let _ = conn.execute(format!("DROP OWNED BY {driver}").as_str()).await;
+        let _ = conn.execute(format!("DROP ROLE IF EXISTS {driver}").as_str()).await;
+        conn.execute(format!("CREATE ROLE {driver} LOGIN").as_str()).await.unwrap();
+        support::postgres_schema(&base, "takeover").await
+    });
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        &format!(
+            "[runbook]\nname = \"handed over\"\n[roles]\n\"Technical Lead\" = {{ people = [\"{driver}\"], may = [\"drive\"] }}\n\
+             [[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"watch\"\n  manual = \"Watch the dashboards overnight\"\n"
+        ),
+    );
+    let mut lead = Lead::start(&s, &owner, "", "? watch:");
+    let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", &driver, "sign"]).output();
+    assert_eq!(granted.code, 0, "{}", granted.stderr);
+
+    // Another machine: no socket of the conductor's, the shared journal as the driver's login.
+    let elsewhere = Sandbox::new();
+    let as_driver = owner.replacen("postgres@", &format!("{driver}@"), 1);
+    let mut screen = Screen::on(&elsewhere, &["attach", "--take-over", "--operator", "Sipho"], &as_driver);
+    screen.wait_for("took over the lead from naledi");
+    // The new lead answers from there; the one who handed over no longer can.
+    screen.press("\r");
+    screen.wait_for("⏎/y done");
+    screen.press("y");
+    screen.wait_for("SUCCEEDED");
+    screen.press("q");
+    screen.exit_code();
+    drop(lead.child.stdin.take());
+    assert_eq!(lead.child.wait().unwrap().code(), Some(0));
+    let report = s.tminus().env("TMINUS_JOURNAL", &owner).args(["report", "--format", "json"]).output();
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(json["state"]["handovers"][0]["who"], format!("Sipho ({driver})"));
+    assert_eq!(json["state"]["lead_login"], driver.as_str());
 }

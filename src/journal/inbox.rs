@@ -40,6 +40,14 @@ pub async fn post(location: &str, run_id: &str, name: &str, act: &str) -> Result
     Ok(Some(row.get("login")))
 }
 
+/// The login the database knows this connection as: who an inbox row will say wrote it.
+pub async fn login(location: &str) -> Result<Option<String>, StoreError> {
+    let Some((mut conn, shown)) = connect(location).await? else { return Ok(None) };
+    let login =
+        sqlx::query_scalar("SELECT session_user::text").fetch_one(&mut conn).await.map_err(db(&shown))?;
+    Ok(Some(login))
+}
+
 /// Sends every command posted for `run_id` from now on, as it arrives, until nobody listens.
 /// Does nothing for a journal that is not PostgreSQL.
 pub async fn follow(
@@ -75,6 +83,11 @@ pub async fn follow(
             }
         }
         // A notification, or a quiet second: a notification lost while reconnecting is made up.
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(1), listener.recv()).await;
+        let quiet = std::time::Duration::from_secs(1);
+        if let Ok(Err(e)) = tokio::time::timeout(quiet, listener.recv()).await {
+            // The listening connection is down: try again in a moment, not in a spin.
+            tracing::warn!("the inbox listener: {e}");
+            tokio::time::sleep(quiet).await;
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::client::Client;
+use super::client::{Client, Forwarding};
 use super::socket_path;
 use crate::engine::{Act, os_login};
 use crate::error::Error;
@@ -116,6 +116,28 @@ fn ask(role: &str) -> Result<Verdict, Error> {
         ("n" | "no", _) => Err(Error::Usage("a NO-GO needs a reason: n <reason>".into())),
         _ => Err(Error::Usage(format!("`{line}` is neither y nor n <reason>: nothing was signed"))),
     }
+}
+
+/// A screen on another machine than the run's conductor: each of its acts goes into the shared
+/// PostgreSQL journal's inbox, as the database login. `None` for a journal that has no inbox.
+pub async fn inbox_forwarding(
+    location: &str,
+    run_id: &str,
+    name: &str,
+) -> Result<Option<(Forwarding, String)>, Error> {
+    let Some(login) = journal::inbox::login(location).await? else { return Ok(None) };
+    let (acts, mut rx) = tokio::sync::mpsc::channel::<Act>(64);
+    let (leave, _left) = tokio::sync::oneshot::channel::<()>();
+    let (location, run_id, name) = (location.to_string(), run_id.to_string(), name.to_string());
+    let task = tokio::spawn(async move {
+        while let Some(act) = rx.recv().await {
+            let json = serde_json::to_string(&act).expect("acts serialize");
+            if let Err(e) = journal::inbox::post(&location, &run_id, &name, &json).await {
+                tracing::warn!("a command could not be written into the inbox: {e}");
+            }
+        }
+    });
+    Ok(Some((Forwarding { acts, leave, task }, login)))
 }
 
 /// Gives `act` to the run's conductor: on its socket when it runs on this machine (as this OS
