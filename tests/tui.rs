@@ -426,6 +426,12 @@ fn a_run_opened_early_shows_its_plan_and_countdown_and_starts_on_s() {
     let ahead = start.with_timezone(&chrono::Utc) - chrono::Utc::now();
     assert!(ahead > chrono::TimeDelta::minutes(25) && ahead <= chrono::TimeDelta::minutes(30), "{start}");
     assert_eq!(start.offset().local_minus_utc(), 2 * 3600, "in the runbook's own offset");
+    // The run would wait at its prompt for good: end its conductor.
+    let pid = conductor_pid(&s);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM).unwrap();
+    while alive(pid) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     // q on the plan leaves with nothing started.
     let mut screen =

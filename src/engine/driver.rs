@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, watch};
@@ -43,6 +45,8 @@ pub struct Driver {
     health: Option<watch::Sender<Option<String>>>,
     /// Says who took the run, once this conductor's lease is gone.
     lost: Option<oneshot::Receiver<String>>,
+    /// Someone signalled the conductor to end.
+    signalled: Arc<AtomicBool>,
 }
 
 impl Driver {
@@ -80,6 +84,7 @@ impl Driver {
             started: None,
             health: None,
             lost: None,
+            signalled: Arc::default(),
         }
     }
 
@@ -91,9 +96,17 @@ impl Driver {
 
     /// Says on `health` while the journal is unavailable, and stops when `lost` says the
     /// run was taken over.
-    pub fn watched(mut self, health: watch::Sender<Option<String>>, lost: oneshot::Receiver<String>) -> Self {
+    /// `signalled` is set once the conductor has been told to end: then a journal that is
+    /// unavailable is not waited for any longer.
+    pub fn watched(
+        mut self,
+        health: watch::Sender<Option<String>>,
+        lost: oneshot::Receiver<String>,
+        signalled: Arc<AtomicBool>,
+    ) -> Self {
         self.health = Some(health);
         self.lost = Some(lost);
+        self.signalled = signalled;
         self
     }
 
@@ -219,6 +232,8 @@ impl Driver {
             match self.journal.commit(&events).await {
                 Ok(()) => break,
                 Err(e @ (StoreError::LeaseTaken { .. } | StoreError::Forged { .. })) => return Err(e),
+                // Told to end while the journal is away: the run is left to be resumed.
+                Err(e) if self.signalled.load(Ordering::Relaxed) => return Err(e),
                 Err(e) => {
                     let since = *down_since.get_or_insert_with(chrono::Local::now);
                     let said =

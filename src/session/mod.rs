@@ -163,10 +163,14 @@ impl Conducting {
         let server = tokio::spawn(socket.serve(run_id.clone(), commands.clone(), healthy.clone()));
         // A conductor in the foreground says it on stderr; screens hear it on the socket.
         let complaints = (!detached).then(|| tokio::spawn(complain(healthy)));
+        let signalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let relay = local.map(|mut local| {
-            let (commands, lead) = (commands.clone(), lead.clone());
+            let (commands, lead, signalled) = (commands.clone(), lead.clone(), signalled.clone());
             tokio::spawn(async move {
                 while let Some(act) = local.recv().await {
+                    if matches!(act, Act::Interrupt { .. }) {
+                        signalled.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
                     if commands.send(Command { by: lead.clone(), act }).await.is_err() {
                         return;
                     }
@@ -175,7 +179,8 @@ impl Conducting {
         });
         let inbox = tokio::spawn(hear_inbox(location.clone(), run_id.clone(), commands.clone()));
         // A conductor of its own has no terminal: a signal is someone ending it on purpose.
-        let signals = detached.then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone())));
+        let signals = detached
+            .then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone(), signalled.clone())));
         drop(commands);
         let (lost, losing) = tokio::sync::oneshot::channel();
         let heartbeat = tokio::spawn(keep_lease(store.clone(), lease.clone(), lost));
@@ -183,7 +188,7 @@ impl Conducting {
             .held_by(lease.clone());
         let outcome = Driver::new(&runbook, journal, events)
             .telling(started)
-            .watched(health, losing)
+            .watched(health, losing, signalled)
             .run(conductor, queue, lead)
             .await;
         heartbeat.abort();
@@ -260,7 +265,11 @@ async fn complain(mut health: tokio::sync::watch::Receiver<Option<String>>) {
 }
 
 /// SIGTERM, SIGHUP and SIGINT each end the run safely: journaled, the running step ended.
-async fn forward_signals(commands: mpsc::Sender<Command>, lead: Who) {
+async fn forward_signals(
+    commands: mpsc::Sender<Command>,
+    lead: Who,
+    signalled: Arc<std::sync::atomic::AtomicBool>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let kinds = [
         ("SIGTERM", SignalKind::terminate()),
@@ -282,6 +291,7 @@ async fn forward_signals(commands: mpsc::Sender<Command>, lead: Who) {
     }));
     let (name, _, _) = next.await;
     tracing::info!("{name}: ending the run");
+    signalled.store(true, std::sync::atomic::Ordering::Relaxed);
     let act = Act::Interrupt { signal: name.to_string() };
     let _ = commands.send(Command { by: lead, act }).await;
 }
