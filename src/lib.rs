@@ -11,6 +11,7 @@ pub mod example_api;
 pub mod headless;
 pub mod journal;
 mod logging;
+mod notify;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;

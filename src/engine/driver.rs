@@ -43,6 +43,8 @@ pub struct Driver {
     health: Option<watch::Sender<Option<String>>>,
     /// Says who took the run, once this conductor's lease is gone.
     lost: Option<oneshot::Receiver<String>>,
+    /// Each journaled event but output, for the notifier; it never holds the run up.
+    notifier: Option<mpsc::UnboundedSender<Event>>,
 }
 
 impl Driver {
@@ -80,7 +82,14 @@ impl Driver {
             started: None,
             health: None,
             lost: None,
+            notifier: None,
         }
+    }
+
+    /// Tells `notifier` of each journaled event but output, without ever waiting for it.
+    pub fn notifying(mut self, notifier: Option<mpsc::UnboundedSender<Event>>) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// Says on `started` once the run's first events are journaled.
@@ -271,6 +280,13 @@ impl Driver {
     }
 
     async fn publish(&mut self, event: Event) {
+        if let Some(notifier) = &self.notifier {
+            if !matches!(event.kind, crate::journal::EventKind::Output { .. })
+                && notifier.send(event.clone()).is_err()
+            {
+                self.notifier = None;
+            }
+        }
         if let Some(events) = &self.events {
             // A front-end that has gone away must not stop the run from being journaled.
             if events.send(event).await.is_err() {

@@ -399,19 +399,7 @@ mod tests {
 
     /// A run whose monitor someone ended before its time, with every round healthy so far.
     fn ended_early() -> Report {
-        let watch = PlannedStep {
-            id: "watch".into(),
-            title: "Watch the API".into(),
-            kind: StepType::Monitor,
-            doc: None,
-            detail: "api every 30s for 1h".into(),
-            critical: true,
-            confirm: false,
-            undo: None,
-            irreversible: false,
-            signoff: Vec::new(),
-            dry_run: false,
-        };
+        let watch = PlannedStep::plain("watch", "Watch the API", StepType::Monitor, "api every 30s for 1h");
         let info = RunInfo::of_steps(vec![watch]);
         let mut state = RunState::default();
         state.apply(&event(1, None, EventKind::RunStarted(info)));

@@ -599,6 +599,10 @@ impl Conductor {
                 return self
                     .emit(step.as_deref(), EventKind::Note { who: by.name, login: Some(by.login), text });
             }
+            Act::Notified { receiver, notice, error } => {
+                let delivered = error.is_none();
+                return self.emit(None, EventKind::Notified { receiver, notice, delivered, error });
+            }
             _ => {}
         }
         if let Doing::Asking(asking) = &self.doing {
@@ -625,7 +629,7 @@ impl Conductor {
                 CutIn::Stop(by)
             }
             Act::Interrupt { signal } => self.signalled(signal),
-            Act::Attach | Act::Detach { .. } | Act::Note { .. } => return,
+            Act::Attach | Act::Detach { .. } | Act::Note { .. } | Act::Notified { .. } => return,
         };
         self.cut_in(cut);
     }
