@@ -188,6 +188,8 @@ enum LogStream {
 enum Format {
     Md,
     Json,
+    Junit,
+    Html,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -418,6 +420,8 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let text = match format {
                 Format::Md => report::markdown(&gathered),
                 Format::Json => report::json(&gathered),
+                Format::Junit => report::junit(&gathered),
+                Format::Html => report::html(&gathered),
             };
             match output {
                 Some(path) => write_file(&path, &text)?,

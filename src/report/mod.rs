@@ -1,6 +1,8 @@
 //! The telling: the deployment report, rendered from the journal alone.
 
+mod html;
 mod json;
+mod junit;
 mod markdown;
 
 use chrono::{DateTime, FixedOffset, Utc};
@@ -8,7 +10,9 @@ use serde::Serialize;
 
 use crate::journal::{RunState, Store, StoreError, chain, describe, fold_run};
 
+pub use html::render as html;
 pub use json::render as json;
+pub use junit::render as junit;
 pub use markdown::render as markdown;
 
 /// Everything a report says: the folded run and the event log as lines.
