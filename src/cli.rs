@@ -51,6 +51,9 @@ enum Cmd {
         /// Run `dry_run` commands and checks; never a `run` command that has no dry form.
         #[arg(long)]
         dry_run: bool,
+        /// Send the runbook's [[notify]] notifications in a dry run too.
+        #[arg(long)]
+        notify: bool,
         /// Who drives; recorded on every decision (default: $USER).
         #[arg(long)]
         operator: Option<String>,
@@ -89,6 +92,8 @@ enum Cmd {
         resume: Option<String>,
         #[arg(long)]
         dry_run: bool,
+        #[arg(long)]
+        notify: bool,
         #[arg(long)]
         operator: String,
         /// T-0 as `run` settled it (RFC 3339).
@@ -239,6 +244,8 @@ enum LogStream {
 enum Format {
     Md,
     Json,
+    Junit,
+    Html,
 }
 
 /// Runs the command line and returns the process exit code.
@@ -277,7 +284,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
         Cmd::Import { markdown, output, force, start } => {
             import(&markdown, output.as_deref(), force, start.as_deref())
         }
-        Cmd::Run { runbook, resume, new, yes, dry_run, operator, headless, theme, start, go_now } => {
+        Cmd::Run { runbook, resume, new, yes, dry_run, notify, operator, headless, theme, start, go_now } => {
             let operator = operator_name(operator);
             // A bad --theme is an error in every mode, not only where a screen would use it.
             let theme = load_theme(theme.as_deref())?;
@@ -297,7 +304,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                     None => {
                         let store = journal::open(location).await?;
                         let resumed = session::resume_from(store.as_ref(), &run_id).await?;
-                        headless_run(Start::Resume(resumed), store, location, operator, yes).await
+                        headless_run(Start::Resume(resumed), store, location, operator, yes, notify).await
                     }
                 },
                 (Some(runbook), None) => {
@@ -331,6 +338,9 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                             if dry_run {
                                 args.push("--dry-run".into());
                             }
+                            if notify {
+                                args.push("--notify".into());
+                            }
                             if let Some(start) = runbook.start {
                                 args.extend(["--start".into(), start.to_rfc3339().into()]);
                             }
@@ -355,7 +365,10 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                             let run_id = launch::spawn(location, &args)?;
                             attach(location, Some(run_id), &operator, theme, false).await
                         }
-                        None => headless_run(Start::New(runbook, mode), store, location, operator, yes).await,
+                        None => {
+                            headless_run(Start::New(runbook, mode), store, location, operator, yes, notify)
+                                .await
+                        }
                     }
                 }
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
@@ -371,7 +384,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             attach(&cli.journal, run_id, &operator, theme, take_over).await
         }
-        Cmd::Conduct { runbook, resume, dry_run, operator, start: t0 } => {
+        Cmd::Conduct { runbook, resume, dry_run, notify, operator, start: t0 } => {
             let location = cli.journal.as_str();
             let store = journal::open(location).await?;
             let start = match (runbook, resume) {
@@ -387,7 +400,8 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 }
                 (None, None) => unreachable!("clap requires a runbook or --resume"),
             };
-            let conducting = Conducting::prepare(start, store, location, &operator).await?;
+            let conducting =
+                Conducting::prepare(start, store, location, &operator).await?.notify_dry_run(notify);
             session::detached(conducting).await
         }
         Cmd::ExampleApi(Example::Serve { root, port, pidfile, stop_after, while_run }) => {
@@ -498,6 +512,8 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let text = match format {
                 Format::Md => report::markdown(&gathered),
                 Format::Json => report::json(&gathered),
+                Format::Junit => report::junit(&gathered),
+                Format::Html => report::html(&gathered),
             };
             match output {
                 Some(path) => write_file(&path, &text)?,
@@ -766,12 +782,13 @@ async fn headless_run(
     location: &str,
     operator: String,
     yes: bool,
+    notify: bool,
 ) -> Result<i32, Error> {
     let so_far = match &start {
         Start::New(..) => RunState::default(),
         Start::Resume(r) => r.state().clone(),
     };
-    let conducting = Conducting::prepare(start, store, location, &operator).await?;
+    let conducting = Conducting::prepare(start, store, location, &operator).await?.notify_dry_run(notify);
     let (acts, local) = mpsc::channel(16);
     // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
     let (event_tx, event_rx) = mpsc::channel(16);

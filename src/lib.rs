@@ -12,6 +12,7 @@ pub mod headless;
 pub mod import;
 pub mod journal;
 mod logging;
+mod notify;
 pub mod report;
 pub mod runbook;
 pub mod sanitize;

@@ -55,6 +55,10 @@ pub enum Act {
     Attach,
     /// A screen left; `lost` when its connection dropped without a word.
     Detach { lost: bool },
+    /// The conductor's own notifier says what became of a notification. Never read from a
+    /// client: only the conductor process itself sends it.
+    #[serde(skip)]
+    Notified { receiver: String, notice: String, error: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq)]

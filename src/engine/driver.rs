@@ -47,6 +47,8 @@ pub struct Driver {
     lost: Option<oneshot::Receiver<String>>,
     /// Someone signalled the conductor to end.
     signalled: Arc<AtomicBool>,
+    /// Each journaled event but output, for the notifier; it never holds the run up.
+    notifier: Option<mpsc::UnboundedSender<Event>>,
 }
 
 impl Driver {
@@ -85,7 +87,14 @@ impl Driver {
             health: None,
             lost: None,
             signalled: Arc::default(),
+            notifier: None,
         }
+    }
+
+    /// Tells `notifier` of each journaled event but output, without ever waiting for it.
+    pub fn notifying(mut self, notifier: Option<mpsc::UnboundedSender<Event>>) -> Self {
+        self.notifier = notifier;
+        self
     }
 
     /// Says on `started` once the run's first events are journaled.
@@ -286,6 +295,13 @@ impl Driver {
     }
 
     async fn publish(&mut self, event: Event) {
+        if let Some(notifier) = &self.notifier {
+            if !matches!(event.kind, crate::journal::EventKind::Output { .. })
+                && notifier.send(event.clone()).is_err()
+            {
+                self.notifier = None;
+            }
+        }
         if let Some(events) = &self.events {
             // A front-end that has gone away must not stop the run from being journaled.
             if events.send(event).await.is_err() {

@@ -135,6 +135,12 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::RunFinished { outcome } => {
             format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }
+        EventKind::Notified { receiver, notice, delivered: true, .. } => {
+            format!("✉ {receiver} told: {notice}")
+        }
+        EventKind::Notified { receiver, notice, error, .. } => {
+            format!("✉ {receiver} was not told ({notice}): {}", error.as_deref().unwrap_or("not delivered"))
+        }
     }
 }
 

@@ -146,6 +146,16 @@ pub enum EventKind {
     RunFinished {
         outcome: RunOutcome,
     },
+    /// A notification to one of the runbook's `[[notify]]` receivers: delivered, or the error
+    /// that ended its last try.
+    Notified {
+        receiver: String,
+        /// What it told: started, waiting, gate, failed, rollback, overrun, alert, finished.
+        notice: String,
+        delivered: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
 }
 
 /// A copy of a step left running by a conductor that is gone, as the next conductor found it.
@@ -167,6 +177,11 @@ impl EventKind {
     /// the run: screens and headless output leave it out.
     pub fn is_bookkeeping(&self) -> bool {
         matches!(self, EventKind::Spawned { .. })
+    }
+
+    /// An event about telling others of the run, never itself news to tell.
+    pub fn is_notification(&self) -> bool {
+        matches!(self, EventKind::Notified { .. })
     }
 
     pub fn name(&self) -> &'static str {
@@ -193,6 +208,7 @@ impl EventKind {
             EventKind::StopRequested { .. } => "stop_requested",
             EventKind::Signalled { .. } => "signalled",
             EventKind::RunFinished { .. } => "run_finished",
+            EventKind::Notified { .. } => "notified",
         }
     }
 }
@@ -246,6 +262,26 @@ impl RunInfo {
                 steps,
             }],
             rollback: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+impl PlannedStep {
+    /// A critical step with nothing to undo: for tests.
+    pub(crate) fn plain(id: &str, title: &str, kind: StepType, detail: &str) -> PlannedStep {
+        PlannedStep {
+            id: id.into(),
+            title: title.into(),
+            kind,
+            doc: None,
+            detail: detail.into(),
+            critical: true,
+            confirm: false,
+            undo: None,
+            irreversible: false,
+            signoff: Vec::new(),
+            dry_run: false,
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct RunState {
     pub sessions: Vec<NoteRecord>,
     /// The screens attached now.
     pub screens: Vec<NoteRecord>,
+    /// Every notification to a `[[notify]]` receiver: who (`who`), and what became of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notified: Vec<NotifiedRecord>,
     /// Who chose to end the run, and why.
     pub stopped: Option<NoteRecord>,
     /// What someone's role did not allow them: who (login in `text`'s head), what, why.
@@ -240,6 +243,16 @@ pub struct Waiting {
     pub prompt: Prompt,
     pub text: String,
     pub since: DateTime<Utc>,
+}
+
+/// One notification to a receiver and what became of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotifiedRecord {
+    pub at: DateTime<Utc>,
+    pub receiver: String,
+    pub notice: String,
+    pub delivered: bool,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -581,6 +594,15 @@ impl RunState {
                 let text = "the conductor ended the running step and stopped".to_string();
                 self.stopped = Some(NoteRecord { at: event.at, who: signal.clone(), text });
             }
+            EventKind::Notified { receiver, notice, delivered, error } => {
+                self.notified.push(NotifiedRecord {
+                    at: event.at,
+                    receiver: receiver.clone(),
+                    notice: notice.clone(),
+                    delivered: *delivered,
+                    error: error.clone(),
+                });
+            }
             EventKind::RunFinished { outcome } => {
                 self.waiting = None;
                 self.outcome = Some(*outcome);
@@ -706,19 +728,7 @@ mod tests {
     }
 
     fn planned(id: &str, critical: bool) -> PlannedStep {
-        PlannedStep {
-            id: id.into(),
-            title: id.into(),
-            kind: StepType::Run,
-            doc: None,
-            detail: "true".into(),
-            critical,
-            confirm: false,
-            undo: None,
-            irreversible: false,
-            signoff: Vec::new(),
-            dry_run: false,
-        }
+        PlannedStep { critical, ..PlannedStep::plain(id, id, StepType::Run, "true") }
     }
 
     fn event(seq: i64, step: Option<&str>, kind: EventKind) -> Event {

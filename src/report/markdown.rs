@@ -310,17 +310,86 @@ pub fn render(report: &Report) -> String {
     }
 
     let _ = writeln!(md, "\n## Appendix: event log\n\n| # | Time | Step | Event |\n|---|---|---|---|");
-    for line in &report.log {
+    let rows = appendix(report);
+    for (i, row) in rows.iter().enumerate() {
+        let line = row.line;
+        let seq = match row.until {
+            Some(last) if last != line.seq => format!("{}–{last}", line.seq),
+            _ => line.seq.to_string(),
+        };
+        let text = match row.fold {
+            Some((batches, printed)) => fold_text(report, &rows, i, batches, printed),
+            None => line.text.clone(),
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} |",
-            line.seq,
+            "| {seq} | {} | {} | {} |",
             line.at.with_timezone(&offset).format("%H:%M:%S%.3f"),
             line.step.as_deref().unwrap_or(""),
-            cell(&line.text)
+            cell(&text)
         );
     }
     md
+}
+
+/// A row of the appendix: an event, or every output batch of one step attempt as one.
+struct Row<'a> {
+    line: &'a super::LogLine,
+    /// The last event folded into it.
+    until: Option<i64>,
+    /// Output batches folded into it, and what they printed.
+    fold: Option<(u64, super::Printed)>,
+}
+
+/// The event log with each step attempt's output folded into one row where it began.
+fn appendix(report: &Report) -> Vec<Row<'_>> {
+    let mut rows: Vec<Row<'_>> = Vec::new();
+    // Each step's fold still open: the row it is in.
+    let mut open: std::collections::HashMap<&str, usize> = Default::default();
+    for line in &report.log {
+        let step = line.step.as_deref().unwrap_or_default();
+        let Some(printed) = line.printed else {
+            // A new attempt (or the undo) of a step prints into a row of its own.
+            if line.kind == "step_started" {
+                open.remove(step);
+            }
+            rows.push(Row { line, until: None, fold: None });
+            continue;
+        };
+        let at = *open.entry(step).or_insert_with(|| {
+            rows.push(Row { line, until: None, fold: Some((0, super::Printed::default())) });
+            rows.len() - 1
+        });
+        let row = &mut rows[at];
+        row.until = Some(line.seq);
+        if let Some((batches, sum)) = &mut row.fold {
+            *batches += 1;
+            sum.lines += printed.lines;
+            sum.bytes += printed.bytes;
+        }
+    }
+    rows
+}
+
+/// A fold's row: lines and bytes, and under a failed step's last attempt its last lines.
+fn fold_text(report: &Report, rows: &[Row<'_>], at: usize, batches: u64, printed: super::Printed) -> String {
+    let step = rows[at].line.step.as_deref().unwrap_or_default();
+    let mut text = format!(
+        "{step} printed {} line{} ({} bytes) in {batches} batch{}",
+        printed.lines,
+        if printed.lines == 1 { "" } else { "s" },
+        printed.bytes,
+        if batches == 1 { "" } else { "es" }
+    );
+    let last = !rows[at + 1..].iter().any(|r| r.fold.is_some() && r.line.step.as_deref() == Some(step));
+    if let Some(failed) = report.state.step(step).filter(|s| last && s.status.is_failure()) {
+        let tail: Vec<String> =
+            failed.output.last(3).iter().map(|l| format!("`{}`", l.replace('`', "'"))).collect();
+        if !tail.is_empty() {
+            text.push_str(&format!("; last lines: {}", tail.join(" / ")));
+        }
+    }
+    text
 }
 
 /// A step a rollback cut short: it did not fail, the run turned back.
@@ -419,7 +488,7 @@ fn cell(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::Utc;
 
     use super::*;
@@ -432,19 +501,7 @@ mod tests {
 
     /// A run whose monitor someone ended before its time, with every round healthy so far.
     fn ended_early() -> Report {
-        let watch = PlannedStep {
-            id: "watch".into(),
-            title: "Watch the API".into(),
-            kind: StepType::Monitor,
-            doc: None,
-            detail: "api every 30s for 1h".into(),
-            critical: true,
-            confirm: false,
-            undo: None,
-            irreversible: false,
-            signoff: Vec::new(),
-            dry_run: false,
-        };
+        let watch = PlannedStep::plain("watch", "Watch the API", StepType::Monitor, "api every 30s for 1h");
         let info = RunInfo::of_steps(vec![watch]);
         let mut state = RunState::default();
         state.apply(&event(1, None, EventKind::RunStarted(info)));
@@ -477,5 +534,50 @@ mod tests {
         let criteria = md.lines().find(|l| l.contains("| failed rounds |")).unwrap();
         assert!(criteria.ends_with("| ended early |"), "{criteria}");
         assert!(!md.contains("PASS"), "{md}");
+    }
+
+    /// A step that printed thousands of batches over two attempts and failed.
+    pub(crate) fn flood() -> Vec<Event> {
+        let deploy = PlannedStep::plain("deploy", "Deploy", StepType::Run, "deploy.sh");
+        let mut events = vec![event(1, None, EventKind::RunStarted(RunInfo::of_steps(vec![deploy])))];
+        let mut seq = 1;
+        let mut next = |kind, data: &[u8]| {
+            seq += 1;
+            Event { data: data.to_vec(), ..event(seq, Some("deploy"), kind) }
+        };
+        for attempt in 1..=2 {
+            events.push(next(EventKind::StepStarted { attempt, role: Role::Main, command: None }, b""));
+            for n in 0..3900 {
+                let out = EventKind::Output { stream: crate::journal::Stream::Stdout, lines: 2 };
+                events.push(next(out, format!("row {n} a\nrow {n} b\n").as_bytes()));
+            }
+            let failed = EventKind::StepFinished {
+                attempt,
+                role: Role::Main,
+                outcome: Outcome::Failed,
+                exit_code: Some(1),
+                duration_ms: 1000,
+                message: Some("exit 1, expected 0".into()),
+                metrics: Vec::new(),
+            };
+            events.push(next(failed, b""));
+        }
+        events
+    }
+
+    #[test]
+    fn the_appendix_folds_output_into_one_row_per_step_attempt() {
+        let md = render(&Report::of(&flood()));
+        let rows: Vec<&str> = md.lines().filter(|l| l.contains("printed")).collect();
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        assert!(rows[0].starts_with("| 3–3902 |"), "{}", rows[0]);
+        assert!(
+            rows[0].contains("deploy printed 7800 lines (") && rows[0].contains("in 3900 batches"),
+            "{}",
+            rows[0]
+        );
+        assert!(!rows[0].contains("last lines"), "{}", rows[0]);
+        assert!(rows[1].contains("last lines: `row 3898 b` / `row 3899 a` / `row 3899 b`"), "{}", rows[1]);
+        assert!(md.lines().count() < 100, "{} lines", md.lines().count());
     }
 }

@@ -54,7 +54,7 @@ pub fn load(path: &Path) -> Result<Runbook, LoadError> {
     Ok(parse(path, &source, &|name| std::env::var(name).ok())?)
 }
 
-const TOP_KEYS: &[&str] = &["runbook", "vars", "contacts", "roles", "phase", "rollback"];
+const TOP_KEYS: &[&str] = &["runbook", "vars", "contacts", "roles", "phase", "rollback", "notify"];
 const ROLE_KEYS: &[&str] = &["people", "may"];
 const RUNBOOK_KEYS: &[&str] = &["name", "start", "owner", "description", "kill_grace"];
 const VAR_KEYS: &[&str] = &["env", "default", "value", "secret"];
@@ -99,6 +99,9 @@ const HTTP_KEYS: &[&str] = &[
 ];
 const SQL_KEYS: &[&str] = &["url", "query", "expect", "expect_rows", "max_ms"];
 const MONITOR_KEYS: &[&str] = &["every", "for", "steps", "alert_after"];
+const NOTIFY_KEYS: &[&str] = &["name", "url", "format", "secret", "on", "waiting_after", "timeout"];
+const DEFAULT_WAITING_AFTER: Duration = Duration::from_secs(5 * 60);
+const DEFAULT_NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
 const MAX_RETRIES: u32 = 100;
 /// Every sample is kept to judge the check; ten thousand is minutes of requests at any pace.
@@ -206,6 +209,10 @@ impl Reader {
             Some(v) => self.rollback(v),
             None => Vec::new(),
         };
+        let notify = match top.get("notify") {
+            Some(v) => self.sink.array(v, "`notify`").iter().filter_map(|item| self.notify(item)).collect(),
+            None => Vec::new(),
+        };
         self.check_ids(&top);
         self.check_monitors(&top, &phases);
 
@@ -223,6 +230,7 @@ impl Reader {
             roles: std::mem::take(&mut self.roles),
             phases,
             rollback,
+            notify,
         })
     }
 
@@ -265,6 +273,92 @@ impl Reader {
             roles.push(Role { name, people, may });
         }
         Roles(roles)
+    }
+
+    /// One `[[notify]]` receiver.
+    fn notify(&mut self, value: &Value<'_>) -> Option<Notify> {
+        let t = self.sink.table(value, "[[notify]]", NOTIFY_KEYS)?;
+        let url = t.required_string("url", &mut self.sink).and_then(|raw| {
+            let url = self.interpolate(&raw);
+            match url::Url::parse(&url) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+                    Some((url, parsed))
+                }
+                // The URL is usually a secret: the message quotes what the file says, never its value.
+                Ok(_) => {
+                    let problem = Problem::new(
+                        raw.span(),
+                        format!("`url` \"{}\" is not an http or https URL", raw.get_ref()),
+                    );
+                    self.sink
+                        .push(problem.help("a webhook URL, like \"https://hooks.slack.com/services/...\""));
+                    None
+                }
+                Err(e) => {
+                    let problem =
+                        Problem::new(raw.span(), format!("`url` \"{}\" is not a URL ({e})", raw.get_ref()));
+                    self.sink
+                        .push(problem.help("a webhook URL, like \"https://hooks.slack.com/services/...\""));
+                    None
+                }
+            }
+        });
+        let format = match t.string("format", &mut self.sink) {
+            None => Some(NotifyFormat::Slack),
+            Some(f) => match f.get_ref().as_str() {
+                "slack" => Some(NotifyFormat::Slack),
+                "json" => Some(NotifyFormat::Json),
+                other => {
+                    let problem =
+                        Problem::new(f.span(), format!("`format` = \"{other}\" is not a notify format"));
+                    self.sink.push(
+                        problem
+                            .help("slack (an incoming-webhook text) or json (one object per notification)"),
+                    );
+                    None
+                }
+            },
+        };
+        let secret = t.string("secret", &mut self.sink).map(|s| self.interpolate(&s));
+        let on = match t.strings("on", &mut self.sink) {
+            None => Notice::ALL.to_vec(),
+            Some(words) => {
+                let mut on = Vec::new();
+                for word in words {
+                    match Notice::parse(word.get_ref()) {
+                        Some(n) if !on.contains(&n) => on.push(n),
+                        Some(_) => {}
+                        None => {
+                            let all: Vec<&str> = Notice::ALL.iter().map(|n| n.name()).collect();
+                            let problem = Problem::new(
+                                word.span(),
+                                format!("`on` names \"{}\", which is nothing to notify of", word.get_ref()),
+                            );
+                            self.sink.push(problem.help(format!("one of: {}", all.join(", "))));
+                        }
+                    }
+                }
+                on
+            }
+        };
+        let waiting_after = t.duration("waiting_after", &mut self.sink).unwrap_or(DEFAULT_WAITING_AFTER);
+        let timeout = t.duration("timeout", &mut self.sink).unwrap_or(DEFAULT_NOTIFY_TIMEOUT);
+        for (key, d) in [("waiting_after", waiting_after), ("timeout", timeout)] {
+            if d.is_zero() {
+                self.sink.error(
+                    t.get(key).map(|v| v.span()).unwrap_or_default(),
+                    format!("`{key}` must be longer than zero"),
+                );
+            }
+        }
+        let name = t.string("name", &mut self.sink).map(|s| self.interpolate(&s));
+        let (url, parsed) = url?;
+        let format = format?;
+        let name = name.unwrap_or_else(|| {
+            let kind = if format == NotifyFormat::Slack { "slack" } else { "json" };
+            format!("{kind} {}", parsed.host_str().unwrap_or("webhook"))
+        });
+        Some(Notify { name, url, format, secret, on, waiting_after, timeout })
     }
 
     fn vars(&mut self, value: &Value<'_>, env: &dyn Fn(&str) -> Option<String>) -> Vec<Var> {

@@ -42,6 +42,79 @@ pub struct Runbook {
     pub roles: Roles,
     pub phases: Vec<Phase>,
     pub rollback: Vec<Step>,
+    /// Who hears what needs a person: the `[[notify]]` receivers.
+    pub notify: Vec<Notify>,
+}
+
+/// A webhook the team's channel listens on.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    /// How the journal names it: `name`, or the format and the URL's host.
+    pub name: String,
+    pub url: String,
+    pub format: NotifyFormat,
+    /// The key of the `X-Tminus-Signature` HMAC of a json body.
+    pub secret: Option<String>,
+    /// What it hears.
+    pub on: Vec<Notice>,
+    /// A prompt unanswered this long is announced again.
+    pub waiting_after: Duration,
+    /// How long one try may take.
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyFormat {
+    /// An incoming-webhook body: `{"text": ...}`.
+    Slack,
+    /// One object per notification: run id, runbook, kind, step, text, time.
+    Json,
+}
+
+/// What a receiver may hear of, as `on` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Notice {
+    Started,
+    Waiting,
+    Gate,
+    Failed,
+    Rollback,
+    Overrun,
+    Alert,
+    Handover,
+    Finished,
+}
+
+impl Notice {
+    pub const ALL: [Notice; 9] = [
+        Notice::Started,
+        Notice::Waiting,
+        Notice::Gate,
+        Notice::Failed,
+        Notice::Rollback,
+        Notice::Overrun,
+        Notice::Alert,
+        Notice::Handover,
+        Notice::Finished,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Notice::Started => "started",
+            Notice::Waiting => "waiting",
+            Notice::Gate => "gate",
+            Notice::Failed => "failed",
+            Notice::Rollback => "rollback",
+            Notice::Overrun => "overrun",
+            Notice::Alert => "alert",
+            Notice::Handover => "handover",
+            Notice::Finished => "finished",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Notice> {
+        Notice::ALL.into_iter().find(|n| n.name() == word)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +291,9 @@ impl Runbook {
             StepKind::Sql(q) => Some(q.url.as_str()),
             _ => None,
         });
+        let urls = urls.chain(self.notify.iter().map(|n| n.url.as_str()));
         let passwords = urls.filter_map(|u| url::Url::parse(u).ok()).flat_map(|u| url_passwords(&u));
-        Redactor::new(secrets.chain(passwords))
+        let keys = self.notify.iter().filter_map(|n| n.secret.clone());
+        Redactor::new(secrets.chain(passwords).chain(keys))
     }
 }

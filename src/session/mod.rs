@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 use crate::engine::{Act, Command, Conductor, Driver, Machine, Who, group};
 use crate::error::Error;
 use crate::journal::{self, Event, Journal, Lease, Mode, RunOutcome, RunState, Store};
+use crate::notify::{Delivered, Notifier};
 use crate::report;
 use crate::runbook::{self, Runbook};
 pub use server::Socket;
@@ -88,6 +89,16 @@ pub struct Conducting {
     runbook: Arc<Runbook>,
     last_seq: i64,
     lead: Who,
+    telling: Telling,
+}
+
+/// What the notifier needs to know of the run.
+struct Telling {
+    mode: Mode,
+    /// The run as journaled before this conductor: what the notifier starts from.
+    so_far: RunState,
+    /// Notifications in a dry run too (`run --notify`).
+    dry_run: bool,
 }
 
 impl Conducting {
@@ -101,18 +112,19 @@ impl Conducting {
         let host = host();
         let machine = Machine { host: host.clone(), boot: group::boot_id() };
         let lead = Who::local(operator);
-        let (run_id, runbook, conductor, last_seq) = match start {
+        let (run_id, runbook, conductor, last_seq, mode, so_far) = match start {
             Start::New(runbook, mode) => {
                 let runbook = Arc::new(runbook);
                 let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), machine);
-                (journal::new_run_id(), runbook, conductor, 0)
+                (journal::new_run_id(), runbook, conductor, 0, mode, RunState::default())
             }
             Start::Resume(r) => {
                 let runbook = Arc::new(r.runbook);
-                let (run_id, last_seq) = (r.state.run_id.clone(), r.state.last_seq);
+                let (run_id, last_seq, mode) = (r.state.run_id.clone(), r.state.last_seq, r.state.mode());
+                let so_far = (*r.state).clone();
                 let conductor =
-                    Conductor::new(runbook.clone(), r.state.mode(), lead.clone(), machine).resuming(*r.state);
-                (run_id, runbook, conductor, last_seq)
+                    Conductor::new(runbook.clone(), mode, lead.clone(), machine).resuming(*r.state);
+                (run_id, runbook, conductor, last_seq, mode, so_far)
             }
         };
         // One conductor per run: a second one is refused while the first is alive.
@@ -140,11 +152,18 @@ impl Conducting {
             runbook,
             last_seq,
             lead,
+            telling: Telling { mode, so_far, dry_run: false },
         })
     }
 
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// Sends the runbook's notifications in a dry run too.
+    pub fn notify_dry_run(mut self, yes: bool) -> Self {
+        self.telling.dry_run = yes;
+        self
     }
 
     /// Conducts the run to its end. Clients on the socket, and `local` (a client in this very
@@ -156,7 +175,9 @@ impl Conducting {
         events: Option<mpsc::Sender<Event>>,
         started: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Result<(RunOutcome, PathBuf), Error> {
-        let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead } = self;
+        let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead, .. } =
+            self;
+        let telling = self.telling;
         let detached = local.is_none();
         let (commands, queue) = mpsc::channel(64);
         let (health, healthy) = tokio::sync::watch::channel(None);
@@ -181,12 +202,27 @@ impl Conducting {
         // A conductor of its own has no terminal: a signal is someone ending it on purpose.
         let signals = detached
             .then(|| tokio::spawn(forward_signals(commands.clone(), lead.clone(), signalled.clone())));
+        // A dry run tells nobody unless asked to.
+        let notifier = (telling.mode == Mode::Live || telling.dry_run)
+            .then(|| Notifier::new(runbook.notify.clone(), runbook.redactor(), telling.so_far))
+            .flatten();
+        let (notify, notifying) = match notifier {
+            Some(notifier) => {
+                let (events, heard) = mpsc::unbounded_channel();
+                let (results, told) = mpsc::unbounded_channel();
+                let task = tokio::spawn(notifier.run(heard, results));
+                let forward = tokio::spawn(forward_notified(told, commands.downgrade(), lead.clone()));
+                (Some(events), Some((task, forward)))
+            }
+            None => (None, None),
+        };
         drop(commands);
         let (lost, losing) = tokio::sync::oneshot::channel();
         let heartbeat = tokio::spawn(keep_lease(store.clone(), lease.clone(), lost));
         let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
             .held_by(lease.clone());
         let outcome = Driver::new(&runbook, journal, events)
+            .notifying(notify)
             .telling(started)
             .watched(health, losing, signalled)
             .run(conductor, queue, lead)
@@ -196,6 +232,23 @@ impl Conducting {
         inbox.abort();
         for task in [relay, signals, complaints].into_iter().flatten() {
             task.abort();
+        }
+        if let Some((task, forward)) = notifying {
+            // The notifier waits a little for its last notifications, and no longer.
+            let ended = task.await.ok();
+            forward.abort();
+            if let Some(crate::notify::Ended { last_seq: Some(last_seq), unjournaled }) = ended {
+                let mut journal =
+                    Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
+                        .held_by(lease.clone());
+                for d in unjournaled {
+                    let kind = notified(d);
+                    if let Err(e) = journal.append(None, kind).await {
+                        tracing::warn!("cannot journal a notification: {e}");
+                        break;
+                    }
+                }
+            }
         }
         let outcome = outcome?;
         // The report is written as the run ends, before anything else can fail.
@@ -234,6 +287,31 @@ async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Com
         }
     }
     reader.abort();
+}
+
+/// Says what became of each notification to the conductor, which journals it. What the
+/// conductor does not journal before the run ends, the notifier gives back at its end.
+async fn forward_notified(
+    mut told: mpsc::UnboundedReceiver<Delivered>,
+    commands: mpsc::WeakSender<Command>,
+    lead: Who,
+) {
+    while let Some(d) = told.recv().await {
+        let Some(commands) = commands.upgrade() else { return };
+        let act = Act::Notified { receiver: d.receiver, notice: d.notice.name().to_string(), error: d.error };
+        if commands.send(Command { by: lead.clone(), act }).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn notified(d: Delivered) -> journal::EventKind {
+    journal::EventKind::Notified {
+        receiver: d.receiver,
+        notice: d.notice.name().to_string(),
+        delivered: d.error.is_none(),
+        error: d.error,
+    }
 }
 
 /// Renews the lease while the run goes on; says on `lost` who has it once it is not ours.

@@ -69,6 +69,8 @@ pub enum Modal {
     /// stop the run, or stay.
     Quit,
     Help,
+    /// The escalation list, in order: role, name, how to reach them.
+    Contacts,
 }
 
 /// Whose screen this is: only the lead's sends anything to the conductor.
@@ -279,7 +281,7 @@ impl App {
             return Vec::new();
         }
         match self.modal.clone() {
-            Some(Modal::Help) => self.help_key(key),
+            Some(Modal::Help | Modal::Contacts) => self.help_key(key),
             Some(Modal::Quit) => self.quit_key(key),
             Some(Modal::Typing { input }) => {
                 let purpose = input.purpose.clone();
@@ -312,11 +314,11 @@ impl App {
         }
         match (&self.modal, key.code) {
             (_, KeyCode::Char('q')) if self.modal.is_none() => vec![Action::Exit],
-            (Some(Modal::Typing { .. }), _) | (Some(Modal::Help), _) | (None, _) => {
+            (Some(Modal::Typing { .. } | Modal::Help | Modal::Contacts), _) | (None, _) => {
                 let lead_modal = self.modal.clone();
                 match lead_modal {
                     Some(Modal::Typing { input }) => self.typing(key, input, |_, _| Vec::new()),
-                    Some(Modal::Help) => self.help_key(key),
+                    Some(Modal::Help | Modal::Contacts) => self.help_key(key),
                     Some(_) => {
                         self.modal = None;
                         Vec::new()
@@ -333,7 +335,7 @@ impl App {
 
     /// Before the run starts: look around the plan; `S` starts it, `q` leaves with nothing started.
     fn preview_key(&mut self, key: KeyEvent) -> Vec<Action> {
-        if let Some(Modal::Help) = self.modal {
+        if let Some(Modal::Help | Modal::Contacts) = self.modal {
             return self.help_key(key);
         }
         match key.code {
@@ -342,7 +344,7 @@ impl App {
             KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => vec![Action::Exit],
             KeyCode::Up
             | KeyCode::Down
-            | KeyCode::Char('j' | 'k' | 'g' | 'G' | '?')
+            | KeyCode::Char('j' | 'k' | 'g' | 'G' | '?' | 'c')
             | KeyCode::PageUp
             | KeyCode::PageDown
             | KeyCode::Home
@@ -446,6 +448,10 @@ impl App {
             KeyCode::Char('?') => {
                 self.dialog_scroll = 0;
                 self.modal = Some(Modal::Help);
+            }
+            KeyCode::Char('c') => {
+                self.dialog_scroll = 0;
+                self.modal = Some(Modal::Contacts);
             }
             KeyCode::Char('q') => return self.quit(),
             _ => {}

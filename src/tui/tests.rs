@@ -488,7 +488,10 @@ fn snapshot_no_go_reason_being_typed() {
         "GO / NO-GO for production — 0 of 2 steps passed",
     );
     press(&mut s.app, "xBatch 1 regression");
-    insta::assert_snapshot!(s.screen(100, 28, 5));
+    let screen = s.screen(100, 28, 5);
+    insta::assert_snapshot!(screen);
+    // A NO-GO names the first contact of the escalation list.
+    assert!(screen.contains("Call Sam Okafor (DevOps Lead) · +27 82 555 0102"), "{screen}");
 }
 
 #[test]
@@ -795,4 +798,33 @@ fn the_lead_who_hands_over_watches_from_then_on() {
     assert_eq!(s.app.session, super::app::Session::Watching);
     assert_eq!(s.app.notice.as_deref(), Some("Sipho leads the run now: this screen watches"));
     assert!(press(&mut s.app, "R").is_empty(), "a watcher's keys act on nothing");
+}
+
+#[test]
+fn snapshot_contacts_in_escalation_order() {
+    let mut s = Script::new();
+    s.deploying();
+    let info = s.app.state.info.as_mut().unwrap();
+    info.contacts.push(crate::journal::PlannedContact {
+        role: "Technical Lead".into(),
+        name: Some("Naledi Dube".into()),
+        reach: Some("Slack #deployments".into()),
+    });
+    info.contacts.push(crate::journal::PlannedContact {
+        role: "QA Reviewer".into(),
+        name: None,
+        reach: None,
+    });
+    assert_eq!(press(&mut s.app, "c"), vec![]);
+    let screen = s.screen(100, 28, 240);
+    insta::assert_snapshot!(screen);
+    let first = screen.find("1. DevOps Lead · Sam Okafor").expect("the first contact");
+    assert!(
+        first < screen.find("2. Technical Lead").unwrap() && screen.contains("3. QA Reviewer"),
+        "{screen}"
+    );
+    press(&mut s.app, "x");
+    assert!(!s.screen(100, 28, 240).contains("Escalation"));
+    press(&mut s.app, "?");
+    assert!(s.screen(100, 40, 240).contains("who to call"));
 }

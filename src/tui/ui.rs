@@ -508,7 +508,7 @@ fn preview_lines(app: &App) -> Vec<Line<'static>> {
 /// The open dialog has a list to scroll: the help, a gate's results, a failure's lines.
 fn list_shown(app: &App) -> bool {
     match (&app.modal, app.open_prompt()) {
-        (Some(Modal::Help), _) => true,
+        (Some(Modal::Help | Modal::Contacts), _) => true,
         (Some(Modal::Prompt { .. }), Some(Prompt::Gate | Prompt::Signoff { .. })) => {
             let gate = app.state.waiting.as_ref().and_then(|w| w.step.as_deref()).unwrap_or_default();
             !app.state.gate_results(gate).is_empty()
@@ -541,8 +541,10 @@ pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
         keys
     };
     match &app.modal {
-        Some(Modal::Help) if scrolls => vec![("↑↓ PgDn", "scroll"), ("any other key", "close")],
-        Some(Modal::Help) => vec![("any key", "close")],
+        Some(Modal::Help | Modal::Contacts) if scrolls => {
+            vec![("↑↓ PgDn", "scroll"), ("any other key", "close")]
+        }
+        Some(Modal::Help | Modal::Contacts) => vec![("any key", "close")],
         Some(Modal::Quit) if app.running() => {
             vec![("d", "detach"), ("a", "abort the step"), ("x", "stop the run"), ("Esc", "stay")]
         }
@@ -686,6 +688,13 @@ fn dialog(app: &App, modal: &Modal) -> Dialog {
                 .into_iter()
                 .map(|(l, bold)| (l, if bold { t.strong(t.accent) } else { t.fg(t.text) }))
                 .collect(),
+            foot: Vec::new(),
+        },
+        Modal::Contacts => Dialog {
+            title: " Escalation, in order ".into(),
+            color: t.accent,
+            head: Vec::new(),
+            list: contact_lines(app),
             foot: Vec::new(),
         },
         Modal::Quit => plain(" Leave the screen? ", t.warn, quit_lines(app)),
@@ -898,16 +907,7 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
                 }
                 list = step.cause(12).into_iter().map(|l| (format!("│ {l}"), t.fg(t.text))).collect();
             }
-            if let Some(contact) = app.state.info.as_ref().and_then(|i| i.contacts.first()) {
-                let mut call = format!("Call {}", contact.name.as_deref().unwrap_or(&contact.role));
-                if contact.name.is_some() {
-                    call.push_str(&format!(" ({})", contact.role));
-                }
-                if let Some(reach) = &contact.reach {
-                    call.push_str(&format!(" · {reach}"));
-                }
-                foot.push(Line::styled(call, t.strong(t.warn)));
-            }
+            foot.extend(call_line(app));
         }
         Prompt::Confirm => {
             if let Some(undo) =
@@ -937,10 +937,45 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
             }
             _ => "Reason".to_string(),
         };
+        // A NO-GO at a gate: who to call next.
+        if input.purpose == Purpose::Reason(Decision::NoGo) && waiting.prompt == Prompt::Gate {
+            foot.extend(call_line(app));
+        }
         foot.push(Line::raw(""));
         foot.push(Line::styled(format!("{label}: {}▏", input.text), t.strong(t.text)));
     }
     Dialog { title: title.into(), color, head, list, foot }
+}
+
+/// "Call NAME (ROLE) · REACH": the first contact of the escalation list.
+fn call_line(app: &App) -> Option<Line<'static>> {
+    let contact = app.state.info.as_ref()?.contacts.first()?;
+    let mut call = format!("Call {}", contact.name.as_deref().unwrap_or(&contact.role));
+    if contact.name.is_some() {
+        call.push_str(&format!(" ({})", contact.role));
+    }
+    if let Some(reach) = &contact.reach {
+        call.push_str(&format!(" · {reach}"));
+    }
+    Some(Line::styled(call, app.theme.strong(app.theme.warn)))
+}
+
+/// The escalation list, in the runbook's order.
+fn contact_lines(app: &App) -> Vec<(String, Style)> {
+    let t = &app.theme;
+    let contacts = app.state.info.as_ref().map(|i| i.contacts.as_slice()).unwrap_or_default();
+    if contacts.is_empty() {
+        return vec![("The runbook names no contacts ([[contacts]]).".into(), t.fg(t.muted))];
+    }
+    let mut lines = Vec::new();
+    for (i, c) in contacts.iter().enumerate() {
+        let name = c.name.as_deref().map(|n| format!(" · {n}")).unwrap_or_default();
+        lines.push((format!("{}. {}{name}", i + 1, c.role), t.strong(t.text)));
+        if let Some(reach) = &c.reach {
+            lines.push((format!("   {reach}"), t.fg(t.accent)));
+        }
+    }
+    lines
 }
 
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
@@ -1007,6 +1042,7 @@ fn help_lines(app: &App) -> Vec<(String, bool)> {
             "w           wrap long lines in the Output and Log panes, or cut them",
             "/           search the output      n / N   next / previous match",
             "Esc         end the search",
+            "c           who to call: the escalation list, in order",
             "?           this help              q       leave (the run goes on)",
         ],
     );

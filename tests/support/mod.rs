@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod hook;
 pub mod private_postgres;
 pub mod server;
 

@@ -603,6 +603,10 @@ impl Conductor {
                     .emit(step.as_deref(), EventKind::Note { who: by.name, login: Some(by.login), text });
             }
             Act::TakeOver => return self.take_over(by),
+            Act::Notified { receiver, notice, error } => {
+                let delivered = error.is_none();
+                return self.emit(None, EventKind::Notified { receiver, notice, delivered, error });
+            }
             _ => {}
         }
         if let Doing::Asking(asking) = &self.doing {
@@ -629,7 +633,9 @@ impl Conductor {
                 CutIn::Stop(by)
             }
             Act::Interrupt { signal } => self.signalled(signal),
-            Act::Attach | Act::Detach { .. } | Act::Note { .. } | Act::TakeOver => return,
+            Act::Attach | Act::Detach { .. } | Act::Note { .. } | Act::TakeOver | Act::Notified { .. } => {
+                return;
+            }
         };
         self.cut_in(cut);
     }

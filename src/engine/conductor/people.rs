@@ -21,7 +21,7 @@ impl Conductor {
             _ => None,
         };
         let refusal = match &act {
-            Act::Attach | Act::Detach { .. } | Act::Interrupt { .. } => None,
+            Act::Attach | Act::Detach { .. } | Act::Interrupt { .. } | Act::Notified { .. } => None,
             Act::Note { .. } => {
                 let known = may(May::Drive) || roles.0.iter().any(|r| r.people.contains(&by.login));
                 (!known).then(|| ("add a note".to_string(), "only the run's people may".to_string()))

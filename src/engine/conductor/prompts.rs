@@ -83,7 +83,12 @@ impl Conductor {
             }
             Act::Interrupt { signal } => self.signalled(signal),
             // Nothing runs while a prompt stands: there is no step to abort.
-            Act::Abort | Act::Note { .. } | Act::Attach | Act::Detach { .. } | Act::TakeOver => return,
+            Act::Abort
+            | Act::Note { .. }
+            | Act::Notified { .. }
+            | Act::Attach
+            | Act::Detach { .. }
+            | Act::TakeOver => return,
         };
         if matches!(cut, CutIn::Rollback { .. }) && self.rollback.is_some() {
             return;
