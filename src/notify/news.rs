@@ -15,6 +15,8 @@ pub struct Message {
     /// What happened, in a sentence: "GO / NO-GO for Batch 2 waits for the QA Reviewer".
     pub what: String,
     pub at: DateTime<Utc>,
+    /// It asks someone to sign: they answer with `tminus sign` from their own terminal.
+    pub signing: bool,
 }
 
 impl Message {
@@ -24,6 +26,7 @@ impl Message {
         let runbook = state.info.as_ref().map_or("tminus", |i| i.runbook.as_str());
         let command = match self.notice {
             Notice::Finished => format!("tminus report {}", state.run_id),
+            _ if self.signing => format!("tminus sign {}", state.run_id),
             _ => format!("tminus attach {}", state.run_id),
         };
         format!("{runbook} · {} · {} · {command}", self.what, clock(state, self.at))
@@ -45,7 +48,10 @@ pub fn clock(state: &RunState, at: DateTime<Utc>) -> String {
 pub fn news(event: &Event, before: &RunState) -> Option<Message> {
     let step = event.step.clone();
     let title = |id: &str| before.step(id).map_or_else(|| id.to_string(), |s| s.plan.title.clone());
-    let said = |notice, what: String| Some(Message { notice, step: step.clone(), what, at: event.at });
+    let signing =
+        matches!(&event.kind, EventKind::ConfirmationRequested { prompt: Prompt::Signoff { .. }, .. });
+    let said =
+        |notice, what: String| Some(Message { notice, step: step.clone(), what, at: event.at, signing });
     match &event.kind {
         EventKind::RunStarted(info) => {
             let dry = if info.mode == crate::journal::Mode::DryRun { " (dry run)" } else { "" };
@@ -57,9 +63,14 @@ pub fn news(event: &Event, before: &RunState) -> Option<Message> {
         EventKind::ConfirmationRequested { prompt, text } => {
             let id = step.as_deref().unwrap_or_default();
             match prompt {
-                Prompt::Signoff { role } => {
-                    said(Notice::Gate, format!("{} waits for the {role} to sign off", question(before, id)))
-                }
+                Prompt::Signoff { role } => said(
+                    Notice::Gate,
+                    format!(
+                        "{} waits for the {role}{} to sign off",
+                        question(before, id),
+                        people(before, role)
+                    ),
+                ),
                 Prompt::Gate => said(
                     Notice::Gate,
                     format!("{} waits for GO or NO-GO from {}", question(before, id), lead(before)),
@@ -123,6 +134,9 @@ pub fn news(event: &Event, before: &RunState) -> Option<Message> {
         EventKind::RollbackFinished { failed } => {
             said(Notice::Rollback, format!("rollback finished, with failures: {}", failed.join(", ")))
         }
+        EventKind::Handover { from, to, to_login, .. } => {
+            said(Notice::Handover, format!("{to} ({to_login}) took over the lead from {from}"))
+        }
         EventKind::RunFinished { outcome } => {
             let took = before
                 .started_at
@@ -138,7 +152,7 @@ pub fn news(event: &Event, before: &RunState) -> Option<Message> {
 pub fn still_waiting(waiting: &Waiting, state: &RunState, waited: std::time::Duration) -> Message {
     let id = waiting.step.as_deref().unwrap_or_default();
     let who = match &waiting.prompt {
-        Prompt::Signoff { role } => format!("the {role}"),
+        Prompt::Signoff { role } => format!("the {role}{}", people(state, role)),
         _ => lead(state),
     };
     let about = match &waiting.prompt {
@@ -150,6 +164,7 @@ pub fn still_waiting(waiting: &Waiting, state: &RunState, waited: std::time::Dur
         step: waiting.step.clone(),
         what: format!("{about} has waited {} for {who} ({})", format_duration(waited), waiting.prompt.name()),
         at: Utc::now(),
+        signing: matches!(waiting.prompt, Prompt::Signoff { .. }),
     }
 }
 
@@ -162,7 +177,14 @@ pub fn overrun(state: &RunState, phase: &str, at: DateTime<Utc>) -> Option<Messa
         step: None,
         what: format!("{} has overrun its {} budget", p.title, format_duration(budget)),
         at,
+        signing: false,
     })
+}
+
+/// The logins that may sign for `role`, when the runbook names them: " (thandi, sipho)".
+fn people(state: &RunState, role: &str) -> String {
+    let named = state.info.as_ref().and_then(|i| i.roles.get(role)).map(|r| r.people.join(", "));
+    named.map(|p| format!(" ({p})")).unwrap_or_default()
 }
 
 fn question(state: &RunState, id: &str) -> String {

@@ -27,6 +27,30 @@ fn told(state: &mut RunState, e: Event) -> Option<String> {
 }
 
 #[test]
+fn a_handover_is_news_and_a_sign_off_names_who_may_sign() {
+    let mut state = run();
+    let roles = crate::runbook::Roles(vec![crate::runbook::Role {
+        name: "QA Reviewer".into(),
+        people: vec!["thandi".into(), "sipho".into()],
+        may: Vec::new(),
+    }]);
+    state.info.as_mut().unwrap().roles = roles;
+    let signoff = Prompt::Signoff { role: "QA Reviewer".into() };
+    let asked =
+        event(2, Some("go"), EventKind::ConfirmationRequested { prompt: signoff, text: "who?".into() });
+    let said = told(&mut state, asked).unwrap();
+    assert!(said.contains("waits for the QA Reviewer (thandi, sipho) to sign off"), "{said}");
+    let handover = EventKind::Handover {
+        from: "naledi".into(),
+        from_login: "naledi".into(),
+        to: "Sipho".into(),
+        to_login: "sipho".into(),
+    };
+    let said = told(&mut state, event(3, None, handover)).unwrap();
+    assert!(said.contains("Sipho (sipho) took over the lead from naledi"), "{said}");
+}
+
+#[test]
 fn a_gate_waiting_for_a_role_reads_like_a_person_wrote_it() {
     let mut state = run();
     let signoff = Prompt::Signoff { role: "QA Reviewer".into() };
@@ -34,7 +58,7 @@ fn a_gate_waiting_for_a_role_reads_like_a_person_wrote_it() {
         event(2, Some("go"), EventKind::ConfirmationRequested { prompt: signoff, text: "who?".into() });
     assert_eq!(
         told(&mut state, asked).unwrap(),
-        "Batch 2 rollout · GO / NO-GO for Batch 2 waits for the QA Reviewer to sign off · T+00:02 · tminus attach r1"
+        "Batch 2 rollout · GO / NO-GO for Batch 2 waits for the QA Reviewer to sign off · T+00:02 · tminus sign r1"
     );
     let no_go = EventKind::Decided {
         who: "naledi".into(),
@@ -110,6 +134,7 @@ fn bodies_mask_secrets_and_the_signature_is_the_hmac_of_the_body() {
         step: Some("deploy".into()),
         what: "token hunter2 leaked".into(),
         at: Utc::now(),
+        signing: false,
     };
     let redactor = Redactor::new(["hunter2".to_string()]);
     let json: serde_json::Value =
