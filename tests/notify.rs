@@ -95,7 +95,7 @@ fn a_gate_a_failure_and_a_rollback_reach_the_channel_signed_and_masked() {
         texts[1]
             .starts_with("Batch 2 rollout · GO / NO-GO for Batch 2 waits for the QA Reviewer to sign off · ")
     );
-    assert!(texts[1].ends_with(&format!(" · tminus attach {run_id}")), "{}", texts[1]);
+    assert!(texts[1].ends_with(&format!(" · tminus sign {run_id}")), "{}", texts[1]);
     assert!(texts[5].contains("“Production deployment” failed (exit 3)"), "{}", texts[5]);
     assert_eq!(json[5].json()["step"], "deploy");
     assert!(texts[6].contains("ROLLBACK started by naledi"), "{}", texts[6]);

@@ -36,7 +36,7 @@ fn me() -> String {
 fn a_signer_signs_from_their_own_terminal_and_a_role_they_lack_is_refused() {
     let s = Sandbox::new();
     s.write("day.toml", &day(&me()));
-    let mut lead = Lead::start(&s, s.journal().to_str().unwrap(), "", "who approves as QA Reviewer");
+    let mut lead = Lead::start(&s, s.journal().to_str().unwrap(), "", "waits for the QA Reviewer (");
 
     let signed = s.tminus().args(["sign", "--go", "--operator", "Thandi"]).output();
     assert_eq!(signed.code, 0, "{}{}", signed.stdout, signed.stderr);
@@ -108,7 +108,7 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
 
     let s = Sandbox::new();
     s.write("day.toml", &day(&qa));
-    let mut lead = Lead::start(&s, &owner, "", "who approves as QA Reviewer");
+    let mut lead = Lead::start(&s, &owner, "", "waits for the QA Reviewer (");
     for (login, level) in [(&qa, "sign"), (&watcher, "watch"), (&devops, "sign")] {
         let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", login, level]).output();
         assert_eq!(granted.code, 0, "{}", granted.stderr);

@@ -222,7 +222,15 @@ impl Conductor {
         let StepKind::Gate(gate) = &step.kind else { return };
         let at = Attempt { step: step.id.clone(), role: Role::Main, number: 1, try_n: 1, started };
         if let Some(role) = gate.signoff.get(index) {
-            let text = format!("Sign-off for \"{}\": who approves as {role}?", gate.question);
+            // With [roles], everyone watching reads whom the gate waits for, and how they sign.
+            let text = match self.runbook.roles.get(role) {
+                Some(r) => format!(
+                    "Sign-off for \"{}\": waits for the {role} ({}) to sign with `tminus sign`",
+                    gate.question,
+                    r.people.join(", ")
+                ),
+                None => format!("Sign-off for \"{}\": who approves as {role}?", gate.question),
+            };
             let prompt = Prompt::Signoff { role: role.clone() };
             return self.ask(&step.id, prompt, text, About::Signoff { index, at });
         }
