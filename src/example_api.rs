@@ -220,7 +220,7 @@ mod tests {
         tokio::spawn(async move {
             serve(&dir, port, None, Duration::from_secs(30), std::future::pending::<String>()).await
         });
-        let client = reqwest::Client::new();
+        let client = crate::http_client::build().unwrap();
         let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
         let mut health = None;
         for _ in 0..50 {

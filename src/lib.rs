@@ -9,6 +9,7 @@ pub mod engine;
 pub mod error;
 pub mod example_api;
 pub mod headless;
+mod http_client;
 pub mod import;
 pub mod journal;
 mod logging;

@@ -72,10 +72,7 @@ impl Driver {
             env,
             kill_grace: runbook.kill_grace,
             redactor: runbook.redactor(),
-            http: reqwest::Client::builder()
-                .user_agent(concat!("tminus/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .expect("the HTTP client builds with its defaults"),
+            http: crate::http_client::build().expect("the HTTP client builds with its defaults"),
         };
         Driver {
             journal,

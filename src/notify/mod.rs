@@ -60,10 +60,7 @@ impl Notifier {
         if receivers.is_empty() {
             return None;
         }
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("tminus/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .ok()?;
+        let client = crate::http_client::build().ok()?;
         Some(Notifier { receivers, redactor, client, state: so_far })
     }
 
