@@ -90,9 +90,11 @@ async fn postgres_schema(base: &str, name: &str) -> String {
     use sqlx::{Connection, Executor};
     let schema = format!("tminus_bench_{name}_{}", std::process::id());
     let mut conn = sqlx::PgConnection::connect(base).await.expect("PostgreSQL answers");
-    conn.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
-        .await
-        .unwrap();
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))))
+    .await
+    .unwrap();
     let joiner = if base.contains('?') { '&' } else { '?' };
     format!("{base}{joiner}options=-c%20search_path%3D{schema}")
 }

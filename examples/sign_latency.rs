@@ -56,9 +56,9 @@ fn main() {
 /// A schema of its own and the signer's login.
 async fn prepare(base: &str) -> String {
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-    let _ = conn.execute(format!("DROP OWNED BY {SIGNER}").as_str()).await;
-    let _ = conn.execute(format!("DROP ROLE IF EXISTS {SIGNER}").as_str()).await;
-    conn.execute(format!("CREATE ROLE {SIGNER} LOGIN").as_str()).await.unwrap();
+    let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {SIGNER}")))).await;
+    let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {SIGNER}")))).await;
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {SIGNER} LOGIN")))).await.unwrap();
     conn.execute("DROP SCHEMA IF EXISTS tminus_bench_sign CASCADE; CREATE SCHEMA tminus_bench_sign")
         .await
         .unwrap();

@@ -133,10 +133,20 @@ fn sql_suite(url: &str, sleep: &str) {
         use sqlx::{Connection, Executor};
         sqlx::any::install_default_drivers();
         let mut conn = sqlx::AnyConnection::connect(url).await.expect("the test database answers");
-        conn.execute(format!("DROP TABLE IF EXISTS {table}").as_str()).await.unwrap();
-        conn.execute(format!("CREATE TABLE {table} (id INTEGER, name VARCHAR(20))").as_str()).await.unwrap();
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {table}"))))
+            .await
+            .unwrap();
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE {table} (id INTEGER, name VARCHAR(20))"
+        ))))
+        .await
+        .unwrap();
         for i in 0..75 {
-            conn.execute(format!("INSERT INTO {table} VALUES ({i}, 'gate {i}')").as_str()).await.unwrap();
+            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {table} VALUES ({i}, 'gate {i}')"
+            ))))
+            .await
+            .unwrap();
         }
     });
     let s = Sandbox::new();
@@ -189,7 +199,7 @@ fn sql_suite(url: &str, sleep: &str) {
     runtime.block_on(async {
         use sqlx::{Connection, Executor};
         let mut conn = sqlx::AnyConnection::connect(url).await.unwrap();
-        conn.execute(format!("DROP TABLE {table}").as_str()).await.unwrap();
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))).await.unwrap();
     });
 }
 
@@ -221,7 +231,9 @@ fn sql_checks_on_sqlite_never_change_the_file() {
         let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
         conn.execute("CREATE TABLE sites (code TEXT)").await.unwrap();
         for code in ["GN_CONAKRY", "GN_KINDIA", "GN_MAMOU", "GN_LABE", "SN_DAKAR", "ML_BAMAKO"] {
-            conn.execute(format!("INSERT INTO sites VALUES ('{code}')").as_str()).await.unwrap();
+            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("INSERT INTO sites VALUES ('{code}')"))))
+                .await
+                .unwrap();
         }
     });
     let before = std::fs::read(&db).unwrap();

@@ -89,9 +89,9 @@ async fn logins(base: &str, names: &[&str]) {
     use sqlx::{Connection, Executor};
     let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
     for name in names {
-        let _ = conn.execute(format!("DROP OWNED BY {name}").as_str()).await;
-        let _ = conn.execute(format!("DROP ROLE IF EXISTS {name}").as_str()).await;
-        conn.execute(format!("CREATE ROLE {name} LOGIN").as_str()).await.unwrap();
+        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {name}")))).await;
+        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {name}")))).await;
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {name} LOGIN")))).await.unwrap();
     }
 }
 

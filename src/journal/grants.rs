@@ -54,7 +54,8 @@ pub async fn grant(location: &str, login: &str, level: Level) -> Result<(), Stor
         sqlx::query_scalar("SELECT current_schema()").fetch_one(&mut conn).await.map_err(db)?;
     let mut tx = conn.begin().await.map_err(db)?;
     for statement in statements(&schema, login, level) {
-        sqlx::query(&statement).execute(&mut *tx).await.map_err(db)?;
+        // Every name in it is a quoted identifier (`quote`).
+        sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut *tx).await.map_err(db)?;
     }
     tx.commit().await.map_err(db)
 }
