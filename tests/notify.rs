@@ -181,6 +181,10 @@ id = "p"
     let nobody = of("nobody");
     assert_eq!(nobody.len(), 1, "{notified:#?}");
     assert_eq!(nobody[0]["delivered"], false);
+    // What was journaled after the run's end is the conductor's own: the chain holds.
+    let verified = s.tminus().args(["verify"]).output();
+    assert_eq!(verified.code, 0, "{}", verified.stdout);
+    assert!(verified.stdout.contains("chain verified"), "{}", verified.stdout);
 }
 
 #[test]

@@ -114,7 +114,8 @@ pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreErr
                     why: format!("it is missing (the next event is {})", row.seq),
                 });
             }
-            if finished {
+            // After the end, only the conductor's word on its last notifications may follow.
+            if finished && row.kind != "notified" {
                 return Ok(broken(format!("it comes after the run's end{by}")));
             }
             let Some(hash) = &row.hash else {
@@ -125,7 +126,7 @@ pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreErr
                     "it does not match its hash: changed, or not written by tminus{by}"
                 )));
             }
-            finished = row.kind == "run_finished";
+            finished |= row.kind == "run_finished";
             last = row.seq;
             previous = hash.clone();
         }
