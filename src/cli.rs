@@ -582,12 +582,12 @@ fn import(markdown: &Path, output: Option<&Path>, force: bool, start: Option<&st
     match output {
         Some(out) => {
             write_file(out, &imported.toml)?;
-            eprint!("{}", imported.summary);
-            eprintln!("wrote {}; next: tminus check {name} && tminus plan {name}", out.display());
+            print_err(imported.summary.trim_end());
+            print_err(&format!("wrote {}; next: tminus check {name} && tminus plan {name}", out.display()));
         }
         None => {
-            print!("{}", imported.toml);
-            eprint!("{}", imported.summary);
+            print_out(&imported.toml)?;
+            print_err(imported.summary.trim_end());
         }
     }
     Ok(0)

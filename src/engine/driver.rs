@@ -187,28 +187,27 @@ impl Driver {
     ) -> Result<Option<RunOutcome>, StoreError> {
         let mut events = Vec::new();
         for effect in effects {
-            let (step, kind, data) = match effect {
-                Effect::Append { step, kind } => (step, kind, Vec::new()),
+            let is_event = matches!(effect, Effect::Append { .. } | Effect::Output { .. });
+            if !is_event {
+                self.commit(std::mem::take(&mut events)).await?;
+            }
+            match effect {
+                Effect::Append { step, kind } => {
+                    events.push(self.journal.stage(step.as_deref(), kind, Vec::new()));
+                }
                 Effect::Output { step, stream, data } => {
-                    (Some(step), Journal::output_kind(stream, &data), data)
+                    let kind = Journal::output_kind(stream, &data);
+                    events.push(self.journal.stage(Some(&step), kind, data));
                 }
-                other => {
-                    self.commit(std::mem::take(&mut events)).await?;
-                    match other {
-                        Effect::Start { unit, work } => self.start(unit, work, reports),
-                        Effect::Stop(unit) => {
-                            if let Some(unit) = self.units.get_mut(&unit) {
-                                unit.stop();
-                            }
-                        }
-                        Effect::Wake { at, timer } => self.timers.push((at, timer)),
-                        Effect::End(outcome) => return Ok(Some(outcome)),
-                        Effect::Append { .. } | Effect::Output { .. } => {}
+                Effect::Start { unit, work } => self.start(unit, work, reports),
+                Effect::Stop(unit) => {
+                    if let Some(unit) = self.units.get_mut(&unit) {
+                        unit.stop();
                     }
-                    continue;
                 }
-            };
-            events.push(self.journal.stage(step.as_deref(), kind, data));
+                Effect::Wake { at, timer } => self.timers.push((at, timer)),
+                Effect::End(outcome) => return Ok(Some(outcome)),
+            }
         }
         self.commit(events).await?;
         Ok(None)

@@ -105,8 +105,8 @@ fn show_gate(state: &RunState, gate: &str, role: &str) {
 
 fn ask(role: &str) -> Result<Verdict, Error> {
     use std::io::BufRead;
-    print!("GO as {role}? y = GO, n <reason> = NO-GO: ");
-    let _ = std::io::stdout().flush();
+    let mut out = std::io::stdout();
+    let _ = write!(out, "GO as {role}? y = GO, n <reason> = NO-GO: ").and_then(|()| out.flush());
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Usage(format!("no answer: {e}")))?;
     let line = line.trim();
@@ -212,7 +212,7 @@ async fn send_and_hear(
             Ok(0)
         }
         Ok(Some(Err(why))) => {
-            eprintln!("refused: {why}");
+            crate::cli::print_err(&format!("refused: {why}"));
             Ok(REFUSED)
         }
         _ => Err(Error::Internal(format!(

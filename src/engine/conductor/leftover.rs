@@ -21,6 +21,8 @@ pub(super) struct Leftover {
     unit: UnitId,
     pub(super) step: String,
     pgid: Option<i32>,
+    /// It is being ended (TERM, then KILL): no question about it is asked any more.
+    ending: bool,
     /// What to do once it has ended, when someone cut in.
     then: Option<CutIn>,
 }
@@ -70,7 +72,7 @@ impl Conductor {
         };
         let unit = self.id();
         self.effects.push(Effect::Start { unit, work: Work::Leftover(copy) });
-        self.doing = Doing::Leftover(Leftover { unit, step, pgid, then: None });
+        self.doing = Doing::Leftover(Leftover { unit, step, pgid, ending: false, then: None });
     }
 
     /// What the watch on a leftover copy says.
@@ -88,7 +90,7 @@ impl Conductor {
         self.emit(Some(&step), EventKind::Leftover { pgid, state: state.clone() });
         if matches!(state, LeftoverState::Running { .. }) {
             if let Doing::Leftover(l) = &self.doing {
-                if l.then.is_none() {
+                if !l.ending {
                     let Doing::Leftover(l) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
                     self.ask_still_running(l);
                 }
@@ -123,14 +125,15 @@ impl Conductor {
     /// Ends the leftover copy, then does what `then` says.
     pub(super) fn end_leftover(&mut self, mut leftover: Leftover, then: Option<CutIn>) {
         self.effects.push(Effect::Stop(leftover.unit));
-        leftover.then = then.or(Some(CutIn::Abort(self.lead.clone())));
+        leftover.ending = true;
+        leftover.then = then;
         self.doing = Doing::Leftover(leftover);
     }
 
     /// Someone cut in while a leftover copy is watched: it is ended first.
     pub(super) fn leftover_cut(&mut self, cut: CutIn) {
         let Doing::Leftover(l) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
-        if l.then.is_some() {
+        if l.ending {
             self.doing = Doing::Leftover(l);
             return;
         }

@@ -64,7 +64,8 @@ impl Conductor {
 
     /// The next undo or rollback step; the rollback's end once none is left.
     pub(super) fn rollback_next(&mut self) {
-        let walk = self.rollback.as_mut().expect("rolling back");
+        // `pump` asks only while a rollback walks; without one, the plan's walk goes on.
+        let Some(walk) = self.rollback.as_mut() else { return };
         let Some(item) = walk.queue.pop_front() else {
             let failed = std::mem::take(&mut walk.failed);
             self.emit(None, EventKind::RollbackFinished { failed });
@@ -85,7 +86,7 @@ impl Conductor {
                 let status = self.state.step(&id).map_or(StepStatus::Pending, |s| s.status);
                 if !matches!(status, StepStatus::Pending | StepStatus::Running | StepStatus::Waiting) {
                     if status.is_failure() {
-                        self.rollback.as_mut().expect("rolling back").failed.push(id);
+                        self.rollback_failed(id);
                     }
                     return;
                 }
@@ -108,7 +109,13 @@ impl Conductor {
 
     fn count_failure(&mut self, id: &str, outcome: Outcome) {
         if outcome.is_failure() {
-            self.rollback.as_mut().expect("rolling back").failed.push(id.to_string());
+            self.rollback_failed(id.to_string());
+        }
+    }
+
+    fn rollback_failed(&mut self, id: String) {
+        if let Some(walk) = self.rollback.as_mut() {
+            walk.failed.push(id);
         }
     }
 
@@ -120,7 +127,7 @@ impl Conductor {
 
     /// Ctrl-C or a stop in the middle of a rollback: say so in the journal and end the run.
     pub(super) fn rollback_cut_short(&mut self, outcome: RunOutcome) {
-        let mut walk = self.rollback.take().expect("rolling back");
+        let Some(mut walk) = self.rollback.take() else { return self.end(outcome) };
         let tag = if outcome == RunOutcome::Interrupted { "(interrupted)" } else { "(stopped)" };
         walk.failed.push(tag.into());
         self.emit(None, EventKind::RollbackFinished { failed: walk.failed });
