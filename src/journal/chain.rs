@@ -38,6 +38,24 @@ impl Row {
         }
     }
 
+    /// The event this row stores.
+    pub fn into_event(self, run_id: &str, location: &str) -> Result<Event, StoreError> {
+        let kind = serde_json::from_str(&self.payload).map_err(|source| StoreError::Corrupt {
+            location: location.to_string(),
+            run_id: run_id.to_string(),
+            seq: self.seq,
+            source,
+        })?;
+        Ok(Event {
+            run_id: run_id.to_string(),
+            seq: self.seq,
+            at: super::sql_store::parse_time(&self.at),
+            step: self.step,
+            kind,
+            data: self.data.unwrap_or_default(),
+        })
+    }
+
     /// This row's hash after the run's previous one (`""` before the first).
     pub fn link(&self, run_id: &str, previous: &str) -> String {
         self.link_with(run_id, previous, self.data.as_deref().unwrap_or_default())
@@ -95,43 +113,75 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// Checks a run's rows, fed in order, each against the one before it.
+pub struct Verifier {
+    run_id: String,
+    last: i64,
+    previous: String,
+    finished: bool,
+    broken: Option<Verdict>,
+}
+
+impl Verifier {
+    pub fn new(run_id: &str) -> Self {
+        Verifier {
+            run_id: run_id.to_string(),
+            last: 0,
+            previous: String::new(),
+            finished: false,
+            broken: None,
+        }
+    }
+
+    /// The next row; after the first break, rows change nothing.
+    pub fn feed(&mut self, row: &Row) {
+        if self.broken.is_some() {
+            return;
+        }
+        let by = row.writer.as_deref().map(|w| format!(" (written by {w})")).unwrap_or_default();
+        let (seq, why) = if row.seq != self.last + 1 {
+            (self.last + 1, format!("it is missing (the next event is {})", row.seq))
+        } else if self.finished && row.kind != "notified" {
+            // After the end, only the conductor's word on its last notifications may follow.
+            (row.seq, format!("it comes after the run's end{by}"))
+        } else {
+            match &row.hash {
+                None => (row.seq, format!("it has no hash: tminus did not write it{by}")),
+                Some(hash) if *hash != row.link(&self.run_id, &self.previous) => {
+                    (row.seq, format!("it does not match its hash: changed, or not written by tminus{by}"))
+                }
+                Some(hash) => {
+                    self.finished |= row.kind == "run_finished";
+                    self.last = row.seq;
+                    self.previous = hash.clone();
+                    return;
+                }
+            }
+        };
+        self.broken = Some(Verdict::Broken { seq, why });
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        self.broken.clone().unwrap_or(Verdict::Verified { events: self.last })
+    }
+}
+
 /// Reads a run's rows in order and checks each against the one before it.
 pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreError> {
     const PAGE: u32 = 64;
-    let (mut last, mut previous) = (0, String::new());
-    let mut finished = false;
-    loop {
-        let rows = store.rows(run_id, last, PAGE).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
-            let by = row.writer.as_deref().map(|w| format!(" (written by {w})")).unwrap_or_default();
-            let broken = |why: String| Verdict::Broken { seq: row.seq, why };
-            if row.seq != last + 1 {
-                return Ok(Verdict::Broken {
-                    seq: last + 1,
-                    why: format!("it is missing (the next event is {})", row.seq),
-                });
-            }
-            // After the end, only the conductor's word on its last notifications may follow.
-            if finished && row.kind != "notified" {
-                return Ok(broken(format!("it comes after the run's end{by}")));
-            }
-            let Some(hash) = &row.hash else {
-                return Ok(broken(format!("it has no hash: tminus did not write it{by}")));
-            };
-            if *hash != row.link(run_id, &previous) {
-                return Ok(broken(format!(
-                    "it does not match its hash: changed, or not written by tminus{by}"
-                )));
-            }
-            finished |= row.kind == "run_finished";
-            last = row.seq;
-            previous = hash.clone();
-        }
+    let mut verifier = Verifier::new(run_id);
+    let mut after = 0;
+    while !verifier.is_broken() {
+        let rows = store.rows(run_id, after, PAGE).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.seq;
+        rows.iter().for_each(|row| verifier.feed(row));
     }
-    Ok(Verdict::Verified { events: last })
+    Ok(verifier.verdict())
 }
 
 #[cfg(test)]

@@ -262,18 +262,42 @@ impl Journal {
 pub async fn fold_run(
     store: &dyn Store,
     run_id: &str,
+    each: impl FnMut(&Event, &RunState),
+) -> Result<RunState, StoreError> {
+    fold(store, run_id, each, None).await
+}
+
+/// As `fold_run`, and checks the run's hash chain from the very same reads.
+pub async fn fold_verified(
+    store: &dyn Store,
+    run_id: &str,
+    each: impl FnMut(&Event, &RunState),
+) -> Result<(RunState, chain::Verdict), StoreError> {
+    let mut verifier = chain::Verifier::new(run_id);
+    let state = fold(store, run_id, each, Some(&mut verifier)).await?;
+    Ok((state, verifier.verdict()))
+}
+
+async fn fold(
+    store: &dyn Store,
+    run_id: &str,
     mut each: impl FnMut(&Event, &RunState),
+    mut verifier: Option<&mut chain::Verifier>,
 ) -> Result<RunState, StoreError> {
     const PAGE: u32 = 16;
     let mut state = RunState::default();
     let mut after = 0;
     loop {
-        let page = store.events(run_id, after, PAGE).await?;
+        let page = store.rows(run_id, after, PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
-        for event in &page {
-            state.apply(event);
-            each(event, &state);
+        for row in page {
+            if let Some(verifier) = verifier.as_deref_mut() {
+                verifier.feed(&row);
+            }
+            let event = row.into_event(run_id, store.location())?;
+            state.apply(&event);
+            each(&event, &state);
         }
     }
     Ok(state)

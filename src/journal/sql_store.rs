@@ -455,24 +455,7 @@ impl Store for SqlStore {
 
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError> {
         let rows = self.rows(run_id, after, limit).await?;
-        rows.into_iter()
-            .map(|row| {
-                let kind = serde_json::from_str(&row.payload).map_err(|source| StoreError::Corrupt {
-                    location: self.location.clone(),
-                    run_id: run_id.to_string(),
-                    seq: row.seq,
-                    source,
-                })?;
-                Ok(Event {
-                    run_id: run_id.to_string(),
-                    seq: row.seq,
-                    at: parse_time(&row.at),
-                    step: row.step,
-                    kind,
-                    data: row.data.unwrap_or_default(),
-                })
-            })
-            .collect()
+        rows.into_iter().map(|row| row.into_event(run_id, &self.location)).collect()
     }
 }
 
@@ -480,7 +463,7 @@ fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_time(text: &str) -> DateTime<Utc> {
+pub(super) fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::<Utc>::from_str(text)
         .or_else(|_| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc)))
         .unwrap_or_default()

@@ -8,7 +8,7 @@ mod markdown;
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 
-use crate::journal::{RunState, Store, StoreError, chain, describe, fold_run};
+use crate::journal::{RunState, Store, StoreError, describe, fold_verified};
 
 pub use html::render as html;
 pub use json::render as json;
@@ -45,9 +45,10 @@ pub struct Printed {
 /// Reads a run from the journal (in pages: output of any size fits) and prepares its report.
 pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreError> {
     let mut log = Vec::new();
-    let state = fold_run(store, run_id, |event, state| log.push(log_line(event, state))).await?;
-    let chain = chain::verify(store, run_id).await?.to_string();
-    Ok(Report { state, log, chain })
+    let (state, verdict) =
+        fold_verified(store, run_id, |event, state| log.push(log_line(event, state))).await?;
+    // One read of the journal gives the fold and the chain's verdict both.
+    Ok(Report { state, log, chain: verdict.to_string() })
 }
 
 /// One event as the log says it.
