@@ -539,7 +539,7 @@ async fn observe(
         None => store.live_run(run_id.as_deref()).await?,
         Some(_) => store.run(run_id.as_deref()).await?,
     };
-    let (to, events) = mpsc::channel(64);
+    let (to, events) = mpsc::channel(journal::PAGE as usize);
     let feed = match speed {
         None => tokio::spawn(journal::follow(store.clone(), run.id.clone(), 0, to)),
         Some(speed) => tokio::spawn(journal::replay(store.clone(), run.id.clone(), speed, to)),
@@ -790,8 +790,8 @@ async fn headless_run(
     };
     let conducting = Conducting::prepare(start, store, location, &operator).await?.notify_dry_run(notify);
     let (acts, local) = mpsc::channel(16);
-    // Small: output batches are up to 64 KB each, and a slow reader must slow the run, not grow it.
-    let (event_tx, event_rx) = mpsc::channel(16);
+    // Small: an output batch may be a megabyte, and a slow reader must slow the run, not grow it.
+    let (event_tx, event_rx) = mpsc::channel(4);
     let mut run = tokio::spawn(conducting.run(Some(local), Some(event_tx), None));
     let printer = headless::drive(event_rx, acts, headless::Options { operator, yes, so_far });
     tokio::pin!(printer);
@@ -878,7 +878,7 @@ async fn attach(
         },
     };
     let watch = journal::open_read_only(location).await?;
-    let (to, events) = mpsc::channel(64);
+    let (to, events) = mpsc::channel(journal::PAGE as usize);
     let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
     if take_over {
         // Journaled as a handover, or as refused when this login's role may not drive.

@@ -23,7 +23,20 @@ pub fn clean_line(bytes: &[u8], keep_colour: bool) -> String {
 /// Printable ASCII and tabs only: nothing to parse, hide or escape. Most output is, and a flood
 /// of it should not pay for a terminal parser.
 pub fn is_plain(bytes: &[u8]) -> bool {
-    bytes.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
+    printable_or(bytes, b'\t', b'\t')
+}
+
+/// `is_plain` for a run of whole lines: newlines may be in it too.
+pub fn is_plain_lines(bytes: &[u8]) -> bool {
+    printable_or(bytes, b'\t', b'\n')
+}
+
+/// Printable ASCII, `a` or `b`, checked a block at a time with no branch per byte, so the
+/// compiler checks many bytes at once.
+fn printable_or(bytes: &[u8], a: u8, b: u8) -> bool {
+    bytes.chunks(512).all(|block| {
+        block.iter().fold(true, |ok, &x| ok & ((x.wrapping_sub(0x20) < 0x5f) | (x == a) | (x == b)))
+    })
 }
 
 /// Pushes `c`, or `<U+XXXX>` for a character that would hide or reorder text: a bidi override

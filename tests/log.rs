@@ -28,7 +28,7 @@ id = "p"
 fn payload() -> Vec<u8> {
     let mut bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
     bytes.extend_from_slice(b"\nok \xff\xfe\xc3 half a character\n\x1b[2Jcleared?\n");
-    bytes.extend(std::iter::repeat_n(b'x', 200 * 1024));
+    bytes.extend(std::iter::repeat_n(b'x', 3 * tminus::engine::FLUSH_BYTES));
     bytes.extend_from_slice(b"\nlast line without a newline");
     bytes
 }

@@ -30,7 +30,7 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 const UNITS_END: Duration = Duration::from_secs(15);
 
 /// Reports in flight from units: small, so a step that floods waits for the journal.
-const REPORTS: usize = 16;
+const REPORTS: usize = 4;
 
 pub struct Driver {
     journal: Journal,

@@ -19,4 +19,5 @@ mod verdict;
 pub use command::{Act, Command, Who, os_login};
 pub use conductor::{Conductor, Machine};
 pub use driver::{Driver, EngineError};
+pub use output::FLUSH_BYTES;
 pub use plan::{detail, run_info};

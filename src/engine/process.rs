@@ -16,7 +16,10 @@ use tokio::time::{Instant, sleep_until};
 use crate::journal::Stream;
 
 /// Read size, and so the largest chunk a reader hands on.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 256 * 1024;
+/// Each pipe's buffer: a command that floods writes on while tminus journals what it read,
+/// instead of waiting on every 64 KB (the kernel's default), and is read in fewer, larger pieces.
+const PIPE_BYTES: i32 = 1024 * 1024;
 /// Chunks in flight between the pipe readers and the engine: bounds memory under a flood.
 const IN_FLIGHT: usize = 8;
 /// After the command exits, how long to keep reading once its output goes quiet…
@@ -97,9 +100,11 @@ impl ProcessRun {
         let (tx, chunks) = mpsc::channel(IN_FLIGHT);
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
+            widen(&out);
             readers.push(tokio::spawn(read_pipe(out, Stream::Stdout, tx.clone())));
         }
         if let Some(err) = child.stderr.take() {
+            widen(&err);
             readers.push(tokio::spawn(read_pipe(err, Stream::Stderr, tx)));
         }
         Ok(ProcessRun {
@@ -240,17 +245,22 @@ impl Drop for ProcessRun {
 
 async fn read_pipe(mut pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::Sender<(Stream, Vec<u8>)>) {
     loop {
-        let mut buf = vec![0u8; CHUNK];
-        match pipe.read(&mut buf).await {
+        // Read into spare capacity: a flood's buffers are never zeroed first.
+        let mut buf = Vec::with_capacity(CHUNK);
+        match pipe.read_buf(&mut buf).await {
             Ok(0) | Err(_) => return,
-            Ok(n) => {
-                buf.truncate(n);
+            Ok(_) => {
                 if tx.send((stream, buf)).await.is_err() {
                     return;
                 }
             }
         }
     }
+}
+
+/// Asks for a larger pipe buffer; where the system allows less, the default does.
+fn widen(pipe: &impl std::os::fd::AsFd) {
+    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
 }
 
 fn far_future() -> Instant {

@@ -94,7 +94,7 @@ async fn run_shell(
             event = process.next() => match event {
                 ProcEvent::Output(stream, bytes) => {
                     let batch = &mut batches[stream as usize];
-                    batch.push(&bytes);
+                    batch.push(bytes);
                     if let Some(data) = batch.take_ready(Instant::now()) {
                         let _ = reports.send((id, UnitReport::Output(stream, data))).await;
                     }

@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::Local;
 
 use crate::journal::{Event, EventKind, RunState, Stream, describe};
-use crate::sanitize::{clean_line, is_plain};
+use crate::sanitize::{clean_line, is_plain_lines};
 
 /// A step's stream, as output batches name it.
 type Source = (String, Stream);
@@ -87,18 +87,22 @@ impl<W: Write> Printer<W> {
         }
         let (whole, cut) = data.split_at(data.len() - cut_char_len(data));
         let text = whole.strip_suffix(b"\n");
+        let prefix = format!("[{}] ", source.0);
+        // Most floods are plain text: checked once for the whole batch, not line by line.
+        let plain = is_plain_lines(whole);
         for (i, line) in text.unwrap_or(whole).split(|b| *b == b'\n').enumerate() {
             if i > 0 {
-                writeln!(self.out)?;
+                self.out.write_all(b"\n")?;
             }
             if i > 0 || !continuing {
-                write!(self.out, "[{}] {marker}", source.0)?;
+                self.out.write_all(prefix.as_bytes())?;
+                self.out.write_all(marker.as_bytes())?;
                 marker = "";
             }
-            if is_plain(line) {
+            if plain {
                 self.out.write_all(line)?;
             } else {
-                write!(self.out, "{}", clean_line(line, self.colour))?;
+                self.out.write_all(clean_line(line, self.colour).as_bytes())?;
             }
         }
         if text.is_some() {

@@ -172,11 +172,10 @@ impl Verifier {
 
 /// Reads a run's rows in order and checks each against the one before it.
 pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreError> {
-    const PAGE: u32 = 64;
     let mut verifier = Verifier::new(run_id);
     let mut after = 0;
     while !verifier.is_broken() {
-        let rows = store.rows(run_id, after, PAGE).await?;
+        let rows = store.rows(run_id, after, super::PAGE).await?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
         rows.iter().for_each(|row| verifier.feed(row));

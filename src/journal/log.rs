@@ -32,12 +32,11 @@ pub async fn output(
     selection: &Selection,
     mut each: impl FnMut(Piece<'_>) -> std::io::Result<()>,
 ) -> Result<std::io::Result<bool>, StoreError> {
-    const PAGE: u32 = 32;
     let (mut after, mut found) = (0, false);
     // The command each step runs now: its role and attempt.
     let mut running: std::collections::HashMap<String, (Role, u32)> = std::collections::HashMap::new();
     loop {
-        let page = store.events(run_id, after, PAGE).await?;
+        let page = store.events(run_id, after, super::PAGE).await?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for event in &page {

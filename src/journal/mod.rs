@@ -53,6 +53,10 @@ pub async fn open_read_only(location: &str) -> Result<Arc<dyn Store>, StoreError
     }
 }
 
+/// Events read at a time wherever output may be among them: with output batches of up to half
+/// a megabyte, a page stays a few MB however long the run and however far behind its reader.
+pub const PAGE: u32 = 8;
+
 /// Sends a run's events, from `after` on, as they are journaled, until the run has finished
 /// and every event is sent, or nobody listens any more.
 pub async fn follow(
@@ -64,8 +68,7 @@ pub async fn follow(
     let mut last = after;
     let mut wait = std::time::Duration::from_millis(250);
     loop {
-        // Pages of output batches (up to 64 KB each) stay a few MB, however far behind a reader is.
-        let page = match store.events(&run_id, last, 32).await {
+        let page = match store.events(&run_id, last, PAGE).await {
             Ok(page) => page,
             // An outage is waited out: the reader picks up where it was once the journal is back.
             Err(e @ StoreError::Database { .. }) => {
@@ -284,7 +287,6 @@ async fn fold(
     mut each: impl FnMut(&Event, &RunState),
     mut verifier: Option<&mut chain::Verifier>,
 ) -> Result<RunState, StoreError> {
-    const PAGE: u32 = 16;
     let mut state = RunState::default();
     let mut after = 0;
     loop {

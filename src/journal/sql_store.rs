@@ -117,6 +117,7 @@ impl SqlStore {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
+            .page_size(65536)
             .journal_mode(SqliteJournalMode::Wal)
             // WAL + NORMAL: a committed event survives a crash of the process; only a power cut
             // can take the last transactions, and never corrupts the file.
@@ -249,7 +250,14 @@ impl Store for SqlStore {
                     .flatten()
                     .unwrap_or_default(),
             };
-            for event in events {
+            let link = |event: &Event, previous: &str| {
+                let row = chain::Row::of(event);
+                let hash = row.link_with(&event.run_id, previous, &event.data);
+                (row, hash)
+            };
+            let mut linked = Some(link(first, &previous));
+            let mut rest = events.iter();
+            while let (Some(event), Some((row, hash))) = (rest.next(), linked.take()) {
                 if let EventKind::RunStarted(info) = &event.kind {
                     sqlx::query(INSERT_RUN)
                         .bind(&event.run_id)
@@ -264,9 +272,7 @@ impl Store for SqlStore {
                         .await
                         .map_err(self.db())?;
                 }
-                let row = chain::Row::of(event);
-                let hash = row.link_with(&event.run_id, &previous, &event.data);
-                let inserted = sqlx::query(INSERT_EVENT)
+                let insert = sqlx::query(INSERT_EVENT)
                     .bind(&event.run_id)
                     .bind(row.seq)
                     .bind(&row.at)
@@ -275,8 +281,11 @@ impl Store for SqlStore {
                     .bind(&row.payload)
                     .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
                     .bind(&hash)
-                    .execute(&mut *tx)
-                    .await;
+                    .execute(&mut *tx);
+                // The next event is hashed while the database stores this one: a flood's
+                // hashing and writing overlap instead of taking turns.
+                let following = async { rest.as_slice().first().map(|e| link(e, &hash)) };
+                let (inserted, following) = futures::join!(insert, following);
                 match inserted {
                     Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
                         return Ok(Err((event.seq, hash)));
@@ -284,6 +293,7 @@ impl Store for SqlStore {
                     other => other.map_err(self.db())?,
                 };
                 previous = hash;
+                linked = following;
                 if let EventKind::RunFinished { outcome } = &event.kind {
                     sqlx::query(FINISH_RUN)
                         .bind(event.at.to_rfc3339())

@@ -27,7 +27,7 @@ use theme::Theme;
 const FRAME: Duration = Duration::from_millis(33);
 /// Events folded per turn of the loop before keys and drawing get their turn…
 const EVENTS_PER_TURN: usize = 256;
-/// …and bytes of output: a turn of 64 KB batches must not keep a key waiting.
+/// …and bytes of output: a turn of a flood's batches must not keep a key waiting.
 const BYTES_PER_TURN: usize = 512 * 1024;
 
 pub struct Options {
