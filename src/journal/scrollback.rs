@@ -127,3 +127,151 @@ impl Scrollback {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::journal::event::{Event, Outcome, PlannedStep, RunInfo, StepType, Stream};
+    use crate::journal::state::{RunState, TAIL_LINE_CHARS, TAIL_LINES};
+    use crate::journal::{SqlStore, Store};
+
+    const RUN: &str = "20251127-090000-scrl";
+
+    /// A real SQLite journal, and the events appended to it so far.
+    struct Journal {
+        _dir: tempfile::TempDir,
+        store: SqlStore,
+        seq: i64,
+    }
+
+    impl Journal {
+        async fn new() -> Journal {
+            let dir = tempfile::tempdir().unwrap();
+            let store = SqlStore::open_sqlite(&dir.path().join("journal.db")).await.unwrap();
+            let steps = ["a", "b"].map(|id| PlannedStep::plain(id, id, StepType::Run, "true")).to_vec();
+            let mut journal = Journal { _dir: dir, store, seq: 0 };
+            journal.append(None, EventKind::RunStarted(RunInfo::of_steps(steps)), b"").await;
+            journal
+        }
+
+        async fn append(&mut self, step: Option<&str>, kind: EventKind, data: &[u8]) {
+            self.seq += 1;
+            let event = Event {
+                run_id: RUN.into(),
+                seq: self.seq,
+                at: Utc::now(),
+                step: step.map(Into::into),
+                kind,
+                data: data.to_vec(),
+            };
+            self.store.append(&[event], None).await.unwrap();
+        }
+
+        async fn output(&mut self, step: &str, data: &[u8]) {
+            let lines = memchr::memchr_iter(b'\n', data).count() as u32;
+            self.append(Some(step), EventKind::Output { stream: Stream::Stdout, lines }, data).await;
+        }
+
+        async fn started(&mut self, step: &str, attempt: u32, role: Role) {
+            self.append(Some(step), EventKind::StepStarted { attempt, role, command: None }, b"").await;
+        }
+
+        async fn finished(&mut self, step: &str, attempt: u32, role: Role) {
+            let kind = EventKind::StepFinished {
+                attempt,
+                role,
+                outcome: Outcome::Failed,
+                exit_code: Some(1),
+                duration_ms: 1,
+                message: None,
+                metrics: Vec::new(),
+            };
+            self.append(Some(step), kind, b"").await;
+        }
+
+        /// The run as every screen folds it.
+        async fn state(&self) -> RunState {
+            crate::journal::fold_run(&self.store, RUN, |_, _| {}).await.unwrap()
+        }
+    }
+
+    fn numbered(from: usize, to: usize) -> Vec<u8> {
+        (from..to).map(|n| format!("line {n:04}\n")).collect::<String>().into_bytes()
+    }
+
+    /// Two attempts, the second's output in many batches, lines cut across batches (a long one
+    /// over three), a character split between batches, '\r', another step's output and an
+    /// undo's in between, and a last line not ended yet.
+    async fn a_busy_step() -> Journal {
+        let mut j = Journal::new().await;
+        j.started("a", 1, Role::Main).await;
+        j.output("a", &numbered(0, 300)).await;
+        j.output("b", b"not a's line\n").await;
+        j.output("a", b"half of a li").await;
+        j.output("a", b"ne\r\n").await;
+        j.finished("a", 1, Role::Main).await;
+        j.started("a", 2, Role::Main).await;
+        for _ in 0..3 {
+            j.output("a", &[b'x'; 3000]).await;
+        }
+        j.output("a", b"\ncaf\xc3").await;
+        j.output("a", b"\xa9 and \xff invalid\n").await;
+        for n in 0..6 {
+            j.output("a", &numbered(1000 + n * 100, 1100 + n * 100)).await;
+        }
+        j.started("a", 1, Role::Undo).await;
+        j.output("a", b"undoing\nundone\n").await;
+        j.finished("a", 1, Role::Undo).await;
+        j.output("a", b"after the undo\nno newline yet").await;
+        j
+    }
+
+    #[tokio::test]
+    async fn a_steps_lines_are_the_tails_lines_numbered_as_the_tail_numbers_them() {
+        let j = a_busy_step().await;
+        let state = j.state().await;
+        let tail = &state.step("a").unwrap().output;
+        let total = tail.total_lines + 1;
+        let mut reader = Scrollback::new(RUN, "a");
+        let all = reader.lines(&j.store, 0..total).await.unwrap();
+        assert_eq!(all.len() as u64, total);
+        assert_eq!(all[..all.len() - TAIL_LINES - 1].len() as u64, tail.total_lines - tail.lines.len() as u64);
+        assert_eq!(all[all.len() - TAIL_LINES - 1..], tail.last(usize::MAX), "the tail's lines, the same");
+        assert_eq!(all[0], "line 0000");
+        assert_eq!(all[299], "line 0299");
+        assert_eq!(all[300], "half of a line", "a line over two batches, its '\\r' dropped");
+        assert_eq!(all[301], "x".repeat(TAIL_LINE_CHARS), "a long line over three batches, cut");
+        assert_eq!(all[302], "caf\u{fffd}\u{fffd} and \u{fffd} invalid", "as lossy as the tail");
+        assert_eq!(all[303], "line 1000");
+        assert_eq!(all[903], "after the undo");
+        assert_eq!(all[904], "no newline yet");
+        assert!(!all.iter().any(|l| l.contains("undo") && l != "after the undo"), "no undo output");
+        assert!(!all.iter().any(|l| l.contains("not a's")), "no other step's output");
+
+        // Any range reads the same lines as the whole, wherever it starts and ends.
+        for range in [0..1, 5..8, 299..304, 301..302, 302..303, 600..800, 900..905, 904..2000] {
+            let lines = reader.lines(&j.store, range.clone()).await.unwrap();
+            let end = range.end.min(total) as usize;
+            assert_eq!(lines, all[range.start as usize..end], "lines {range:?}");
+        }
+        assert!(reader.lines(&j.store, 5000..5100).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn lines_printed_after_a_read_are_read_the_next_time() {
+        let mut j = Journal::new().await;
+        j.started("a", 1, Role::Main).await;
+        j.output("a", &numbered(0, 10)).await;
+        j.output("a", b"open").await;
+        let mut reader = Scrollback::new(RUN, "a");
+        assert_eq!(reader.lines(&j.store, 9..20).await.unwrap(), ["line 0009", "open"]);
+        j.output("a", b" and ended\n").await;
+        j.output("a", &numbered(11, 20)).await;
+        let lines = reader.lines(&j.store, 9..12).await.unwrap();
+        assert_eq!(lines, ["line 0009", "open and ended", "line 0011"]);
+        let state = j.state().await;
+        assert_eq!(state.step("a").unwrap().output.total_lines, 20);
+    }
+}
