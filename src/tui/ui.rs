@@ -418,18 +418,26 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("").block(pane_block(app, Pane::Output, " Output ".into())), area);
         return;
     };
-    let mut title = format!(" Output · {} · {} ", step.plan.id, step.plan.title);
-    let took = step_duration(app, step);
-    if !took.is_empty() {
-        title.push_str(&format!("· {took} "));
-    }
-    title.push_str(if app.follow { "· follow " } else { "· scrolled " });
-    if app.wrap {
-        title.push_str("· wrap ");
-    }
-    if let Some(q) = &app.search {
-        title.push_str(&format!("· /{q} "));
-    }
+    // Where the view is, when scrolled back: first, so a narrow pane still shows it.
+    let title = |top: Option<u64>| {
+        let mut title = format!(" Output · {} · ", step.plan.id);
+        if let Some(top) = top {
+            title.push_str(&format!("line {} of {} · ", grouped(top + 1), grouped(shown_lines(step))));
+        }
+        title.push_str(&format!("{} ", step.plan.title));
+        let took = step_duration(app, step);
+        if !took.is_empty() {
+            title.push_str(&format!("· {took} "));
+        }
+        title.push_str(if app.follow { "· follow " } else { "· scrolled " });
+        if app.wrap {
+            title.push_str("· wrap ");
+        }
+        if let Some(q) = &app.search {
+            title.push_str(&format!("· /{q} "));
+        }
+        title
+    };
     let height = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
@@ -449,7 +457,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
             Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }).block(pane_block(
                 app,
                 Pane::Output,
-                title,
+                title(None),
             )),
             area,
         );
@@ -489,10 +497,9 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         }
     }
     let lines = bottom(lines, width, height, app.wrap);
-    if let Some(top) = numbers.get(numbers.len() - lines.len()).filter(|_| app.until.is_some()) {
-        title.push_str(&format!("· line {} of {} ", grouped(top + 1), grouped(total)));
-    }
-    frame.render_widget(pane_paragraph(lines, app.wrap).block(pane_block(app, Pane::Output, title)), area);
+    let top = numbers.get(numbers.len() - lines.len()).filter(|_| app.until.is_some());
+    let block = pane_block(app, Pane::Output, title(top.copied()));
+    frame.render_widget(pane_paragraph(lines, app.wrap).block(block), area);
 }
 
 /// `1234567` as `1,234,567`.
