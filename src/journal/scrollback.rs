@@ -237,7 +237,10 @@ mod tests {
         let mut reader = Scrollback::new(RUN, "a");
         let all = reader.lines(&j.store, 0..total).await.unwrap();
         assert_eq!(all.len() as u64, total);
-        assert_eq!(all[..all.len() - TAIL_LINES - 1].len() as u64, tail.total_lines - tail.lines.len() as u64);
+        assert_eq!(
+            all[..all.len() - TAIL_LINES - 1].len() as u64,
+            tail.total_lines - tail.lines.len() as u64
+        );
         assert_eq!(all[all.len() - TAIL_LINES - 1..], tail.last(usize::MAX), "the tail's lines, the same");
         assert_eq!(all[0], "line 0000");
         assert_eq!(all[299], "line 0299");

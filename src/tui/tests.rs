@@ -434,7 +434,11 @@ fn snapshot_scrolled_back_past_the_tail_reads_older_lines_and_stays_on_them() {
     insta::assert_snapshot!("older_lines_loading", s.screen(100, 28, 210));
 
     // The journal's lines for them: the three the step printed first, then the numbered ones.
-    let first = ["inserting institution_gates 40/75", "inserting institution_gates 75/75", "inserting g12_logistics 9/15"];
+    let first = [
+        "inserting institution_gates 40/75",
+        "inserting institution_gates 75/75",
+        "inserting g12_logistics 9/15",
+    ];
     let mut lines: Vec<String> = first.map(String::from).to_vec();
     lines.extend((0..197).map(|i| format!("row {i:04}")));
     s.app.older_read(super::older::Page { want, lines: Ok(lines) });

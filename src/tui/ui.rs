@@ -475,7 +475,8 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
             // Lines still being read from the journal: one line says so, however many they are.
             if numbers.last().is_none_or(|&last| app.output_line(step, last).is_some()) {
                 let failed = app.older.as_ref().and_then(|o| o.failure(&step.plan.id, n));
-                let text = failed.map_or("loading older lines…".to_string(), |e| format!("older lines: {e}"));
+                let text =
+                    failed.map_or("loading older lines…".to_string(), |e| format!("older lines: {e}"));
                 lines.push(Line::styled(text, t.fg(if failed.is_some() { t.fail } else { t.muted })));
                 numbers.push(n);
             }
