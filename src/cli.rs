@@ -556,6 +556,7 @@ async fn observe(
             session,
             so_far: RunState::default(),
             health,
+            journal: Some(store.clone()),
         };
         tui::drive(events, None, options)
             .await
@@ -879,7 +880,7 @@ async fn attach(
     };
     let watch = journal::open_read_only(location).await?;
     let (to, events) = mpsc::channel(journal::PAGE as usize);
-    let feed = tokio::spawn(journal::follow(watch, run.id.clone(), 0, to));
+    let feed = tokio::spawn(journal::follow(watch.clone(), run.id.clone(), 0, to));
     if take_over {
         // Journaled as a handover, or as refused when this login's role may not drive.
         let _ = client.acts.send(crate::engine::Act::TakeOver).await;
@@ -896,6 +897,7 @@ async fn attach(
             location.to_string(),
             said,
         )),
+        journal: Some(watch),
     };
     let screen = tui::drive(events, Some(client.acts), options).await;
     feed.abort();

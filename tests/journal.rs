@@ -80,6 +80,12 @@ async fn parity(store: &dyn Store) {
     assert_eq!(back[1].data, hostile, "every byte of output comes back");
     assert_eq!(back[2].kind, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
     assert_eq!(store.events(run, 1, 1).await.unwrap()[0].seq, 2, "pages start after a seq");
+    // A step's events without their bytes: where its output lies, for the price of its heads.
+    let heads = store.step_events(run, "deploy", 1, 100).await.unwrap();
+    assert_eq!(heads.iter().map(|e| e.seq).collect::<Vec<_>>(), [2, 3]);
+    assert_eq!(heads[0].kind, EventKind::Output { stream: Stream::Stdout, lines: 1 });
+    assert!(heads[0].data.is_empty(), "the bytes stay in the journal");
+    assert!(store.step_events(run, "other", 0, 100).await.unwrap().is_empty());
     assert_eq!(store.runs().await.unwrap()[0].outcome.as_deref(), Some("rolled_back"));
     assert_eq!(store.run(None).await.unwrap().id, run);
     assert!(store.run(Some("nope")).await.is_err());

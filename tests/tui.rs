@@ -172,6 +172,48 @@ fn quitting_while_a_step_runs_asks_and_an_abort_is_journaled() {
     assert_eq!(report["state"]["stopped"]["who"], "naledi");
 }
 
+const LONG: &str = r#"
+[runbook]
+name = "Long output"
+[[phase]]
+id = "p"
+  [[phase.step]]
+  id = "print"
+  title = "Prints a lot"
+  run = "for n in $(seq 1 3000); do printf 'line %04d\n' $n; done"
+  [[phase.step]]
+  id = "verify"
+  manual = "The numbers look right"
+"#;
+
+#[test]
+fn the_output_pane_scrolls_back_past_its_tail_into_lines_read_from_the_journal() {
+    let s = Sandbox::new();
+    s.write("long.toml", LONG);
+    let mut screen = Screen::start(&s, &["run", "long.toml", "--operator", "naledi"]);
+    screen.wait_for("The numbers look right");
+    // Put the checklist aside, pick the step that printed, and look at its output.
+    screen.press("\x1b");
+    screen.wait_for("⏎ answer");
+    screen.press("k");
+    screen.wait_for("Output · print");
+    screen.wait_for("line 3000");
+    screen.press("\tg");
+    // Line 1 is 2,500 lines older than the tail the screen keeps.
+    screen.wait_for("line 1 of 3,000");
+    screen.wait_for("line 0001");
+    assert!(!screen.text().contains("line 3000"), "{}", screen.text());
+    // The newest lines come back with G.
+    screen.press("G");
+    screen.wait_for("line 3000");
+    screen.press("\r");
+    screen.wait_for("⏎/y done");
+    screen.press("y");
+    screen.wait_for("■ SUCCEEDED");
+    screen.press("q");
+    assert_eq!(screen.exit_code(), 0);
+}
+
 /// The run's conductor process, from its lease in the journal.
 fn conductor_pid(s: &Sandbox) -> i32 {
     let runs = s.tminus().args(["runs"]).output().stdout;

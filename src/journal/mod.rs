@@ -8,6 +8,7 @@ pub mod grants;
 pub mod inbox;
 pub mod lease;
 pub mod log;
+pub mod scrollback;
 mod sql_store;
 pub mod state;
 mod store;

@@ -77,6 +77,9 @@ const SELECT_HASH: &str = "SELECT hash FROM events WHERE run_id = $1 AND seq = $
 const SELECT_WRITTEN: &str = "SELECT hash, writer FROM events WHERE run_id = $1 AND seq = $2";
 const SELECT_ROWS: &str = "SELECT seq, at, kind, step, payload, data, hash, writer FROM events \
                            WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+/// Everything but `data`: the bytes stay unread (out of line in both databases).
+const SELECT_STEP_HEADS: &str = "SELECT seq, at, kind, step, payload FROM events \
+                                 WHERE run_id = $1 AND seq > $2 AND step = $3 ORDER BY seq LIMIT $4";
 const FINISH_RUN: &str = "UPDATE runs SET ended_at = $1, outcome = $2 WHERE id = $3";
 const SELECT_RUNS: &str = "SELECT id, runbook, path, operator, host, mode, started_at, ended_at, outcome \
                            FROM runs ORDER BY started_at DESC, id DESC";
@@ -348,6 +351,40 @@ impl Store for SqlStore {
                     writer: row.get("writer"),
                 })
                 .collect())
+        })
+    }
+
+    async fn step_events(
+        &self,
+        run_id: &str,
+        step: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError> {
+        with_reader!(self, reader => {
+            let rows = sqlx::query(SELECT_STEP_HEADS)
+                .bind(run_id)
+                .bind(after)
+                .bind(step)
+                .bind(i64::from(limit))
+                .fetch_all(reader)
+                .await
+                .map_err(self.db())?;
+            rows.iter()
+                .map(|row| {
+                    let head = chain::Row {
+                        seq: row.get("seq"),
+                        at: row.get("at"),
+                        kind: row.get("kind"),
+                        step: row.get("step"),
+                        payload: row.get("payload"),
+                        data: None,
+                        hash: None,
+                        writer: None,
+                    };
+                    head.into_event(run_id, &self.location)
+                })
+                .collect()
         })
     }
 

@@ -134,6 +134,17 @@ pub trait Store: Send + Sync {
     /// Up to `limit` events of a run with `seq > after`, in order.
     async fn events(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<Event>, StoreError>;
 
+    /// Up to `limit` events of one step of a run with `seq > after`, in order, without their
+    /// bytes (`data` left empty): where a step's output lies, for the price of its events'
+    /// heads however much it printed.
+    async fn step_events(
+        &self,
+        run_id: &str,
+        step: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
+
     /// Takes the run's lease for `lease.holder`, unless another holder's is still alive:
     /// then that lease comes back as the error. A lease is dead when its heartbeat is older
     /// than `stale`, or when its process on this very host is gone.

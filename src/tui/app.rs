@@ -2,10 +2,12 @@
 //! at. Keys change this state and may yield commands for the engine; drawing only reads it.
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::older::{Older, Page, Want};
 use super::theme::Theme;
 use crate::engine::Act;
 use crate::journal::state::{StepState, StepStatus};
@@ -112,8 +114,13 @@ pub struct App {
     pub selected: usize,
     /// Output follows the running step and its newest line.
     pub follow: bool,
-    /// Lines scrolled up from the newest, when not following.
-    pub scroll: usize,
+    /// Scrolled back: the output shows the lines before this one (numbered from the step's
+    /// first line, so the view stays put while the step prints on); `None` for its newest.
+    pub until: Option<u64>,
+    /// Rows of output the pane shows at the terminal's size (`resize`).
+    pub output_rows: usize,
+    /// Lines older than the tail, read from the journal; `None` with no journal to read.
+    pub older: Option<Older>,
     pub log_scroll: usize,
     pub search: Option<String>,
     /// Which match of the search the output is at, counted from the newest line.
@@ -151,7 +158,9 @@ impl App {
             focus: Pane::Timeline,
             selected: 0,
             follow: true,
-            scroll: 0,
+            until: None,
+            output_rows: 0,
+            older: None,
             log_scroll: 0,
             search: None,
             search_hit: 0,
@@ -197,7 +206,7 @@ impl App {
             EventKind::StepStarted { .. } | EventKind::ConfirmationRequested { .. } if self.follow => {
                 if let Some(i) = event.step.as_deref().and_then(|id| self.index_of(id)) {
                     self.selected = i;
-                    self.scroll = 0;
+                    self.until = None;
                 }
             }
             _ => {}
@@ -408,7 +417,7 @@ impl App {
             KeyCode::Char('f') => {
                 self.follow = !self.follow;
                 if self.follow {
-                    self.scroll = 0;
+                    self.until = None;
                     if let Some(i) = self
                         .state
                         .steps
@@ -725,7 +734,7 @@ impl App {
                 let last = self.state.steps.len().saturating_sub(1);
                 self.selected = self.selected.saturating_add_signed(delta).min(last);
                 self.follow = false;
-                self.scroll = 0;
+                self.until = None;
             }
             Pane::Output => self.scroll_output(-delta),
             Pane::Log => self.log_scroll = self.log_scroll.saturating_add_signed(-delta).min(self.log.len()),
@@ -733,10 +742,66 @@ impl App {
     }
 
     fn scroll_output(&mut self, up: isize) {
-        let lines = self.selected_step().map_or(0, |s| s.output.lines.len());
-        self.scroll = self.scroll.saturating_add_signed(up).min(lines);
+        let Some(step) = self.selected_step() else { return };
+        let end = self.output_window(step).end;
+        self.scroll_to(end.saturating_add_signed(-(up as i64)));
         if up > 0 {
             self.follow = false;
+        }
+    }
+
+    /// Shows the output's lines before line `end`, as far as there are lines to show: the
+    /// tail's, or every line the step printed when its journal can be read.
+    fn scroll_to(&mut self, end: u64) {
+        let Some(step) = self.selected_step() else { return };
+        let total = shown_lines(step);
+        let oldest = if self.older.is_some() { 0 } else { tail_start(step) };
+        let end = end.max(oldest + self.output_rows.max(1) as u64).min(total);
+        self.until = (end < total).then_some(end);
+    }
+
+    /// The lines of `step` the output pane shows, numbered from its first line.
+    pub fn output_window(&self, step: &StepState) -> Range<u64> {
+        let end = self.until.unwrap_or_else(|| shown_lines(step));
+        end.saturating_sub(self.output_rows as u64)..end
+    }
+
+    /// Line `n` of `step`'s output, from its tail or the page read from the journal; `None`
+    /// while it is not at hand.
+    pub fn output_line<'a>(&'a self, step: &'a StepState, n: u64) -> Option<&'a str> {
+        let tail = &step.output;
+        match n.checked_sub(tail_start(step)).map(|i| i as usize) {
+            Some(i) if i < tail.lines.len() => Some(&tail.lines[i]),
+            Some(i) if i == tail.lines.len() && !tail.partial.is_empty() => Some(&tail.partial),
+            Some(_) => None,
+            None => self.older.as_ref()?.line(&step.plan.id, n),
+        }
+    }
+
+    /// The terminal is `area` now: the output pane's rows follow from it.
+    pub fn resize(&mut self, area: ratatui::layout::Rect) {
+        self.output_rows = super::ui::output_rows(area);
+    }
+
+    /// The page of older lines to read now, if the pane shows lines neither the tail nor the
+    /// page read holds; it counts as being read from here on.
+    pub fn older_wanted(&mut self) -> Option<Want> {
+        let step = self.selected_step()?;
+        let window = self.output_window(step);
+        let needed = window.start..window.end.min(tail_start(step));
+        let want = self.older.as_ref()?.want(&self.state.run_id, &step.plan.id, needed)?;
+        self.older.as_mut()?.loading = Some(want.clone());
+        Some(want)
+    }
+
+    /// A page of older lines is in.
+    pub fn older_read(&mut self, page: Page) {
+        if let Err(e) = &page.lines {
+            self.notice = Some(format!("older lines of {} could not be read: {e}", page.want.step));
+        }
+        if let Some(older) = &mut self.older {
+            older.loading = None;
+            older.page = Some(page);
         }
     }
 
@@ -761,7 +826,11 @@ impl App {
                 self.follow = false;
             }
             Pane::Output => {
-                self.scroll = if top { self.selected_step().map_or(0, |s| s.output.lines.len()) } else { 0 };
+                if top {
+                    self.scroll_to(0);
+                } else {
+                    self.until = None;
+                }
                 self.follow = !top && self.follow;
             }
             Pane::Log => self.log_scroll = if top { self.log.len() } else { 0 },
@@ -794,8 +863,18 @@ impl App {
             self.search_hit = (self.search_hit + matches.len() - 1) % matches.len();
         }
         self.search_jumped = true;
-        let total = self.selected_step().map_or(0, |s| s.output.last(usize::MAX).len());
+        let first = self.selected_step().map_or(0, tail_start);
         self.follow = false;
-        self.scroll = (total - matches[self.search_hit] - 1).saturating_sub(SEARCH_AFTER);
+        self.scroll_to(first + (matches[self.search_hit] + 1 + SEARCH_AFTER) as u64);
     }
+}
+
+/// Lines the step's output has, its unfinished last line included.
+pub fn shown_lines(step: &StepState) -> u64 {
+    step.output.total_lines + u64::from(!step.output.partial.is_empty())
+}
+
+/// The number of the oldest line the step's tail holds.
+fn tail_start(step: &StepState) -> u64 {
+    step.output.total_lines - step.output.lines.len() as u64
 }

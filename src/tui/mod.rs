@@ -3,6 +3,7 @@
 
 mod ansi;
 pub mod app;
+pub mod older;
 mod terminal;
 pub mod theme;
 pub mod ui;
@@ -10,6 +11,7 @@ pub mod ui;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -19,7 +21,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, interval, sleep_until};
 
 use crate::engine::Act;
-use crate::journal::Event;
+use crate::journal::{Event, Store};
 use app::{Action, App};
 use theme::Theme;
 
@@ -40,6 +42,9 @@ pub struct Options {
     pub so_far: crate::journal::RunState,
     /// For a watcher: word of a conductor that has gone silent (`None` while it is heard).
     pub health: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// The run's journal, read-only: the output pane reads lines older than a step's tail
+    /// from it. Without one, the pane scrolls through the tail only.
+    pub journal: Option<Arc<dyn Store>>,
 }
 
 /// How a screen ended.
@@ -64,7 +69,15 @@ pub async fn drive(
     let mut app = App::new(options.operator, options.theme, Utc::now(), options.session);
     app.state = options.so_far;
     app.login = options.login;
-    let leaving = run_screen(&mut screen, &mut app, events, commands, options.health).await;
+    let older = options.journal.map(|store| {
+        app.older = Some(older::Older::default());
+        // One read at a time: the screen asks for the next page once the last is in.
+        let (wants, wanted) = mpsc::channel(1);
+        let (read, pages) = mpsc::channel(1);
+        tokio::spawn(older::serve(store, wanted, read));
+        Journal { wants, pages }
+    });
+    let leaving = run_screen(&mut screen, &mut app, events, commands, options.health, older).await;
     if let Ok(Leaving::Lost) = leaving {
         // The terminal may be gone: never write to it again, not even to restore it.
         screen.abandon();
@@ -87,11 +100,17 @@ pub async fn preview(
     app.log.clear();
     // No run, no events: the channel stays open and empty while the plan is shown.
     let (_none, events) = mpsc::channel(1);
-    let leaving = run_screen(&mut screen, &mut app, events, None, None).await;
+    let leaving = run_screen(&mut screen, &mut app, events, None, None, None).await;
     if let Ok(Leaving::Lost) = leaving {
         screen.abandon();
     }
     leaving
+}
+
+/// The screen's line to the task that reads older output from the journal.
+struct Journal {
+    wants: mpsc::Sender<older::Want>,
+    pages: mpsc::Receiver<older::Page>,
 }
 
 async fn run_screen(
@@ -100,6 +119,7 @@ async fn run_screen(
     mut events: mpsc::Receiver<Event>,
     commands: Option<mpsc::Sender<Act>>,
     mut health: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    mut journal: Option<Journal>,
 ) -> std::io::Result<Leaving> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
@@ -112,7 +132,14 @@ async fn run_screen(
     // A key is answered on screen at once; only the run's own updates wait for the next frame.
     let mut urgent = false;
     let mut last_draw = Instant::now() - FRAME;
+    app.resize(screen.area()?);
     loop {
+        if let (Some(journal), Some(want)) = (&journal, app.older_wanted()) {
+            if let Err(e) = journal.wants.try_send(want) {
+                let lines = Err("the journal reader has stopped".to_string());
+                app.older_read(older::Page { want: e.into_inner(), lines });
+            }
+        }
         if urgent || (dirty && last_draw.elapsed() >= FRAME) {
             screen.draw(app)?;
             dirty = false;
@@ -138,6 +165,10 @@ async fn run_screen(
                     }
                     urgent = true;
                 }
+                Some(Ok(TermEvent::Resize(width, height))) => {
+                    app.resize(ratatui::layout::Rect::new(0, 0, width, height));
+                    dirty = true;
+                }
                 Some(Ok(_)) => dirty = true,
                 Some(Err(e)) => return Err(e),
                 None => return Ok(Leaving::Lost),
@@ -162,6 +193,21 @@ async fn run_screen(
                 }
                 dirty = true;
             }
+            page = async {
+                match journal.as_mut() {
+                    Some(journal) => journal.pages.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match page {
+                Some(page) => {
+                    app.older_read(page);
+                    urgent = true;
+                }
+                None => {
+                    app.notice = Some("older output lines cannot be read: the journal reader has stopped".into());
+                    journal = None;
+                }
+            },
             _ = tick.tick() => {
                 app.now = Utc::now();
                 if let Some(health) = &mut health {

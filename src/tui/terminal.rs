@@ -30,6 +30,12 @@ impl Screen {
         self.terminal.draw(|frame| ui::draw(app, frame)).map(|_| ())
     }
 
+    /// The terminal's size now.
+    pub fn area(&self) -> std::io::Result<ratatui::layout::Rect> {
+        let size = self.terminal.size()?;
+        Ok(ratatui::layout::Rect::new(0, 0, size.width, size.height))
+    }
+
     /// The terminal is gone: try once to give it back, then never touch it again (the
     /// backend's own clean-up would report its failure on a stderr that is gone too).
     pub fn abandon(self) {

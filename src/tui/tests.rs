@@ -202,6 +202,8 @@ impl Script {
 
     fn screen(&mut self, width: u16, height: u16, secs: i64) -> String {
         self.app.now = at(secs);
+        // As the screen's loop does: keys that scroll a page know how high the pane is.
+        self.app.resize(ratatui::layout::Rect::new(0, 0, width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal.draw(|frame| ui::draw(&self.app, frame)).unwrap();
         let buffer = terminal.backend().buffer();
@@ -406,6 +408,77 @@ fn navigation_search_follow_and_notes() {
     );
     s.app.on_key(key(KeyCode::Tab));
     assert_eq!(s.app.focus, super::app::Pane::Output);
+}
+
+/// `deploy` printing `n` numbered lines after its first three, in batches of 100.
+fn printing(s: &mut Script, n: usize) {
+    for from in (0..n).step_by(100) {
+        let lines: String = (from..(from + 100).min(n)).map(|i| format!("row {i:04}\n")).collect();
+        let kind = EventKind::Output { stream: Stream::Stdout, lines: 100 };
+        s.push_data(201, Some("deploy"), kind, lines.as_bytes());
+    }
+}
+
+#[test]
+fn snapshot_scrolled_back_past_the_tail_reads_older_lines_and_stays_on_them() {
+    let mut s = Script::new();
+    s.deploying();
+    s.app.older = Some(super::older::Older::default());
+    printing(&mut s, 2000);
+    s.screen(100, 28, 210);
+    s.app.on_key(key(KeyCode::Tab));
+    s.app.on_key(key(KeyCode::Home));
+    let want = s.app.older_wanted().expect("lines older than the tail are asked for");
+    assert_eq!((want.step.as_str(), want.lines.clone()), ("deploy", 0..200));
+    assert_eq!(s.app.older_wanted(), None, "one read at a time");
+    insta::assert_snapshot!("older_lines_loading", s.screen(100, 28, 210));
+
+    // The journal's lines for them: the three the step printed first, then the numbered ones.
+    let first = [
+        "inserting institution_gates 40/75",
+        "inserting institution_gates 75/75",
+        "inserting g12_logistics 9/15",
+    ];
+    let mut lines: Vec<String> = first.map(String::from).to_vec();
+    lines.extend((0..197).map(|i| format!("row {i:04}")));
+    s.app.older_read(super::older::Page { want, lines: Ok(lines) });
+    let top = s.screen(100, 28, 210);
+    insta::assert_snapshot!("older_lines_read", top);
+
+    // The step prints on: the view stays on its lines.
+    printing(&mut s, 300);
+    assert_eq!(s.app.older_wanted(), None, "the page read still holds every line shown");
+    let later = s.screen(100, 28, 210);
+    assert!(top.contains("line 1 of 2,003"), "{top}");
+    assert_eq!(top.replace("2,003", "2,303"), later);
+
+    // Paging down past the page read asks for the lines after it.
+    for _ in 0..20 {
+        s.app.on_key(key(KeyCode::PageDown));
+    }
+    let down = s.screen(100, 28, 210);
+    assert!(down.contains("line 201 of 2,303") && down.contains("loading older lines…"), "{down}");
+    let next = s.app.older_wanted().expect("the next page");
+    assert!(next.lines.contains(&200) && next.lines.contains(&221), "{next:?}");
+    // The newest lines are the tail's: nothing more to read.
+    s.app.older_read(super::older::Page { want: next, lines: Err("the journal is gone".into()) });
+    s.app.on_key(key(KeyCode::End));
+    assert!(s.screen(100, 28, 210).contains("row 0299"));
+    assert_eq!(s.app.older_wanted(), None);
+}
+
+#[test]
+fn with_no_journal_the_output_scrolls_to_its_tails_first_line() {
+    let mut s = Script::new();
+    s.deploying();
+    printing(&mut s, 2000);
+    s.screen(100, 28, 210);
+    s.app.on_key(key(KeyCode::Tab));
+    s.app.on_key(key(KeyCode::Home));
+    assert_eq!(s.app.older_wanted(), None);
+    let screen = s.screen(100, 28, 210);
+    assert!(screen.contains("row 1500") && screen.contains("line 1,504 of 2,003"), "{screen}");
+    assert!(!screen.contains("loading"), "{screen}");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::ansi::styled_line;
-use super::app::{App, Modal, Pane, Purpose, Session};
+use super::app::{App, Modal, Pane, Purpose, Session, shown_lines};
 use crate::journal::state::{PhaseState, StepState, StepStatus};
 use crate::journal::{Decision, Mode, Prompt, RunOutcome, StepType};
 use crate::runbook::format_duration;
@@ -29,27 +29,48 @@ pub fn draw(app: &App, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(1),
-            Constraint::Min(6),
-            Constraint::Length(log_height(area.height)),
-            Constraint::Length(1),
-        ])
-        .split(area);
-    header(app, frame, rows[0]);
-    let body = Layout::default()
-        .direction(Direction::Horizontal)
-        .constraints([Constraint::Percentage(42), Constraint::Percentage(58)])
-        .split(rows[1]);
-    timeline(app, frame, body[0]);
-    output(app, frame, body[1]);
-    log(app, frame, rows[2]);
-    footer(app, frame, rows[3]);
+    let panes = Panes::of(area);
+    header(app, frame, panes.header);
+    timeline(app, frame, panes.timeline);
+    output(app, frame, panes.output);
+    log(app, frame, panes.log);
+    footer(app, frame, panes.footer);
     if let Some(modal) = &app.modal {
         draw_modal(app, modal, frame, area);
     }
+}
+
+/// Where each part of the screen goes.
+struct Panes {
+    header: Rect,
+    timeline: Rect,
+    output: Rect,
+    log: Rect,
+    footer: Rect,
+}
+
+impl Panes {
+    fn of(area: Rect) -> Panes {
+        let rows = Layout::default()
+            .direction(Direction::Vertical)
+            .constraints([
+                Constraint::Length(1),
+                Constraint::Min(6),
+                Constraint::Length(log_height(area.height)),
+                Constraint::Length(1),
+            ])
+            .split(area);
+        let body = Layout::default()
+            .direction(Direction::Horizontal)
+            .constraints([Constraint::Percentage(42), Constraint::Percentage(58)])
+            .split(rows[1]);
+        Panes { header: rows[0], timeline: body[0], output: body[1], log: rows[2], footer: rows[3] }
+    }
+}
+
+/// Rows of output the output pane shows on a terminal of size `area`.
+pub fn output_rows(area: Rect) -> usize {
+    Panes::of(area).output.height.saturating_sub(2) as usize
 }
 
 fn log_height(height: u16) -> u16 {
@@ -397,18 +418,26 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         frame.render_widget(Paragraph::new("").block(pane_block(app, Pane::Output, " Output ".into())), area);
         return;
     };
-    let mut title = format!(" Output · {} · {} ", step.plan.id, step.plan.title);
-    let took = step_duration(app, step);
-    if !took.is_empty() {
-        title.push_str(&format!("· {took} "));
-    }
-    title.push_str(if app.follow { "· follow " } else { "· scrolled " });
-    if app.wrap {
-        title.push_str("· wrap ");
-    }
-    if let Some(q) = &app.search {
-        title.push_str(&format!("· /{q} "));
-    }
+    // Where the view is, when scrolled back: first, so a narrow pane still shows it.
+    let title = |top: Option<u64>| {
+        let mut title = format!(" Output · {} · ", step.plan.id);
+        if let Some(top) = top {
+            title.push_str(&format!("line {} of {} · ", grouped(top + 1), grouped(shown_lines(step))));
+        }
+        title.push_str(&format!("{} ", step.plan.title));
+        let took = step_duration(app, step);
+        if !took.is_empty() {
+            title.push_str(&format!("· {took} "));
+        }
+        title.push_str(if app.follow { "· follow " } else { "· scrolled " });
+        if app.wrap {
+            title.push_str("· wrap ");
+        }
+        if let Some(q) = &app.search {
+            title.push_str(&format!("· /{q} "));
+        }
+        title
+    };
     let height = area.height.saturating_sub(2) as usize;
     let width = area.width.saturating_sub(2) as usize;
     let mut lines: Vec<Line> = Vec::new();
@@ -428,33 +457,63 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
             Paragraph::new(Text::from(lines)).wrap(Wrap { trim: false }).block(pane_block(
                 app,
                 Pane::Output,
-                title,
+                title(None),
             )),
             area,
         );
         return;
     }
-    let all = step.output.last(usize::MAX);
-    let end = all.len().saturating_sub(app.scroll);
     // Enough lines to fill the pane however they wrap: each takes a row at least.
-    let start = end.saturating_sub(height);
+    let end = app.output_window(step).end;
+    let start = end.saturating_sub(height as u64);
     let query = app.search.as_deref().map(str::to_lowercase);
     let colour = !t.monochrome;
-    for line in &all[start..end] {
+    // The number of each line drawn, for the title: which line is at the top.
+    let mut numbers: Vec<u64> = Vec::new();
+    for n in start..end {
+        let Some(line) = app.output_line(step, n) else {
+            // Lines still being read from the journal: one line says so, however many they are.
+            if numbers.last().is_none_or(|&last| app.output_line(step, last).is_some()) {
+                let failed = app.older.as_ref().and_then(|o| o.failure(&step.plan.id, n));
+                let text =
+                    failed.map_or("loading older lines…".to_string(), |e| format!("older lines: {e}"));
+                lines.push(Line::styled(text, t.fg(if failed.is_some() { t.fail } else { t.muted })));
+                numbers.push(n);
+            }
+            continue;
+        };
         let mut styled = styled_line(line, colour);
         if query.as_ref().is_some_and(|q| !q.is_empty() && line.to_lowercase().contains(q.as_str())) {
             styled = styled.patch_style(t.selected().add_modifier(Modifier::UNDERLINED));
         }
         lines.push(styled);
+        numbers.push(n);
     }
-    if end == all.len() {
+    let total = shown_lines(step);
+    if end == total {
         if let Some(message) = &step.message {
             lines
                 .push(Line::styled(format!("── {} · {message}", step.status.label()), step_style(app, step)));
+            numbers.push(total);
         }
     }
     let lines = bottom(lines, width, height, app.wrap);
-    frame.render_widget(pane_paragraph(lines, app.wrap).block(pane_block(app, Pane::Output, title)), area);
+    let top = numbers.get(numbers.len() - lines.len()).filter(|_| app.until.is_some());
+    let block = pane_block(app, Pane::Output, title(top.copied()));
+    frame.render_widget(pane_paragraph(lines, app.wrap).block(block), area);
+}
+
+/// `1234567` as `1,234,567`.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            text.push(',');
+        }
+        text.push(d);
+    }
+    text
 }
 
 fn log(app: &App, frame: &mut Frame, area: Rect) {
@@ -1041,6 +1100,7 @@ fn help_lines(app: &App) -> Vec<(String, bool)> {
             "Tab         next pane              f       follow the running step",
             "w           wrap long lines in the Output and Log panes, or cut them",
             "/           search the output      n / N   next / previous match",
+            "            (a search looks in the newest 500 lines only)",
             "Esc         end the search",
             "c           who to call: the escalation list, in order",
             "?           this help              q       leave (the run goes on)",
