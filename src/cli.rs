@@ -792,7 +792,7 @@ async fn headless_run(
     let conducting = Conducting::prepare(start, store, location, &operator).await?.notify_dry_run(notify);
     let (acts, local) = mpsc::channel(16);
     // Small: an output batch may be a megabyte, and a slow reader must slow the run, not grow it.
-    let (event_tx, event_rx) = mpsc::channel(4);
+    let (event_tx, event_rx) = mpsc::channel(16);
     let mut run = tokio::spawn(conducting.run(Some(local), Some(event_tx), None));
     let printer = headless::drive(event_rx, acts, headless::Options { operator, yes, so_far });
     tokio::pin!(printer);

@@ -34,13 +34,13 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_holds_the_run_until_there_is_room() {
     let s = Sandbox::new();
-    let Some(disk) = SmallDisk::mount(&s.path().join("disk"), 6) else { return };
+    let Some(disk) = SmallDisk::mount(&s.path().join("disk"), 16) else { return };
     // Most of the disk taken; the step's output fills the rest.
-    std::fs::write(disk.0.join("filler"), vec![0u8; 5 * 1024 * 1024]).unwrap();
+    std::fs::write(disk.0.join("filler"), vec![0u8; 12 * 1024 * 1024]).unwrap();
     s.write(
         "day.toml",
         "[runbook]\nname = \"full disk\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"print\"\n  \
-         run = \"for n in $(seq 1 30000); do echo line $n of a step that prints more than the disk holds; done\"\n  \
+         run = \"for n in $(seq 1 100000); do echo line $n of a step that prints more than the disk holds; done\"\n  \
          [[phase.step]]\n  id = \"after\"\n  run = \"echo after\"\n",
     );
     let journal = disk.0.join("journal.db");
@@ -69,6 +69,6 @@ fn a_full_disk_holds_the_run_until_there_is_room() {
         .args(["report", "--format", "json"])
         .output();
     let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
-    assert_eq!(support::step(&json, "print")["output"]["total_lines"], 30000);
+    assert_eq!(support::step(&json, "print")["output"]["total_lines"], 100000);
     assert_eq!(json["state"]["outcome"], "succeeded");
 }

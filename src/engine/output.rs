@@ -31,12 +31,12 @@ impl Batcher {
     pub fn push(&mut self, bytes: Vec<u8>) {
         if self.buf.is_empty() {
             self.since = Some(Instant::now());
-            // Taken as it is, and room made at once for a whole batch: a flood's bytes are
-            // copied once on their way in, never again as the buffer grows.
+            // Taken as it is: no copy.
             self.buf = bytes;
-            self.buf.reserve(FLUSH_BYTES);
             return;
         }
+        // A flood's batch grows to its size at once, not by doubling and copying.
+        self.buf.reserve(FLUSH_BYTES.saturating_sub(self.buf.len()).max(bytes.len()));
         self.buf.extend_from_slice(&bytes);
     }
 
@@ -79,12 +79,7 @@ impl Batcher {
     }
 
     fn split(&mut self, cut: usize) -> Vec<u8> {
-        let mut rest = Vec::new();
-        if cut < self.buf.len() {
-            rest.reserve(FLUSH_BYTES.max(self.buf.len() - cut));
-            rest.extend_from_slice(&self.buf[cut..]);
-            self.buf.truncate(cut);
-        }
+        let rest = self.buf.split_off(cut);
         let batch = std::mem::replace(&mut self.buf, rest);
         self.since = (!self.buf.is_empty()).then(Instant::now);
         batch

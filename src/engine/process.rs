@@ -15,11 +15,13 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::journal::Stream;
 
-/// Read size, and so the largest chunk a reader hands on.
-const CHUNK: usize = 256 * 1024;
-/// Each pipe's buffer: a command that floods writes on while tminus journals what it read,
-/// instead of waiting on every 64 KB (the kernel's default), and is read in fewer, larger pieces.
-const PIPE_BYTES: i32 = 1024 * 1024;
+/// Read size while a pipe has its usual 64 KB buffer…
+const CHUNK: usize = 64 * 1024;
+/// …and once it has filled that: a command that floods gets a pipe this large, so it writes on
+/// while tminus journals what it read instead of waiting on every 64 KB, and is read in fewer,
+/// larger pieces. Only then: a larger pipe costs every quiet step its setting up.
+const FLOOD_PIPE: usize = 1024 * 1024;
+const FLOOD_CHUNK: usize = 256 * 1024;
 /// Chunks in flight between the pipe readers and the engine: bounds memory under a flood.
 const IN_FLIGHT: usize = 8;
 /// After the command exits, how long to keep reading once its output goes quiet…
@@ -100,11 +102,9 @@ impl ProcessRun {
         let (tx, chunks) = mpsc::channel(IN_FLIGHT);
         let mut readers = Vec::new();
         if let Some(out) = child.stdout.take() {
-            widen(&out);
             readers.push(tokio::spawn(read_pipe(out, Stream::Stdout, tx.clone())));
         }
         if let Some(err) = child.stderr.take() {
-            widen(&err);
             readers.push(tokio::spawn(read_pipe(err, Stream::Stderr, tx)));
         }
         Ok(ProcessRun {
@@ -243,24 +243,29 @@ impl Drop for ProcessRun {
     }
 }
 
-async fn read_pipe(mut pipe: impl AsyncRead + Unpin, stream: Stream, tx: mpsc::Sender<(Stream, Vec<u8>)>) {
+async fn read_pipe(
+    mut pipe: impl AsyncRead + std::os::fd::AsFd + Unpin,
+    stream: Stream,
+    tx: mpsc::Sender<(Stream, Vec<u8>)>,
+) {
+    let mut size = CHUNK;
     loop {
         // Read into spare capacity: a flood's buffers are never zeroed first.
-        let mut buf = Vec::with_capacity(CHUNK);
+        let mut buf = Vec::with_capacity(size);
         match pipe.read_buf(&mut buf).await {
             Ok(0) | Err(_) => return,
-            Ok(_) => {
+            Ok(n) => {
+                if n == CHUNK && size == CHUNK {
+                    // Where the system allows less, the pipe keeps its size.
+                    let _ = nix::fcntl::fcntl(&pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(FLOOD_PIPE as i32));
+                    size = FLOOD_CHUNK;
+                }
                 if tx.send((stream, buf)).await.is_err() {
                     return;
                 }
             }
         }
     }
-}
-
-/// Asks for a larger pipe buffer; where the system allows less, the default does.
-fn widen(pipe: &impl std::os::fd::AsFd) {
-    let _ = nix::fcntl::fcntl(pipe, nix::fcntl::FcntlArg::F_SETPIPE_SZ(PIPE_BYTES));
 }
 
 fn far_future() -> Instant {
