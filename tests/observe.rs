@@ -92,7 +92,7 @@ async fn the_watch_path_cannot_write() {
         let url = support::postgres_schema(&base, "readonly").await;
         journal::open(&url).await.unwrap();
         let watching = journal::open_read_only(&url).await.unwrap();
-        // Its one connection is taken by listening, and its session is read-only besides.
+        // Every session it opens is read-only.
         assert!(
             watching.append(&[note(1)], None).await.is_err(),
             "a read-only PostgreSQL journal took a write"

@@ -168,9 +168,11 @@ impl SqlStore {
     ) -> Result<Self, StoreError> {
         let db = |source| StoreError::Database { location: location.clone(), source };
         let options = options.options([("default_transaction_read_only", "on")]);
-        // One connection: the listener takes it, and every read goes through it too.
+        // One connection in use: the listener takes it, and every read goes through it too.
+        // Room for a second: a connection the server dropped is closed in the background, and
+        // until that is done its slot must not keep the reconnecting listener out.
         let pool = PgPoolOptions::new()
-            .max_connections(1)
+            .max_connections(2)
             .acquire_timeout(Duration::from_secs(2))
             .connect_with(options)
             .await
