@@ -72,7 +72,7 @@ impl Driver {
             env,
             kill_grace: runbook.kill_grace,
             redactor: runbook.redactor(),
-            http: crate::http_client::build().expect("the HTTP client builds with its defaults"),
+            http: crate::http_client::build().map_err(|e| e.to_string()),
         };
         Driver {
             journal,

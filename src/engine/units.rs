@@ -26,8 +26,9 @@ pub struct Context {
     pub env: Vec<(String, String)>,
     pub kill_grace: Duration,
     pub redactor: Redactor,
-    /// One client for every HTTP check: connections are reused across samples and rounds.
-    pub http: reqwest::Client,
+    /// One client for every HTTP check, so connections are reused across samples and rounds;
+    /// or why there is none, which fails an HTTP check and nothing else.
+    pub http: Result<reqwest::Client, String>,
 }
 
 /// A running unit: stop it, and it still reports how it ended.
@@ -171,7 +172,11 @@ pub fn check(id: UnitId, kind: StepKind, limit: Option<Duration>, cx: &Context, 
         let work = async {
             match &kind {
                 StepKind::Http(check) => {
-                    let samples = http::run(check, &client, &lines);
+                    let client = match &client {
+                        Ok(client) => client,
+                        Err(why) => return CheckOutcome::failed(format!("no HTTP client: {why}")),
+                    };
+                    let samples = http::run(check, client, &lines);
                     match limit {
                         // The step's `timeout` bounds all its samples together.
                         Some(limit) => tokio::time::timeout(limit, samples).await.unwrap_or_else(|_| {

@@ -269,14 +269,7 @@ impl Store for SqlStore {
                     .flatten()
                     .unwrap_or_default(),
             };
-            let link = |event: &Event, previous: &str| {
-                let row = chain::Row::of(event);
-                let hash = row.link_with(&event.run_id, previous, &event.data);
-                (row, hash)
-            };
-            let mut linked = Some(link(first, &previous));
-            let mut rest = events.iter();
-            while let (Some(event), Some((row, hash))) = (rest.next(), linked.take()) {
+            for event in events {
                 if let EventKind::RunStarted(info) = &event.kind {
                     sqlx::query(INSERT_RUN)
                         .bind(&event.run_id)
@@ -291,7 +284,9 @@ impl Store for SqlStore {
                         .await
                         .map_err(self.db())?;
                 }
-                let insert = sqlx::query(INSERT_EVENT)
+                let row = chain::Row::of(event);
+                let hash = row.link_with(&event.run_id, &previous, &event.data);
+                let inserted = sqlx::query(INSERT_EVENT)
                     .bind(&event.run_id)
                     .bind(row.seq)
                     .bind(&row.at)
@@ -300,11 +295,8 @@ impl Store for SqlStore {
                     .bind(&row.payload)
                     .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
                     .bind(&hash)
-                    .execute(&mut *tx);
-                // The next event is hashed while the database stores this one: a flood's
-                // hashing and writing overlap instead of taking turns.
-                let following = async { rest.as_slice().first().map(|e| link(e, &hash)) };
-                let (inserted, following) = futures::join!(insert, following);
+                    .execute(&mut *tx)
+                    .await;
                 match inserted {
                     Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
                         return Ok(Err((event.seq, hash)));
@@ -312,7 +304,6 @@ impl Store for SqlStore {
                     other => other.map_err(self.db())?,
                 };
                 previous = hash;
-                linked = following;
                 if let EventKind::RunFinished { outcome } = &event.kind {
                     sqlx::query(FINISH_RUN)
                         .bind(event.at.to_rfc3339())
