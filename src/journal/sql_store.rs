@@ -89,12 +89,8 @@ const TAKE_LEASE: &str = "INSERT INTO leases (run_id, holder, host, pid, since, 
 const RENEW_LEASE: &str = "UPDATE leases SET heartbeat = $1 WHERE run_id = $2 AND host = $3 AND pid = $4";
 /// Changes nothing; as the first statement of a transaction it takes the write lock.
 const TOUCH_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1";
-/// A row only while the lease is still the holder's. On PostgreSQL it also locks that row, so a
-/// take-over waits for the append; SQLite's `BEGIN IMMEDIATE` has taken the file's write lock
-/// already, and a read writes no page: every commit of a quiet step stays small.
-const CLAIM_LEASE_PG: &str =
-    "UPDATE leases SET pid = pid WHERE run_id = $1 AND host = $2 AND pid = $3 RETURNING pid";
-const CLAIM_LEASE_SQLITE: &str = "SELECT pid FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
+/// Changes nothing: matches the row only while the lease is still the holder's.
+const CLAIM_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1 AND host = $2 AND pid = $3";
 const DROP_LEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
 
 pub struct SqlStore {
@@ -232,23 +228,19 @@ impl Store for SqlStore {
         let Some(first) = events.first() else { return Ok(()) };
         let run_id = first.run_id.as_str();
         // In a block of its own: an event already there returns its seq, not an error.
-        // The write lock first, before anything is read, so SQLite never finds this
-        // transaction's snapshot stale when it comes to write.
-        let (begin, claim) = match &self.pool {
-            Pool::Sqlite(_) => ("BEGIN IMMEDIATE", CLAIM_LEASE_SQLITE),
-            Pool::Postgres(_) => ("BEGIN", CLAIM_LEASE_PG),
-        };
         let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_pool!(self, pool => {
-            let mut tx = pool.begin_with(begin).await.map_err(self.db())?;
+            let mut tx = pool.begin().await.map_err(self.db())?;
             if let Some(mine) = holder {
-                let ours = sqlx::query(claim)
+                // A write first: it takes the database's write lock before anything is read, so
+                // SQLite never finds this transaction's snapshot stale when it comes to write.
+                let ours = sqlx::query(CLAIM_LEASE)
                     .bind(run_id)
                     .bind(&mine.host)
                     .bind(mine.pid)
-                    .fetch_optional(&mut *tx)
+                    .execute(&mut *tx)
                     .await
                     .map_err(self.db())?;
-                if ours.is_none() {
+                if ours.rows_affected() != 1 {
                     let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(&mut *tx).await.map_err(self.db())?;
                     let held = row.map(|row| lease_row!(run_id, row));
                     let by = held.map_or("nobody (its lease was removed)".into(), |h| {
