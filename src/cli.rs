@@ -250,6 +250,7 @@ enum Format {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
+    crate::allocator::tune();
     let cli = Cli::parse();
     export_journal(&cli.journal);
     let hide = journal::password_redactor(&cli.journal);

@@ -4,6 +4,7 @@
 //! commands and appending events to the [`journal`]; everything anyone sees — the headless
 //! lines, the report — is a fold of those events.
 
+mod allocator;
 pub mod cli;
 pub mod engine;
 pub mod error;
