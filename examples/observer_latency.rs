@@ -39,7 +39,8 @@ fn info() -> RunInfo {
 async fn measure(location: &str, observers: usize) -> Vec<f64> {
     let store = journal::open(location).await.expect("journal opens");
     let run_id = journal::new_run_id();
-    let mut lead = Journal::continuing(store, run_id.clone(), 0, Redactor::default());
+    let mut lead =
+        Journal::continuing(store, run_id.clone(), 0, Redactor::default()).await.expect("journal opens");
     lead.append(None, EventKind::RunStarted(info())).await.unwrap();
 
     let latencies = Arc::new(Mutex::new(Vec::new()));

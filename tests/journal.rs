@@ -5,6 +5,7 @@ mod support;
 
 use chrono::Utc;
 use support::{Sandbox, database_url};
+use tminus::journal::chain::Linked;
 use tminus::journal::{self, Event, EventKind, Mode, RunInfo, RunOutcome, Store, Stream};
 
 fn info() -> RunInfo {
@@ -32,15 +33,26 @@ fn event(run: &str, seq: i64, kind: EventKind, data: &[u8]) -> Event {
 
 const RUN: &str = "20251127-084500-a1b2";
 
+/// `events` linked after the event before the first, as the store holds it.
+async fn linked(store: &dyn Store, events: Vec<Event>) -> Vec<Linked> {
+    let first = &events[0];
+    let previous = store.hash(&first.run_id, first.seq - 1).await.unwrap().unwrap_or_default();
+    journal::chain::link_all(&previous, events)
+}
+
 async fn parity(store: &dyn Store) {
     let run = RUN;
     let hostile = b"ok \xff\xfe\x00 bytes\n\x1b[2J".to_vec();
     store
         .append(
-            &[
-                event(run, 1, EventKind::RunStarted(info()), b""),
-                event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
-            ],
+            &linked(
+                store,
+                vec![
+                    event(run, 1, EventKind::RunStarted(info()), b""),
+                    event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
+                ],
+            )
+            .await,
             None,
         )
         .await
@@ -52,7 +64,11 @@ async fn parity(store: &dyn Store) {
     // Gap-free and append-only: a seq is written once.
     let again = store
         .append(
-            &[event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")],
+            &linked(
+                store,
+                vec![event(run, 2, EventKind::Note { who: "x".into(), login: None, text: "y".into() }, b"")],
+            )
+            .await,
             None,
         )
         .await;
@@ -61,10 +77,24 @@ async fn parity(store: &dyn Store) {
     // A failed append leaves nothing behind: all of a batch or none of it.
     let batch = store
         .append(
-            &[
-                event(run, 3, EventKind::Note { who: "ops".into(), login: None, text: "half".into() }, b""),
-                event(run, 2, EventKind::Note { who: "ops".into(), login: None, text: "clash".into() }, b""),
-            ],
+            &linked(
+                store,
+                vec![
+                    event(
+                        run,
+                        3,
+                        EventKind::Note { who: "ops".into(), login: None, text: "half".into() },
+                        b"",
+                    ),
+                    event(
+                        run,
+                        2,
+                        EventKind::Note { who: "ops".into(), login: None, text: "clash".into() },
+                        b"",
+                    ),
+                ],
+            )
+            .await,
             None,
         )
         .await;
@@ -72,7 +102,14 @@ async fn parity(store: &dyn Store) {
     assert_eq!(store.events(run, 0, 100).await.unwrap().len(), 2, "half a batch was kept");
 
     store
-        .append(&[event(run, 3, EventKind::RunFinished { outcome: RunOutcome::RolledBack }, b"")], None)
+        .append(
+            &linked(
+                store,
+                vec![event(run, 3, EventKind::RunFinished { outcome: RunOutcome::RolledBack }, b"")],
+            )
+            .await,
+            None,
+        )
         .await
         .unwrap();
     let back = store.events(run, 0, 100).await.unwrap();

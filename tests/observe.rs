@@ -69,13 +69,16 @@ fn a_watcher_follows_the_lead_on_postgres() {
 #[tokio::test]
 async fn the_watch_path_cannot_write() {
     use tminus::journal::{self, Event, EventKind};
-    let note = |seq| Event {
-        run_id: "r".into(),
-        seq,
-        at: chrono::Utc::now(),
-        step: None,
-        kind: EventKind::Note { who: "observer".into(), login: None, text: "sneaky".into() },
-        data: Vec::new(),
+    let note = |seq| {
+        let event = Event {
+            run_id: "r".into(),
+            seq,
+            at: chrono::Utc::now(),
+            step: None,
+            kind: EventKind::Note { who: "observer".into(), login: None, text: "sneaky".into() },
+            data: Vec::new(),
+        };
+        journal::chain::Linked::after("", event)
     };
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("journal.db");

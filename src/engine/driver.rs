@@ -14,7 +14,8 @@ use tokio::time::{Instant, sleep_until};
 use super::command::{Act, Command, Who};
 use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, UnitReport, Work};
 use super::units::{self, Context, Unit};
-use crate::journal::{Event, Journal, RunOutcome, StoreError};
+use crate::journal::chain::Linked;
+use crate::journal::{Event, EventKind, Journal, RunOutcome, StoreError};
 use crate::runbook::Runbook;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ const UNITS_END: Duration = Duration::from_secs(15);
 
 /// Reports in flight from units: small, so a step that floods waits for the journal.
 const REPORTS: usize = 4;
+
+/// A commit going on while the driver stages what comes next; it gives its events back.
+type Pending = futures::future::BoxFuture<'static, (Vec<Linked>, Result<(), StoreError>)>;
 
 pub struct Driver {
     journal: Journal,
@@ -49,6 +53,8 @@ pub struct Driver {
     signalled: Arc<AtomicBool>,
     /// Each journaled event but output, for the notifier; it never holds the run up.
     notifier: Option<mpsc::UnboundedSender<Event>>,
+    /// Output being committed while the next batch is read and hashed.
+    pending: Option<Pending>,
 }
 
 impl Driver {
@@ -85,6 +91,7 @@ impl Driver {
             lost: None,
             signalled: Arc::default(),
             notifier: None,
+            pending: None,
         }
     }
 
@@ -161,6 +168,13 @@ impl Driver {
                     self.timers.retain(|(_, t)| *t != id);
                     Input::Timer(id)
                 }
+                (events, done) = async { self.pending.as_mut().expect("guarded").await }, if self.pending.is_some() => {
+                    self.pending = None;
+                    if let Err(e) = self.until_stored(events, done).await {
+                        return Err(self.give_up(e, &mut reports).await);
+                    }
+                    continue;
+                }
                 Ok(by) = async { lost.as_mut().expect("guarded").await }, if lost.is_some() => {
                     let taken = StoreError::LeaseTaken { run_id: self.journal.run_id().to_string(), by };
                     return Err(self.give_up(taken, &mut reports).await);
@@ -209,6 +223,14 @@ impl Driver {
                 Effect::End(outcome) => return Ok(Some(outcome)),
             }
         }
+        let output_only = events.iter().all(|e| matches!(e.event.kind, EventKind::Output { .. }));
+        if output_only && !events.is_empty() {
+            // Nothing follows from output but more output: it is committed while the driver
+            // goes on to read and hash the next batch, and anything else waits for it.
+            self.settle().await?;
+            self.pending = Some(Box::pin(self.journal.commit_in_background(events)));
+            return Ok(None);
+        }
         self.commit(events).await?;
         Ok(None)
     }
@@ -224,22 +246,40 @@ impl Driver {
         self.units.insert(unit, started);
     }
 
-    /// Stores events before anything after them happens. While the journal is unavailable
-    /// the run holds, says so, and tries again: units wait on their full report queue, so a
-    /// step's output is kept, in order, until it can be journaled.
-    async fn commit(&mut self, events: Vec<Event>) -> Result<(), StoreError> {
+    /// Stores events before anything after them happens, after any still being committed.
+    async fn commit(&mut self, events: Vec<Linked>) -> Result<(), StoreError> {
+        self.settle().await?;
         if events.is_empty() {
             return Ok(());
         }
+        let done = self.journal.commit(&events).await;
+        self.until_stored(events, done).await
+    }
+
+    /// Waits for the output being committed in the background, if any.
+    async fn settle(&mut self) -> Result<(), StoreError> {
+        let Some(pending) = self.pending.take() else { return Ok(()) };
+        let (events, done) = pending.await;
+        self.until_stored(events, done).await
+    }
+
+    /// After a try at committing `events`, and until one succeeds: while the journal is
+    /// unavailable the run holds, says so, and tries again; units wait on their full report
+    /// queue, so a step's output is kept, in order, until it can be journaled. Then the events
+    /// are told to this process's front-end.
+    async fn until_stored(
+        &mut self,
+        events: Vec<Linked>,
+        mut done: Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut down_since = None;
         let mut wait = RETRY_FIRST;
-        loop {
-            match self.journal.commit(&events).await {
-                Ok(()) => break,
-                Err(e @ (StoreError::LeaseTaken { .. } | StoreError::Forged { .. })) => return Err(e),
+        while let Err(e) = done {
+            match e {
+                StoreError::LeaseTaken { .. } | StoreError::Forged { .. } => return Err(e),
                 // Told to end while the journal is away: the run is left to be resumed.
-                Err(e) if self.signalled.load(Ordering::Relaxed) => return Err(e),
-                Err(e) => {
+                e if self.signalled.load(Ordering::Relaxed) => return Err(e),
+                e => {
                     let since = *down_since.get_or_insert_with(chrono::Local::now);
                     let said =
                         format!("journal unavailable since {}, retrying: {e}", since.format("%H:%M:%S"));
@@ -249,13 +289,14 @@ impl Driver {
                     wait = (wait * 2).min(RETRY_MAX);
                 }
             }
+            done = self.journal.commit(&events).await;
         }
         if down_since.is_some() {
             tracing::info!("journal available again");
             self.tell(None);
         }
-        for event in events {
-            self.publish(event).await;
+        for linked in events {
+            self.publish(linked.event).await;
         }
         Ok(())
     }

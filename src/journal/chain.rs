@@ -83,6 +83,37 @@ impl Row {
     }
 }
 
+/// An event linked after the run's event before it: what a store writes.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    pub event: Event,
+    /// The event as stored, but for its bytes, which stay in `event.data`.
+    pub row: Row,
+    pub hash: String,
+}
+
+impl Linked {
+    /// `event`, after the event whose hash is `previous` (`""` before the first).
+    pub fn after(previous: &str, event: Event) -> Linked {
+        let row = Row::of(&event);
+        let hash = row.link_with(&event.run_id, previous, &event.data);
+        Linked { event, row, hash }
+    }
+}
+
+/// Events one after another, the first after `previous`.
+pub fn link_all(previous: &str, events: impl IntoIterator<Item = Event>) -> Vec<Linked> {
+    let mut previous = previous.to_string();
+    events
+        .into_iter()
+        .map(|event| {
+            let linked = Linked::after(&previous, event);
+            previous.clone_from(&linked.hash);
+            linked
+        })
+        .collect()
+}
+
 pub fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339()
 }

@@ -158,22 +158,32 @@ pub fn new_run_id() -> String {
 }
 
 /// The writing end of one run's journal. Every event passes through here: it is masked,
-/// numbered and stored before anyone acts on it.
+/// numbered, linked into the run's hash chain and stored before anyone acts on it.
 pub struct Journal {
     store: Arc<dyn Store>,
     run_id: String,
-    last_seq: i64,
+    /// The number of the next event staged.
+    next_seq: i64,
+    /// The hash of the last event staged: the next one is linked after it.
+    tip: String,
     redactor: Redactor,
     /// The conductor's lease: nothing is appended once it is no longer the run's.
     lease: Option<Lease>,
-    /// Events numbered but not yet stored.
-    staged: i64,
 }
 
 impl Journal {
     /// The journal of a run whose last event so far is `last_seq` (0 for a new run).
-    pub fn continuing(store: Arc<dyn Store>, run_id: String, last_seq: i64, redactor: Redactor) -> Self {
-        Journal { store, run_id, last_seq, redactor, lease: None, staged: 0 }
+    pub async fn continuing(
+        store: Arc<dyn Store>,
+        run_id: String,
+        last_seq: i64,
+        redactor: Redactor,
+    ) -> Result<Self, StoreError> {
+        let tip = match last_seq {
+            0 => String::new(),
+            _ => store.hash(&run_id, last_seq).await?.unwrap_or_default(),
+        };
+        Ok(Journal { store, run_id, next_seq: last_seq + 1, tip, redactor, lease: None })
     }
 
     /// Appends only while `lease` is the run's.
@@ -222,37 +232,52 @@ fn mask(redactor: &Redactor, kind: EventKind) -> EventKind {
 impl Journal {
     /// Numbers, masks and stores one event.
     pub async fn append(&mut self, step: Option<&str>, kind: EventKind) -> Result<Event, StoreError> {
-        let event = self.stage(step, kind, Vec::new());
-        self.commit(std::slice::from_ref(&event)).await?;
-        Ok(event)
+        let linked = self.stage(step, kind, Vec::new());
+        self.commit(std::slice::from_ref(&linked)).await?;
+        Ok(linked.event)
     }
 
-    /// The next event, masked and numbered after those staged before it, not yet stored:
-    /// `commit` stores them, and may be tried again with the very same events after a failure.
-    pub fn stage(&mut self, step: Option<&str>, kind: EventKind, data: Vec<u8>) -> Event {
-        self.staged += 1;
+    /// The next event, masked, numbered and linked after those staged before it, not yet
+    /// stored: `commit` stores them, and may be tried again with the very same events after a
+    /// failure. Linking here, not in the store, lets a flood's next batch be hashed while the
+    /// one before it is being written.
+    pub fn stage(&mut self, step: Option<&str>, kind: EventKind, data: Vec<u8>) -> chain::Linked {
         let masked = match self.redactor.bytes(&data) {
             std::borrow::Cow::Owned(masked) => Some(masked),
             std::borrow::Cow::Borrowed(_) => None,
         };
-        Event {
+        let event = Event {
             run_id: self.run_id.clone(),
-            seq: self.last_seq + self.staged,
+            seq: self.next_seq,
             at: Utc::now(),
             step: step.map(str::to_string),
             kind: mask(&self.redactor, kind),
             data: masked.unwrap_or(data),
-        }
+        };
+        self.next_seq += 1;
+        let linked = chain::Linked::after(&self.tip, event);
+        self.tip.clone_from(&linked.hash);
+        linked
     }
 
-    /// Stores the events staged, in one transaction. Events already stored by an earlier try
-    /// that seemed to fail (its answer lost with the connection) count as stored.
-    pub async fn commit(&mut self, events: &[Event]) -> Result<(), StoreError> {
-        let Some(last) = events.last() else { return Ok(()) };
-        self.store.append(events, self.lease.as_ref()).await?;
-        self.last_seq = last.seq;
-        self.staged = 0;
-        Ok(())
+    /// Stores events staged, in order, in one transaction. Events already stored by an
+    /// earlier try that seemed to fail (its answer lost with the connection) count as stored.
+    pub async fn commit(&self, events: &[chain::Linked]) -> Result<(), StoreError> {
+        self.store.append(events, self.lease.as_ref()).await
+    }
+
+    /// `commit`, owning what it needs, giving the events back with how it went: the caller goes
+    /// on staging while it is under way, and awaits it before committing anything else.
+    pub fn commit_in_background(
+        &self,
+        events: Vec<chain::Linked>,
+    ) -> impl std::future::Future<Output = (Vec<chain::Linked>, Result<(), StoreError>)> + Send + 'static
+    {
+        let (store, lease) = (self.store.clone(), self.lease.clone());
+        async move {
+            let done = store.append(&events, lease.as_ref()).await;
+            (events, done)
+        }
     }
 
     /// An output batch as an event, for `stage`.

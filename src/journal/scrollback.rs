@@ -131,6 +131,7 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
+    use crate::journal::chain::Linked;
     use crate::journal::event::{Event, Outcome, PlannedStep, RunInfo, StepType, Stream};
     use crate::journal::state::{RunState, TAIL_LINE_CHARS, TAIL_LINES};
     use crate::journal::{SqlStore, Store};
@@ -142,6 +143,7 @@ mod tests {
         _dir: tempfile::TempDir,
         store: SqlStore,
         seq: i64,
+        tip: String,
     }
 
     impl Journal {
@@ -149,7 +151,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let store = SqlStore::open_sqlite(&dir.path().join("journal.db")).await.unwrap();
             let steps = ["a", "b"].map(|id| PlannedStep::plain(id, id, StepType::Run, "true")).to_vec();
-            let mut journal = Journal { _dir: dir, store, seq: 0 };
+            let mut journal = Journal { _dir: dir, store, seq: 0, tip: String::new() };
             journal.append(None, EventKind::RunStarted(RunInfo::of_steps(steps)), b"").await;
             journal
         }
@@ -164,7 +166,9 @@ mod tests {
                 kind,
                 data: data.to_vec(),
             };
-            self.store.append(&[event], None).await.unwrap();
+            let linked = Linked::after(&self.tip, event);
+            self.tip.clone_from(&linked.hash);
+            self.store.append(&[linked], None).await.unwrap();
         }
 
         async fn output(&mut self, step: &str, data: &[u8]) {

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Row};
+use sqlx::{ConnectOptions, Connection, Postgres, Row, Sqlite};
 
 use super::chain;
 use super::event::{Event, EventKind};
@@ -31,6 +32,56 @@ macro_rules! with_pool {
             Pool::Postgres($pool) => $body,
         }
     };
+}
+
+/// The connection appends go through, kept from one to the next: its cache stays warm and no
+/// append waits on the pool. It is let go after an error, so the next append starts afresh.
+#[derive(Default)]
+struct Writer {
+    sqlite: Option<PoolConnection<Sqlite>>,
+    postgres: Option<PoolConnection<Postgres>>,
+}
+
+impl Writer {
+    fn let_go(&mut self) {
+        *self = Writer::default();
+    }
+}
+
+/// The connection kept in `slot`, taken from `pool` when there is none.
+async fn held<'a, DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    slot: &'a mut Option<PoolConnection<DB>>,
+) -> Result<&'a mut PoolConnection<DB>, sqlx::Error> {
+    let conn = match slot.take() {
+        Some(conn) => conn,
+        None => pool.acquire().await?,
+    };
+    Ok(slot.insert(conn))
+}
+
+/// Runs `$body` with `$conn`, the store's writing connection, on either database.
+macro_rules! with_writer {
+    ($store:expr, $conn:ident => $body:expr) => {{
+        let mut writer = $store.writer.lock().await;
+        let done = async {
+            match &$store.pool {
+                Pool::Sqlite(pool) => {
+                    let $conn = held(pool, &mut writer.sqlite).await.map_err($store.db())?;
+                    $body
+                }
+                Pool::Postgres(pool) => {
+                    let $conn = held(pool, &mut writer.postgres).await.map_err($store.db())?;
+                    $body
+                }
+            }
+        }
+        .await;
+        if matches!(done, Err(StoreError::Database { .. })) {
+            writer.let_go();
+        }
+        done
+    }};
 }
 
 /// Reads go through the pool, or, for a watching PostgreSQL session, through the one
@@ -98,9 +149,7 @@ pub struct SqlStore {
     location: String,
     /// PostgreSQL notifications of appends, for readers that follow a run.
     listener: tokio::sync::Mutex<Option<PgListener>>,
-    /// The last event this store appended (run, seq, hash): the next one links to it without
-    /// reading it back. Any other previous event is read from the database.
-    last: std::sync::Mutex<Option<(String, i64, String)>>,
+    writer: tokio::sync::Mutex<Writer>,
 }
 
 /// How often a SQLite reader looks for new events: the file has no notifications.
@@ -192,7 +241,7 @@ impl SqlStore {
             pool,
             location,
             listener: tokio::sync::Mutex::new(None),
-            last: std::sync::Mutex::new(None),
+            writer: tokio::sync::Mutex::default(),
         }
     }
 
@@ -224,12 +273,12 @@ impl Store for SqlStore {
         &self.location
     }
 
-    async fn append(&self, events: &[Event], holder: Option<&Lease>) -> Result<(), StoreError> {
+    async fn append(&self, events: &[chain::Linked], holder: Option<&Lease>) -> Result<(), StoreError> {
         let Some(first) = events.first() else { return Ok(()) };
-        let run_id = first.run_id.as_str();
+        let run_id = first.event.run_id.as_str();
         // In a block of its own: an event already there returns its seq, not an error.
-        let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_pool!(self, pool => {
-            let mut tx = pool.begin().await.map_err(self.db())?;
+        let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_writer!(self, conn => {
+            let mut tx = Connection::begin(&mut **conn).await.map_err(self.db())?;
             if let Some(mine) = holder {
                 // A write first: it takes the database's write lock before anything is read, so
                 // SQLite never finds this transaction's snapshot stale when it comes to write.
@@ -249,19 +298,7 @@ impl Store for SqlStore {
                     return Err(StoreError::LeaseTaken { run_id: run_id.to_string(), by });
                 }
             }
-            let known = self.last.lock().expect("never poisoned").clone();
-            let mut previous = match known {
-                Some((run, seq, hash)) if run == run_id && seq == first.seq - 1 => hash,
-                _ => sqlx::query_scalar::<_, Option<String>>(SELECT_HASH)
-                    .bind(run_id)
-                    .bind(first.seq - 1)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(self.db())?
-                    .flatten()
-                    .unwrap_or_default(),
-            };
-            for event in events {
+            for chain::Linked { event, row, hash } in events {
                 if let EventKind::RunStarted(info) = &event.kind {
                     sqlx::query(INSERT_RUN)
                         .bind(&event.run_id)
@@ -276,8 +313,6 @@ impl Store for SqlStore {
                         .await
                         .map_err(self.db())?;
                 }
-                let row = chain::Row::of(event);
-                let hash = row.link_with(&event.run_id, &previous, &event.data);
                 let inserted = sqlx::query(INSERT_EVENT)
                     .bind(&event.run_id)
                     .bind(row.seq)
@@ -286,16 +321,15 @@ impl Store for SqlStore {
                     .bind(&row.step)
                     .bind(&row.payload)
                     .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
-                    .bind(&hash)
+                    .bind(hash)
                     .execute(&mut *tx)
                     .await;
                 match inserted {
                     Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
-                        return Ok(Err((event.seq, hash)));
+                        return Ok(Err((event.seq, hash.clone())));
                     }
                     other => other.map_err(self.db())?,
                 };
-                previous = hash;
                 if let EventKind::RunFinished { outcome } = &event.kind {
                     sqlx::query(FINISH_RUN)
                         .bind(event.at.to_rfc3339())
@@ -307,8 +341,6 @@ impl Store for SqlStore {
                 }
             }
             tx.commit().await.map_err(self.db())?;
-            let last = events.last().expect("not empty");
-            *self.last.lock().expect("never poisoned") = Some((run_id.to_string(), last.seq, previous));
             Ok(Ok(()))
         })}
         .await;
@@ -326,6 +358,18 @@ impl Store for SqlStore {
                 Err(StoreError::Forged { run_id: run_id.to_string(), seq, by: other.and_then(|(_, w)| w) })
             }
         }
+    }
+
+    async fn hash(&self, run_id: &str, seq: i64) -> Result<Option<String>, StoreError> {
+        with_reader!(self, exec => {
+            let hash = sqlx::query_scalar::<_, Option<String>>(SELECT_HASH)
+                .bind(run_id)
+                .bind(seq)
+                .fetch_optional(exec)
+                .await
+                .map_err(self.db())?;
+            Ok(hash.flatten())
+        })
     }
 
     async fn rows(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<chain::Row>, StoreError> {

@@ -120,10 +120,14 @@ pub trait Store: Send + Sync {
     /// Where the journal is, for messages (never with a password).
     fn location(&self) -> &str;
 
-    /// Appends events in one transaction: all of them are journaled, or none. Each is linked
-    /// into the run's hash chain. With `holder`, only while that lease is still the run's.
+    /// Appends events, linked into the run's hash chain, in one transaction: all of them are
+    /// journaled, or none. With `holder`, only while that lease is still the run's.
     /// A `RunStarted` event opens the run's row; a `RunFinished` closes it.
-    async fn append(&self, events: &[Event], holder: Option<&Lease>) -> Result<(), StoreError>;
+    async fn append(&self, events: &[super::chain::Linked], holder: Option<&Lease>)
+    -> Result<(), StoreError>;
+
+    /// The hash of a run's event `seq`, the link for the event after it (none if it has none).
+    async fn hash(&self, run_id: &str, seq: i64) -> Result<Option<String>, StoreError>;
 
     /// Up to `limit` events of a run with `seq > after`, as stored, for checking the chain.
     async fn rows(&self, run_id: &str, after: i64, limit: u32) -> Result<Vec<super::chain::Row>, StoreError>;

@@ -178,6 +178,9 @@ impl Conducting {
         let Conducting { store, location, run_id, lease, socket, conductor, runbook, last_seq, lead, .. } =
             self;
         let telling = self.telling;
+        let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
+            .await?
+            .held_by(lease.clone());
         let detached = local.is_none();
         let (commands, queue) = mpsc::channel(64);
         let (health, healthy) = tokio::sync::watch::channel(None);
@@ -219,8 +222,6 @@ impl Conducting {
         drop(commands);
         let (lost, losing) = tokio::sync::oneshot::channel();
         let heartbeat = tokio::spawn(keep_lease(store.clone(), lease.clone(), lost));
-        let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
-            .held_by(lease.clone());
         let outcome = Driver::new(&runbook, journal, events)
             .notifying(notify)
             .telling(started)
@@ -238,15 +239,17 @@ impl Conducting {
             let ended = task.await.ok();
             forward.abort();
             if let Some(crate::notify::Ended { last_seq: Some(last_seq), unjournaled }) = ended {
-                let mut journal =
-                    Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
-                        .held_by(lease.clone());
-                for d in unjournaled {
-                    let kind = notified(d);
-                    if let Err(e) = journal.append(None, kind).await {
-                        tracing::warn!("cannot journal a notification: {e}");
-                        break;
+                let journal =
+                    Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor());
+                let journaled = async {
+                    let mut journal = journal.await?.held_by(lease.clone());
+                    for d in unjournaled {
+                        journal.append(None, notified(d)).await?;
                     }
+                    Ok::<_, journal::StoreError>(())
+                };
+                if let Err(e) = journaled.await {
+                    tracing::warn!("cannot journal a notification: {e}");
                 }
             }
         }
