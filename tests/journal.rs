@@ -3,10 +3,10 @@
 
 mod support;
 
-use chrono::Utc;
+use chrono::{TimeDelta, Utc};
 use support::{Sandbox, database_url};
 use tminus::journal::chain::Linked;
-use tminus::journal::{self, Event, EventKind, Mode, RunInfo, RunOutcome, Store, Stream};
+use tminus::journal::{self, Event, EventKind, Lease, Mode, RunInfo, RunOutcome, Store, Stream};
 
 fn info() -> RunInfo {
     RunInfo {
@@ -128,6 +128,38 @@ async fn parity(store: &dyn Store) {
     assert!(store.run(Some("nope")).await.is_err());
     let verdict = journal::chain::verify(store, run).await.unwrap();
     assert_eq!(verdict.to_string(), "chain verified, 3 events");
+    leases(store).await;
+}
+
+/// Appends with a lease go in while it is the holder's, and not once another has taken the run.
+async fn leases(store: &dyn Store) {
+    let run = "20251127-090000-c3d4";
+    let lease = |holder: &str, host: &str| Lease {
+        run_id: run.into(),
+        holder: holder.into(),
+        host: host.into(),
+        pid: 4242,
+        since: Utc::now(),
+        heartbeat: Utc::now(),
+    };
+    let (first, second) = (lease("ops-lead", "deploy-01"), lease("backup-lead", "deploy-02"));
+    store.acquire(&first, TimeDelta::minutes(1)).await.unwrap().unwrap();
+    let started = linked(store, vec![event(run, 1, EventKind::RunStarted(info()), b"")]).await;
+    store.append(&started, Some(&first)).await.unwrap();
+    let note = |seq, text: &str| {
+        event(run, seq, EventKind::Note { who: "ops".into(), login: None, text: text.into() }, b"")
+    };
+    let two = linked(store, vec![note(2, "mine"), note(3, "mine too")]).await;
+    store.append(&two, Some(&first)).await.unwrap();
+
+    // The first lead's heartbeat is deemed stale: the second takes the run.
+    store.acquire(&second, TimeDelta::zero()).await.unwrap().unwrap();
+    let late = linked(store, vec![note(4, "too late"), note(5, "too late")]).await;
+    let taken = store.append(&late, Some(&first)).await.expect_err("an append without the lease went in");
+    assert!(taken.to_string().contains("was taken over by backup-lead on deploy-02 (pid 4242)"), "{taken}");
+    assert_eq!(store.events(run, 0, 100).await.unwrap().len(), 3, "nothing of the refused append is kept");
+    store.append(&late, Some(&second)).await.unwrap();
+    assert_eq!(store.events(run, 0, 100).await.unwrap().len(), 5);
 }
 
 #[tokio::test]

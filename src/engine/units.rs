@@ -28,7 +28,7 @@ pub struct Context {
     pub redactor: Redactor,
     /// One client for every HTTP check, so connections are reused across samples and rounds;
     /// or why there is none, which fails an HTTP check and nothing else.
-    pub http: Result<reqwest::Client, String>,
+    pub http: crate::http_client::OnFirstUse,
 }
 
 /// A running unit: stop it, and it still reports how it ended.
@@ -172,7 +172,7 @@ pub fn check(id: UnitId, kind: StepKind, limit: Option<Duration>, cx: &Context, 
         let work = async {
             match &kind {
                 StepKind::Http(check) => {
-                    let client = match &client {
+                    let client = match client.get() {
                         Ok(client) => client,
                         Err(why) => return CheckOutcome::failed(format!("no HTTP client: {why}")),
                     };

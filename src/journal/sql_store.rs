@@ -122,8 +122,6 @@ macro_rules! lease_row {
 
 const INSERT_RUN: &str = "INSERT INTO runs (id, runbook, path, hash, operator, host, mode, started_at) \
                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-const INSERT_EVENT: &str = "INSERT INTO events (run_id, seq, at, kind, step, payload, data, hash) \
-                            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const SELECT_HASH: &str = "SELECT hash FROM events WHERE run_id = $1 AND seq = $2";
 const SELECT_WRITTEN: &str = "SELECT hash, writer FROM events WHERE run_id = $1 AND seq = $2";
 const SELECT_ROWS: &str = "SELECT seq, at, kind, step, payload, data, hash, writer FROM events \
@@ -140,9 +138,33 @@ const TAKE_LEASE: &str = "INSERT INTO leases (run_id, holder, host, pid, since, 
 const RENEW_LEASE: &str = "UPDATE leases SET heartbeat = $1 WHERE run_id = $2 AND host = $3 AND pid = $4";
 /// Changes nothing; as the first statement of a transaction it takes the write lock.
 const TOUCH_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1";
-/// Changes nothing: matches the row only while the lease is still the holder's.
-const CLAIM_LEASE: &str = "UPDATE leases SET pid = pid WHERE run_id = $1 AND host = $2 AND pid = $3";
 const DROP_LEASE: &str = "DELETE FROM leases WHERE run_id = $1 AND host = $2 AND pid = $3";
+
+/// Inserts `n` events, bound 8 values each in the order of the columns; with `guard` (a
+/// locking clause, or none), only while the lease bound after them (run, host, pid) is the run's.
+fn insert_events(n: usize, guard: Option<&str>) -> String {
+    const COLUMNS: usize = 8;
+    let rows: Vec<String> = (0..n)
+        .map(|i| {
+            let values: Vec<String> = (1..=COLUMNS).map(|c| format!("${}", i * COLUMNS + c)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO events (run_id, seq, at, kind, step, payload, data, hash) SELECT * FROM (VALUES {}) AS v",
+        rows.join(", ")
+    );
+    if let Some(lock) = guard {
+        let k = n * COLUMNS;
+        sql.push_str(&format!(
+            " WHERE EXISTS (SELECT 1 FROM leases WHERE run_id = ${} AND host = ${} AND pid = ${}{lock})",
+            k + 1,
+            k + 2,
+            k + 3
+        ));
+    }
+    sql
+}
 
 pub struct SqlStore {
     pool: Pool,
@@ -265,6 +287,39 @@ impl SqlStore {
     fn db(&self) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
         |source| StoreError::Database { location: self.location.clone(), source }
     }
+
+    /// Says who holds the run, once an append found that its lease is no longer the appender's.
+    async fn lease_taken(&self, run_id: &str) -> StoreError {
+        let by = match self.lease(run_id).await {
+            Ok(Some(h)) => format!("{} on {} (pid {})", h.holder, h.host, h.pid),
+            Ok(None) => "nobody (its lease was removed)".into(),
+            Err(e) => format!("someone (the lease cannot be read: {e})"),
+        };
+        StoreError::LeaseTaken { run_id: run_id.to_string(), by }
+    }
+
+    /// After an append refused because events with these numbers are there already: fine if
+    /// the first is this very event, stored with the rest by an earlier try whose answer was
+    /// lost; otherwise the first one there that is not as written is someone else's.
+    async fn already_there(&self, events: &[chain::Linked]) -> Result<(), StoreError> {
+        let first = &events[0].event;
+        for (i, linked) in events.iter().enumerate() {
+            let (run_id, seq) = (linked.event.run_id.as_str(), linked.event.seq);
+            let written = with_pool!(self, pool => {
+                sqlx::query(SELECT_WRITTEN).bind(run_id).bind(seq).fetch_optional(pool).await.map_err(self.db())?
+                    .map(|row| (row.get::<Option<String>, _>("hash"), row.get::<Option<String>, _>("writer")))
+            });
+            match written {
+                Some((Some(stored), _)) if stored == linked.hash && i == 0 => return Ok(()),
+                None => {}
+                other => {
+                    let by = other.and_then(|(_, w)| w);
+                    return Err(StoreError::Forged { run_id: run_id.to_string(), seq, by });
+                }
+            }
+        }
+        Err(StoreError::Forged { run_id: first.run_id.clone(), seq: first.seq, by: None })
+    }
 }
 
 #[async_trait]
@@ -276,44 +331,24 @@ impl Store for SqlStore {
     async fn append(&self, events: &[chain::Linked], holder: Option<&Lease>) -> Result<(), StoreError> {
         let Some(first) = events.first() else { return Ok(()) };
         let run_id = first.event.run_id.as_str();
-        // In a block of its own: an event already there returns its seq, not an error.
-        let appended: Result<Result<(), (i64, String)>, StoreError> = async { with_writer!(self, conn => {
-            let mut tx = Connection::begin(&mut **conn).await.map_err(self.db())?;
-            if let Some(mine) = holder {
-                // A write first: it takes the database's write lock before anything is read, so
-                // SQLite never finds this transaction's snapshot stale when it comes to write.
-                let ours = sqlx::query(CLAIM_LEASE)
-                    .bind(run_id)
-                    .bind(&mine.host)
-                    .bind(mine.pid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.db())?;
-                if ours.rows_affected() != 1 {
-                    let row = sqlx::query(SELECT_LEASE).bind(run_id).fetch_optional(&mut *tx).await.map_err(self.db())?;
-                    let held = row.map(|row| lease_row!(run_id, row));
-                    let by = held.map_or("nobody (its lease was removed)".into(), |h| {
-                        format!("{} on {} (pid {})", h.holder, h.host, h.pid)
-                    });
-                    return Err(StoreError::LeaseTaken { run_id: run_id.to_string(), by });
-                }
-            }
+        // PostgreSQL also locks the lease's row until the commit, so nobody takes the run
+        // meanwhile; SQLite has only one writer at a time anyway.
+        let lock = if matches!(self.pool, Pool::Postgres(_)) { " FOR UPDATE" } else { "" };
+        let insert = insert_events(events.len(), holder.map(|_| lock));
+        let run_row = events.iter().find_map(|l| match &l.event.kind {
+            EventKind::RunStarted(info) => Some((info, &l.event)),
+            _ => None,
+        });
+        let finished = events.iter().find_map(|l| match &l.event.kind {
+            EventKind::RunFinished { outcome } => Some((outcome, &l.event)),
+            _ => None,
+        });
+        let inserted: Result<u64, StoreError> = with_writer!(self, conn => {
+            // Every event in one statement, a single round trip to the database; a transaction
+            // only where the run's own row changes with them.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(insert));
             for chain::Linked { event, row, hash } in events {
-                if let EventKind::RunStarted(info) = &event.kind {
-                    sqlx::query(INSERT_RUN)
-                        .bind(&event.run_id)
-                        .bind(&info.runbook)
-                        .bind(&info.path)
-                        .bind(&info.hash)
-                        .bind(&info.operator)
-                        .bind(&info.host)
-                        .bind(info.mode.label())
-                        .bind(event.at.to_rfc3339())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(self.db())?;
-                }
-                let inserted = sqlx::query(INSERT_EVENT)
+                query = query
                     .bind(&event.run_id)
                     .bind(row.seq)
                     .bind(&row.at)
@@ -321,42 +356,55 @@ impl Store for SqlStore {
                     .bind(&row.step)
                     .bind(&row.payload)
                     .bind((!event.data.is_empty()).then_some(event.data.as_slice()))
-                    .bind(hash)
+                    .bind(hash);
+            }
+            if let Some(mine) = holder {
+                query = query.bind(run_id).bind(&mine.host).bind(mine.pid);
+            }
+            if run_row.is_none() && finished.is_none() {
+                return query.execute(&mut **conn).await.map(|done| done.rows_affected()).map_err(self.db());
+            }
+            let mut tx = Connection::begin(&mut **conn).await.map_err(self.db())?;
+            if let Some((info, event)) = run_row {
+                sqlx::query(INSERT_RUN)
+                    .bind(&event.run_id)
+                    .bind(&info.runbook)
+                    .bind(&info.path)
+                    .bind(&info.hash)
+                    .bind(&info.operator)
+                    .bind(&info.host)
+                    .bind(info.mode.label())
+                    .bind(event.at.to_rfc3339())
                     .execute(&mut *tx)
-                    .await;
-                match inserted {
-                    Err(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
-                        return Ok(Err((event.seq, hash.clone())));
-                    }
-                    other => other.map_err(self.db())?,
-                };
-                if let EventKind::RunFinished { outcome } = &event.kind {
-                    sqlx::query(FINISH_RUN)
-                        .bind(event.at.to_rfc3339())
-                        .bind(outcome.as_str())
-                        .bind(&event.run_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(self.db())?;
-                }
+                    .await
+                    .map_err(self.db())?;
+            }
+            let inserted = query.execute(&mut *tx).await.map_err(self.db())?.rows_affected();
+            if inserted != events.len() as u64 {
+                return Ok(inserted);
+            }
+            if let Some((outcome, event)) = finished {
+                sqlx::query(FINISH_RUN)
+                    .bind(event.at.to_rfc3339())
+                    .bind(outcome.as_str())
+                    .bind(&event.run_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.db())?;
             }
             tx.commit().await.map_err(self.db())?;
-            Ok(Ok(()))
-        })}
-        .await;
-        let appended = appended?;
-        let Err((seq, hash)) = appended else { return Ok(()) };
-        // The transaction is gone with its failed insert: what is there is read afresh.
-        let written = with_pool!(self, pool => {
-            sqlx::query(SELECT_WRITTEN).bind(run_id).bind(seq).fetch_optional(pool).await.map_err(self.db())?
-                .map(|row| (row.get::<Option<String>, _>("hash"), row.get::<Option<String>, _>("writer")))
+            Ok(inserted)
         });
-        match written {
-            // This very event, stored by an earlier try whose answer was lost.
-            Some((Some(stored), _)) if stored == hash => Ok(()),
-            other => {
-                Err(StoreError::Forged { run_id: run_id.to_string(), seq, by: other.and_then(|(_, w)| w) })
+        match inserted {
+            Ok(n) if n == events.len() as u64 => Ok(()),
+            // Nothing went in: the lease is no longer this holder's.
+            Ok(_) => Err(self.lease_taken(run_id).await),
+            Err(StoreError::Database { source, .. })
+                if source.as_database_error().is_some_and(|d| d.is_unique_violation()) =>
+            {
+                self.already_there(events).await
             }
+            Err(e) => Err(e),
         }
     }
 
