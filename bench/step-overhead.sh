@@ -32,17 +32,22 @@ trap 'rm -rf "$work"' EXIT
   for i in $(seq 1 "$steps"); do echo "/bin/echo step $i"; done
 } > "$work/plain.sh"
 
+# Wall-clock seconds of one run of a command.
+timed() {
+  local start end
+  start=$(date +%s.%N)
+  "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
+  end=$(date +%s.%N)
+  echo "$end - $start" | bc -l
+}
+
+# The smaller of a best so far (or none) and a new time.
+least() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+
 # Best of N wall-clock seconds for a command.
 best() {
-  local best="" t
-  for _ in $(seq 1 "$rounds"); do
-    local start end
-    start=$(date +%s.%N)
-    "$@" > /dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }
-    end=$(date +%s.%N)
-    t=$(echo "$end - $start" | bc -l)
-    if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-  done
+  local best=""
+  for _ in $(seq 1 "$rounds"); do best=$(least "$best" "$(timed "$@")"); done
   echo "$best"
 }
 
@@ -51,9 +56,13 @@ run_tminus() {
   "$bin" --journal "$work/j/journal.db" run "$work/steps.toml" --headless < /dev/null
 }
 
-t_tminus=$(best run_tminus)
-t_bashc=$(best bash "$work/each-in-bash-c.sh")
-t_plain=$(best bash "$work/plain.sh")
+# The three take turns, round after round, so a busy moment of a shared machine falls on all of them.
+t_tminus="" t_bashc="" t_plain=""
+for _ in $(seq 1 "$rounds"); do
+  t_tminus=$(least "$t_tminus" "$(timed run_tminus)")
+  t_bashc=$(least "$t_bashc" "$(timed bash "$work/each-in-bash-c.sh")")
+  t_plain=$(least "$t_plain" "$(timed bash "$work/plain.sh")")
+done
 
 per_step() { echo "scale=3; $1 * 1000 / $steps" | bc -l; }
 printf '%-44s %8.3f s  (%6.3f ms/step)\n' "tminus run --headless, journal on" "$t_tminus" "$(per_step "$t_tminus")"

@@ -77,6 +77,16 @@ pub fn shell(
     Unit { stop: Some(stop), task }
 }
 
+/// How long a step's process group may go untold while the step prints nothing.
+const TELL_GROUP_AFTER: Duration = Duration::from_millis(20);
+
+/// Reports the step's process group, unless it has been already.
+async fn tell_group(id: UnitId, untold: &mut Option<i32>, reports: &Reports) {
+    if let Some(pgid) = untold.take() {
+        let _ = reports.send((id, UnitReport::Spawned(pgid))).await;
+    }
+}
+
 async fn run_shell(
     id: UnitId,
     spec: &CommandSpec,
@@ -85,7 +95,12 @@ async fn run_shell(
     reports: &Reports,
 ) -> std::io::Result<super::process::Exit> {
     let mut process = ProcessRun::spawn(spec)?;
-    let _ = reports.send((id, UnitReport::Spawned(process.pgid()))).await;
+    // The group is told with the step's first report, or once it has run a little: a quick step
+    // has its group, output and end journaled in one commit instead of two. Until then a
+    // conductor that dies leaves a copy that its successor still finds, by the started event in
+    // its environment.
+    let mut untold = Some(process.pgid());
+    let tell_by = Instant::now() + TELL_GROUP_AFTER;
     let mut batches =
         [Batcher::new(Stream::Stdout, redactor.clone()), Batcher::new(Stream::Stderr, redactor)];
     let mut stopping = false;
@@ -97,14 +112,17 @@ async fn run_shell(
                     let batch = &mut batches[stream as usize];
                     batch.push(bytes);
                     if let Some(data) = batch.take_ready(Instant::now()) {
+                        tell_group(id, &mut untold, reports).await;
                         let _ = reports.send((id, UnitReport::Output(stream, data))).await;
                     }
                 }
                 ProcEvent::Exited(exit) => break exit,
             },
+            _ = sleep_until(tell_by), if untold.is_some() => tell_group(id, &mut untold, reports).await,
             _ = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
                 for batch in &mut batches {
                     if let Some(data) = batch.take_ready(Instant::now()) {
+                        tell_group(id, &mut untold, reports).await;
                         let _ = reports.send((id, UnitReport::Output(batch.stream, data))).await;
                     }
                 }
@@ -115,6 +133,7 @@ async fn run_shell(
             }
         }
     };
+    tell_group(id, &mut untold, reports).await;
     for batch in &mut batches {
         if let Some(data) = batch.take_all() {
             let _ = reports.send((id, UnitReport::Output(batch.stream, data))).await;

@@ -48,6 +48,13 @@ impl Writer {
     }
 }
 
+/// A listener for the notifications of appends, on a connection of `pool`.
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("tminus_events").await?;
+    Ok(listener)
+}
+
 /// The connection kept in `slot`, taken from `pool` when there is none.
 async fn held<'a, DB: sqlx::Database>(
     pool: &sqlx::Pool<DB>,
@@ -92,7 +99,13 @@ macro_rules! with_reader {
         match (listening.as_mut(), &$store.pool) {
             (Some(listener), _) => {
                 let $exec = &mut *listener;
-                $body
+                let done = async { $body }.await;
+                // A listener can keep a connection the server dropped, and fail on it for good:
+                // the next wait makes a new one.
+                if matches!(done, Err(StoreError::Database { .. })) {
+                    *listening = None;
+                }
+                done
             }
             (None, Pool::Sqlite(pool)) => {
                 let $exec = pool;
@@ -171,6 +184,8 @@ pub struct SqlStore {
     location: String,
     /// PostgreSQL notifications of appends, for readers that follow a run.
     listener: tokio::sync::Mutex<Option<PgListener>>,
+    /// A watching PostgreSQL session: it listens, and makes a new listener when one fails.
+    listens: bool,
     writer: tokio::sync::Mutex<Writer>,
 }
 
@@ -251,9 +266,9 @@ impl SqlStore {
         if !journaled {
             return Err(StoreError::NoJournal { location });
         }
-        let mut listener = PgListener::connect_with(&pool).await.map_err(db)?;
-        listener.listen("tminus_events").await.map_err(db)?;
-        let store = SqlStore::new(Pool::Postgres(pool), location);
+        let listener = listen(&pool).await.map_err(db)?;
+        let mut store = SqlStore::new(Pool::Postgres(pool), location);
+        store.listens = true;
         *store.listener.lock().await = Some(listener);
         Ok(store)
     }
@@ -263,6 +278,7 @@ impl SqlStore {
             pool,
             location,
             listener: tokio::sync::Mutex::new(None),
+            listens: false,
             writer: tokio::sync::Mutex::default(),
         }
     }
@@ -546,8 +562,14 @@ impl Store for SqlStore {
     }
 
     async fn wait(&self, run_id: &str, after: i64) {
-        let mut listener = self.listener.lock().await;
-        let Some(listener) = listener.as_mut() else {
+        let mut listening = self.listener.lock().await;
+        if let (None, true, Pool::Postgres(pool)) = (listening.as_ref(), self.listens, &self.pool) {
+            match listen(pool).await {
+                Ok(listener) => *listening = Some(listener),
+                Err(e) => tracing::warn!("listening to {} again: {e}", self.location),
+            }
+        }
+        let Some(listener) = listening.as_mut() else {
             tokio::time::sleep(POLL).await;
             return;
         };
@@ -555,19 +577,22 @@ impl Store for SqlStore {
         // a notification was missed while the connection was re-established.
         let quiet = tokio::time::sleep(Duration::from_secs(1));
         tokio::pin!(quiet);
-        loop {
+        let failed = loop {
             tokio::select! {
                 note = listener.recv() => match note {
                     Ok(note) => {
                         let (run, seq) = note.payload().split_once(' ').unwrap_or_default();
                         if run == run_id && seq.parse::<i64>().is_ok_and(|s| s > after) {
-                            return;
+                            break false;
                         }
                     }
-                    Err(_) => return,
+                    Err(_) => break true,
                 },
-                _ = &mut quiet => return,
+                _ = &mut quiet => break false,
             }
+        };
+        if failed {
+            *listening = None;
         }
     }
 
