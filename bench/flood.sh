@@ -69,7 +69,7 @@ done
 rate() { echo "$bytes / 1048576 / $1" | bc -l; }
 printf 'output: %d MB of base64 lines, best of %d rounds\n' $((bytes / 1048576)) "$rounds"
 printf '%-40s %7.3f s  %7.1f MB/s\n' "cat to a file + fsync" "$best_cat" "$(rate "$best_cat")"
-printf '%-40s %7.3f s  %7.1f MB/s  (%.2fx cat + fsync)\n' "SQLite alone, journal settings" "$best_floor" \
+printf '%-40s %7.3f s  %7.1f MB/s  (%.2fx cat + fsync)\n' "SQLite alone, same pages and log" "$best_floor" \
   "$(rate "$best_floor")" "$(echo "$best_floor / $best_cat" | bc -l)"
 printf '%-40s %7.3f s  %7.1f MB/s  (goal: 200 MB/s or more)\n' "tminus run --headless, journal on" \
   "$best_tminus" "$(rate "$best_tminus")"

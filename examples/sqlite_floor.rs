@@ -1,7 +1,8 @@
 //! The floor under a journaled flood: the seconds SQLite alone takes to store a file as the
 //! journal stores a step's output (the same page size, log and sync settings, one row of half a
 //! megabyte per transaction, through the same driver), from creating the database to closing
-//! it. No hashing, masking, pipes or printing. Run by `bench/flood.sh` beside tminus itself.
+//! it, with the log copied into the file as it grows, in the same thread. No hashing, masking,
+//! pipes or printing. Run by `bench/flood.sh` beside tminus itself.
 //!
 //! Usage: sqlite_floor FILE DIR
 
@@ -22,7 +23,8 @@ async fn main() {
         std::process::exit(2);
     });
     let start = Instant::now();
-    // The journal's own settings (src/journal/sql_store.rs).
+    // The journal's own settings (src/journal/sql_store.rs), but for its checkpoints, which it
+    // takes on a connection of their own: here the insert that fills 64 MB of log copies it.
     let options = SqliteConnectOptions::new()
         .filename(std::path::Path::new(&dir).join("floor.db"))
         .create_if_missing(true)

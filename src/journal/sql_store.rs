@@ -4,6 +4,8 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -187,6 +189,45 @@ pub struct SqlStore {
     /// A watching PostgreSQL session: it listens, and makes a new listener when one fails.
     listens: bool,
     writer: tokio::sync::Mutex<Writer>,
+    /// For a SQLite journal this process writes.
+    checkpoints: Option<Checkpoints>,
+}
+
+/// How often the SQLite log is copied into the database file, when anything was appended.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies the SQLite log into the database file now and then, on a connection of its own, so a
+/// flood's appends never wait for the copy: with the copy in the append that crossed a mark,
+/// every append stood still while 64 MB went into the file.
+struct Checkpoints {
+    appended: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Checkpoints {
+    fn start(pool: SqlitePool) -> Self {
+        let appended = Arc::new(AtomicBool::new(false));
+        let seen = appended.clone();
+        let task = tokio::spawn(async move {
+            let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+            loop {
+                every.tick().await;
+                if seen.swap(false, Ordering::Relaxed) {
+                    // PASSIVE: copies what no reader still needs, and never blocks an append.
+                    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                        tracing::warn!("copying the journal's log into its file: {e}");
+                    }
+                }
+            }
+        });
+        Checkpoints { appended, task }
+    }
+}
+
+impl Drop for Checkpoints {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// How often a SQLite reader looks for new events: the file has no notifications.
@@ -210,9 +251,11 @@ impl SqlStore {
             // pages rather than 128, written and checkpointed in fewer calls. Not larger still:
             // every commit writes whole pages, and a quiet step's few small events would pay.
             .page_size(16384)
-            // Checkpoints every 64 MB of log rather than every 16 MB: a flood is copied into
-            // the file in a few large passes, each with its fsync, instead of a dozen.
-            .pragma("wal_autocheckpoint", "4096")
+            // The log is copied into the file by a task of the store's own (`checkpoints`), on
+            // another connection, while appends go on: never by the append that crosses a mark.
+            .pragma("wal_autocheckpoint", "0")
+            // A log that grew in a flood is cut back once it starts over.
+            .pragma("journal_size_limit", "67108864")
             .journal_mode(SqliteJournalMode::Wal)
             // WAL + NORMAL: a committed event survives a crash of the process; only a power cut
             // can take the last transactions, and never corrupts the file.
@@ -226,7 +269,9 @@ impl SqlStore {
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
-        Ok(SqlStore::new(Pool::Sqlite(pool), location))
+        let mut store = SqlStore::new(Pool::Sqlite(pool.clone()), location);
+        store.checkpoints = Some(Checkpoints::start(pool));
+        Ok(store)
     }
 
     /// Opens a SQLite journal for reading only: nothing through it can write the file.
@@ -280,6 +325,7 @@ impl SqlStore {
             listener: tokio::sync::Mutex::new(None),
             listens: false,
             writer: tokio::sync::Mutex::default(),
+            checkpoints: None,
         }
     }
 
@@ -412,7 +458,12 @@ impl Store for SqlStore {
             Ok(inserted)
         });
         match inserted {
-            Ok(n) if n == events.len() as u64 => Ok(()),
+            Ok(n) if n == events.len() as u64 => {
+                if let Some(checkpoints) = &self.checkpoints {
+                    checkpoints.appended.store(true, Ordering::Relaxed);
+                }
+                Ok(())
+            }
             // Nothing went in: the lease is no longer this holder's.
             Ok(_) => Err(self.lease_taken(run_id).await),
             Err(StoreError::Database { source, .. })
