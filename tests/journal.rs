@@ -36,8 +36,14 @@ const RUN: &str = "20251127-084500-a1b2";
 /// `events` linked after the event before the first, as the store holds it.
 async fn linked(store: &dyn Store, events: Vec<Event>) -> Vec<Linked> {
     let first = &events[0];
-    let previous = store.hash(&first.run_id, first.seq - 1).await.unwrap().unwrap_or_default();
-    journal::chain::link_all(&previous, events)
+    let mut previous = store.hash(&first.run_id, first.seq - 1).await.unwrap().unwrap_or_default();
+    let mut linked = Vec::new();
+    for event in events {
+        let next = Linked::after(&previous, event);
+        previous.clone_from(&next.hash);
+        linked.push(next);
+    }
+    linked
 }
 
 async fn parity(store: &dyn Store) {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures::future::OptionFuture;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
@@ -168,7 +169,7 @@ impl Driver {
                     self.timers.retain(|(_, t)| *t != id);
                     Input::Timer(id)
                 }
-                (events, done) = async { self.pending.as_mut().expect("guarded").await }, if self.pending.is_some() => {
+                Some((events, done)) = OptionFuture::from(self.pending.as_mut()), if self.pending.is_some() => {
                     self.pending = None;
                     if let Err(e) = self.until_stored(events, done).await {
                         return Err(self.give_up(e, &mut reports).await);

@@ -101,19 +101,6 @@ impl Linked {
     }
 }
 
-/// Events one after another, the first after `previous`.
-pub fn link_all(previous: &str, events: impl IntoIterator<Item = Event>) -> Vec<Linked> {
-    let mut previous = previous.to_string();
-    events
-        .into_iter()
-        .map(|event| {
-            let linked = Linked::after(&previous, event);
-            previous.clone_from(&linked.hash);
-            linked
-        })
-        .collect()
-}
-
 pub fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339()
 }

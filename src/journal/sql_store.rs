@@ -360,26 +360,25 @@ impl SqlStore {
         StoreError::LeaseTaken { run_id: run_id.to_string(), by }
     }
 
-    /// After an append refused because events with these numbers are there already: fine if
-    /// the first is this very event, stored with the rest by an earlier try whose answer was
-    /// lost; otherwise the first one there that is not as written is someone else's.
+    /// After an append refused because events with these numbers are there already. The first
+    /// of them there decides: as written, it was stored with the rest by an earlier try whose
+    /// answer was lost; otherwise it is someone else's.
     async fn already_there(&self, events: &[chain::Linked]) -> Result<(), StoreError> {
-        let first = &events[0].event;
-        for (i, linked) in events.iter().enumerate() {
+        for linked in events {
             let (run_id, seq) = (linked.event.run_id.as_str(), linked.event.seq);
             let written = with_pool!(self, pool => {
                 sqlx::query(SELECT_WRITTEN).bind(run_id).bind(seq).fetch_optional(pool).await.map_err(self.db())?
                     .map(|row| (row.get::<Option<String>, _>("hash"), row.get::<Option<String>, _>("writer")))
             });
             match written {
-                Some((Some(stored), _)) if stored == linked.hash && i == 0 => return Ok(()),
-                None => {}
-                other => {
-                    let by = other.and_then(|(_, w)| w);
-                    return Err(StoreError::Forged { run_id: run_id.to_string(), seq, by });
-                }
+                None => continue,
+                Some((Some(stored), _)) if stored == linked.hash => return Ok(()),
+                Some((_, by)) => return Err(StoreError::Forged { run_id: run_id.to_string(), seq, by }),
             }
         }
+        // The journal is append-only: a number that refused the insert cannot have gone since,
+        // unless someone removed it behind tminus's back.
+        let first = &events[0].event;
         Err(StoreError::Forged { run_id: first.run_id.clone(), seq: first.seq, by: None })
     }
 }
