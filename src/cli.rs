@@ -174,6 +174,9 @@ enum Cmd {
         reason: String,
         #[arg(long)]
         operator: Option<String>,
+        /// Roll back without asking: for scripts, which have no terminal to type yes on.
+        #[arg(long)]
+        yes: bool,
     },
     /// PostgreSQL journal: set what a database login may do (run as the journal's owner).
     Grant {
@@ -475,9 +478,9 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             let name = operator_name(operator);
             session::remote::sign(&cli.journal, run_id.as_deref(), role.as_deref(), verdict, &name).await
         }
-        Cmd::Rollback { run_id, reason, operator } => {
+        Cmd::Rollback { run_id, reason, operator, yes } => {
             let name = operator_name(operator);
-            session::remote::rollback(&cli.journal, run_id.as_deref(), reason, &name).await
+            session::remote::rollback(&cli.journal, run_id.as_deref(), reason, &name, yes).await
         }
         Cmd::Grant { login, level } => {
             // The tables must be there, as their owner made them.
@@ -844,16 +847,26 @@ async fn attach(
     }
     let path = session::socket_path(location, &run.id);
     let here = || crate::engine::os_login(nix::unistd::getuid());
-    let on_socket = |client: Client| {
+    // One identity rule: on a shared journal this screen's acts go through its inbox, as the
+    // database login, even beside the conductor; its socket then only says how it is.
+    let shared = session::remote::inbox_forwarding(location, &run.id, operator).await?;
+    let mut presence = None;
+    let mut on_socket = |client: Client, shared: Option<(crate::session::client::Forwarding, String)>| {
         let said = client.health();
-        (client.forward(), Some(said), here())
+        match shared {
+            Some((forwarding, login)) => {
+                presence = Some(client.forward());
+                (forwarding, Some(said), login)
+            }
+            None => (client.forward(), Some(said), here()),
+        }
     };
     let (client, said, login) = match Client::connect(&path, operator, true).await {
-        Ok(client) => on_socket(client),
+        Ok(client) => on_socket(client, shared),
         Err(_) => match store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
             // Its conductor runs on another machine: this screen speaks through the shared
             // journal's inbox, as the database login.
-            Some(lease) => match session::remote::inbox_forwarding(location, &run.id, operator).await? {
+            Some(lease) => match shared {
                 Some((forwarding, login)) => (forwarding, None, login),
                 None => {
                     return Err(Error::Usage(format!(
@@ -875,7 +888,7 @@ async fn attach(
                 let client = Client::connect(&path, operator, true).await.map_err(|e| {
                     Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
                 })?;
-                on_socket(client)
+                on_socket(client, shared)
             }
         },
     };
@@ -909,8 +922,11 @@ async fn attach(
         return Ok(0);
     }
     // Every act is sent and the goodbye said before the screen's process ends.
-    let _ = client.leave.send(());
-    let _ = client.task.await;
+    let presence = presence.map(|p| (p.leave, p.task));
+    for (leave, task) in [Some((client.leave, client.task)), presence].into_iter().flatten() {
+        let _ = leave.send(());
+        let _ = task.await;
+    }
     Ok(match state.outcome {
         Some(outcome) => outcome.exit_code(),
         None => {

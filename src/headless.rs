@@ -10,7 +10,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::engine::Act;
-use crate::journal::{Decision, Event, EventKind, Prompt, RunState, StepType};
+use crate::journal::{Decision, Event, EventKind, Prompt, RunState, StepType, Typed};
 use printer::Printer;
 
 pub struct Options {
@@ -38,6 +38,8 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
     let mut answered: Option<i64> = None;
     let mut interrupted = false;
     let mut stop_asked = false;
+    // A sign-off by someone who signed another role of the gate, until they say yes to it.
+    let mut second_role: Option<(Act, String)> = None;
     // A lost terminal or a CI job's timeout ends the run as Ctrl-C does: the step is not orphaned.
     let mut hangup = unix_signal(SignalKind::hangup());
     let mut terminate = unix_signal(SignalKind::terminate());
@@ -64,6 +66,17 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                             Ok(decision) => {
                                 answered = asked;
                                 let act = Act::Answer { to: event.seq, decision, reason: None, auto: true };
+                                // --yes signs every role as the operator, and says so.
+                                let act = match &act {
+                                    Act::Answer { decision: Decision::Signed { role, name }, .. } => {
+                                        let step = event.step.as_deref().unwrap_or_default();
+                                        match state.signed_other(step, role, name) {
+                                            Some(other) => with_reason(act, &other),
+                                            None => act,
+                                        }
+                                    }
+                                    _ => act,
+                                };
                                 let _ = commands.send(act).await;
                             }
                             Err(why) => printer.say(&format!("--yes does not answer this one: {why}")),
@@ -97,9 +110,30 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
         let Some(waiting) = state.waiting.as_ref().filter(|_| asked != answered) else {
             continue;
         };
+        let step = waiting.step.as_deref().unwrap_or_default();
         while let Some(line) = typed.pop_front() {
             let to = asked.unwrap_or_default();
-            match parse_answer(&line, &waiting.prompt, to, &options.operator) {
+            // One person for two roles of one gate is said out loud, as on the screen.
+            if let Some((act, other)) = second_role.take().filter(|(act, _)| answers(act, to)) {
+                if line.trim().eq_ignore_ascii_case("yes") {
+                    answered = asked;
+                    let _ = commands.send(with_reason(act, &other)).await;
+                    break;
+                }
+                printer.say("not signed twice: the prompt still stands");
+            }
+            let parsed = parse_answer(&line, &waiting.prompt, to, step, &options.operator);
+            let unverified = state.info.as_ref().is_some_and(|i| i.roles.is_empty());
+            if let Ok(Act::Answer { decision: Decision::Signed { role, name }, .. }) = &parsed {
+                if let Some(other) = state.signed_other(step, role, name).filter(|_| unverified) {
+                    printer.say(&format!(
+                        "{name} already signed as {other}: type yes to sign as {role} too, or give another answer"
+                    ));
+                    second_role = parsed.ok().map(|act| (act, other));
+                    continue;
+                }
+            }
+            match parsed {
                 // A note goes to the journal while the question still stands.
                 Ok(note @ Act::Note { .. }) => {
                     // Never wait on a busy engine here: it may be waiting for us to print.
@@ -112,7 +146,7 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
                     let _ = commands.send(command).await;
                     break;
                 }
-                Err(why) => printer.say(&format!("{why} — answer {}", waiting.prompt.answers())),
+                Err(why) => printer.say(&format!("{why} — answer {}", waiting.prompt.usage())),
             }
         }
         // End of input stops at any prompt; under --yes a monitor is left to run its time.
@@ -134,6 +168,22 @@ pub async fn show(mut events: mpsc::Receiver<Event>) {
     while let Some(event) = events.recv().await {
         state.apply(&event);
         printer.event(&event, &state);
+    }
+}
+
+/// Whether `act` answers the prompt journaled as `to`.
+fn answers(act: &Act, to: i64) -> bool {
+    matches!(act, Act::Answer { to: t, .. } if *t == to)
+}
+
+/// A sign-off that says its signer signed `other` too.
+fn with_reason(act: Act, other: &str) -> Act {
+    match act {
+        Act::Answer { to, decision: Decision::Signed { role, name }, auto, .. } => {
+            let reason = Some(crate::journal::also_signed(&name, other));
+            Act::Answer { to, decision: Decision::Signed { role, name }, reason, auto }
+        }
+        other => other,
     }
 }
 
@@ -175,53 +225,12 @@ fn auto_answer(
     }
 }
 
-/// One typed line as a command for the prompt in hand (journaled as event `to`).
-pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, operator: &str) -> Result<Act, String> {
-    let line = line.trim();
-    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let rest = rest.trim();
-    let reason = (!rest.is_empty()).then(|| rest.to_string());
-    let decision = match (word.to_ascii_lowercase().as_str(), prompt) {
-        ("note", _) if reason.is_some() => {
-            return Ok(Act::Note { text: rest.to_string() });
-        }
-        ("y" | "yes" | "go" | "done", Prompt::Signoff { role }) => Decision::Signed {
-            role: role.clone(),
-            name: reason.clone().unwrap_or_else(|| operator.to_string()),
-        },
-        ("done", Prompt::Monitor | Prompt::Alert) if reason.is_none() => {
-            return Err("ending a monitor before its time needs a reason: done <reason>".into());
-        }
-        ("done", Prompt::Monitor | Prompt::Alert) => Decision::Done,
-        ("done", Prompt::Interrupted | Prompt::Unknown) if reason.is_none() => {
-            return Err("marking an interrupted step done needs a reason: done <reason>".into());
-        }
-        ("y" | "yes" | "go" | "done", _) => Decision::Go,
-        ("n" | "no" | "no-go" | "nogo", Prompt::Failure) => Decision::NoGo,
-        ("n" | "no" | "no-go" | "nogo", _) if reason.is_none() => {
-            return Err("a NO-GO needs a reason: n <reason>".into());
-        }
-        ("n" | "no" | "no-go" | "nogo", _) => Decision::NoGo,
-        ("skip", _) if reason.is_none() => {
-            return Err("a skip needs a reason: skip <reason>".into());
-        }
-        ("skip", _) => Decision::Skip,
-        ("retry", Prompt::Unknown) if reason.is_none() => {
-            return Err("it may still be running: to run it again anyway, type retry <STEP-ID>".into());
-        }
-        ("retry", _) => Decision::Retry,
-        ("end", Prompt::StillRunning) => Decision::End,
-        ("wait", Prompt::StillRunning) => {
-            return Err("waiting already: the run goes on once it has ended".into());
-        }
-        ("rollback", _) => Decision::Rollback,
-        _ => return Err(format!("`{line}` is not an answer here")),
-    };
-    if !prompt.accepts(&decision) {
-        return Err(format!("`{word}` does not answer this prompt"));
-    }
-    let reason = if matches!(decision, Decision::Signed { .. }) { None } else { reason };
-    Ok(Act::Answer { to, decision, reason, auto: false })
+/// One typed line as a command for the prompt in hand (journaled as event `to`, about `step`).
+pub fn parse_answer(line: &str, prompt: &Prompt, to: i64, step: &str, operator: &str) -> Result<Act, String> {
+    Ok(match prompt.read(line, step, operator)? {
+        Typed::Note(text) => Act::Note { text },
+        Typed::Answer(decision, reason) => Act::Answer { to, decision, reason, auto: false },
+    })
 }
 
 #[cfg(test)]
@@ -229,7 +238,7 @@ mod tests {
     use super::*;
 
     fn decision(line: &str, prompt: &Prompt) -> Result<(Decision, Option<String>), String> {
-        match parse_answer(line, prompt, 7, "ops")? {
+        match parse_answer(line, prompt, 7, "deploy", "ops")? {
             Act::Answer { decision, reason, to: 7, .. } => Ok((decision, reason)),
             other => panic!("not an answer: {other:?}"),
         }
@@ -242,8 +251,16 @@ mod tests {
             decision("n db is down", &Prompt::Gate).unwrap(),
             (Decision::NoGo, Some("db is down".into()))
         );
-        assert!(decision("n", &Prompt::Gate).unwrap_err().contains("needs a reason"));
-        assert!(decision("skip", &Prompt::Confirm).unwrap_err().contains("needs a reason"));
+        assert!(decision("n", &Prompt::Gate).unwrap_err().contains("a reason is needed"));
+        assert!(decision("skip", &Prompt::Confirm).unwrap_err().contains("a reason is needed"));
+        // A gate passes on GO alone: `done` and the rest of a line are no GO.
+        assert!(decision("done with this", &Prompt::Gate).unwrap_err().contains("not an answer here"));
+        assert!(decision("done", &Prompt::Signoff { role: "QA".into() }).is_err());
+        assert_eq!(decision("go", &Prompt::Gate).unwrap().0, Decision::Go);
+        // Marking an interrupted step done takes a reason, and `y` is no answer there.
+        assert!(decision("y", &Prompt::Interrupted).is_err());
+        assert!(decision("done", &Prompt::Interrupted).is_err());
+        assert_eq!(decision("done it finished", &Prompt::Interrupted).unwrap().0, Decision::Go);
         assert_eq!(decision("retry", &Prompt::Failure).unwrap().0, Decision::Retry);
         assert!(decision("retry", &Prompt::Gate).is_err());
         assert_eq!(decision("n", &Prompt::Failure).unwrap().0, Decision::NoGo);
@@ -270,7 +287,7 @@ mod tests {
     #[test]
     fn notes_are_not_answers() {
         assert_eq!(
-            parse_answer("note waiting for DBA", &Prompt::Gate, 7, "ops").unwrap(),
+            parse_answer("note waiting for DBA", &Prompt::Gate, 7, "go", "ops").unwrap(),
             Act::Note { text: "waiting for DBA".into() }
         );
     }

@@ -342,7 +342,7 @@ fn the_operator_ends_a_monitor_early() {
     );
     let ran = s.run("m.toml", "note all quiet\ndone\ndone traffic is back to normal\n", &[]);
     assert_eq!(ran.code, 0, "{}", ran.stdout);
-    assert!(ran.stdout.contains("ending a monitor before its time needs a reason"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("end the monitor: a reason is needed"), "{}", ran.stdout);
     let report = s.report_json();
     let watch = step(&report, "watch");
     assert_eq!(watch["status"], "ended_early", "an early end is not a pass");

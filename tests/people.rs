@@ -53,9 +53,16 @@ fn a_signer_signs_from_their_own_terminal_and_a_role_they_lack_is_refused() {
         refused.stderr
     );
 
+    // A rollback shows what it will undo first; with no terminal to type yes on, it needs --yes.
+    let unasked = s.tminus().args(["rollback", "--reason", "the QA window closed"]).output();
+    assert_eq!(unasked.code, 2, "{}{}", unasked.stdout, unasked.stderr);
+    assert!(unasked.stdout.contains("↶ undo deploy: echo undone > undone"), "{}", unasked.stdout);
+    assert!(unasked.stderr.contains("say --yes to roll back"), "{}", unasked.stderr);
     // The lead may always roll back.
-    let pulled =
-        s.tminus().args(["rollback", "--reason", "the QA window closed", "--operator", "Kabelo"]).output();
+    let pulled = s
+        .tminus()
+        .args(["rollback", "--reason", "the QA window closed", "--operator", "Kabelo", "--yes"])
+        .output();
     assert_eq!(pulled.code, 0, "{}{}", pulled.stdout, pulled.stderr);
     drop(lead.child.stdin.take());
     assert_eq!(lead.child.wait().unwrap().code(), Some(3), "the lead's run rolled back");
@@ -144,14 +151,17 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     assert!(denied.contains("permission denied"), "{denied}");
 
     // The QA Reviewer may not pull the rollback; the DevOps Lead may, from a third process.
-    let qa_pull =
-        elsewhere.tminus().env("TMINUS_JOURNAL", &as_login(&qa)).args(["rollback", "--reason", "x"]).output();
+    let qa_pull = elsewhere
+        .tminus()
+        .env("TMINUS_JOURNAL", &as_login(&qa))
+        .args(["rollback", "--reason", "x", "--yes"])
+        .output();
     assert_eq!(qa_pull.code, 5, "{}{}", qa_pull.stdout, qa_pull.stderr);
     let devops_url = as_login(&devops);
     let pulled = elsewhere
         .tminus()
         .env("TMINUS_JOURNAL", &devops_url)
-        .args(["rollback", "--reason", "error rate over target", "--operator", "Kabelo"])
+        .args(["rollback", "--reason", "error rate over target", "--operator", "Kabelo", "--yes"])
         .output();
     assert_eq!(pulled.code, 0, "{}{}", pulled.stdout, pulled.stderr);
     drop(lead.child.stdin.take());

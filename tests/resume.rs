@@ -113,7 +113,7 @@ fn an_interrupted_step_can_be_marked_done_or_rolled_back() {
             .output()
     };
     let ran = resume("done\nrollback slow step left half done\n");
-    assert!(ran.stdout.contains("marking an interrupted step done needs a reason"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("mark done: a reason is needed"), "{}", ran.stdout);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
     assert!(s.read("trail").ends_with("undo-first\n"), "{}", s.read("trail"));
     let report = s.report_json();
@@ -213,7 +213,7 @@ fn a_copy_left_running_by_a_killed_lead_is_ended_before_the_step_runs_again() {
         ("was running when the last conductor ended", "retry"),
     ]);
     assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
-    assert!(ran.stdout.contains("`retry` does not answer this prompt"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("`retry` is not an answer here"), "{}", ran.stdout);
     assert!(ran.stdout.contains("was ended with SIGTERM"), "{}", ran.stdout);
     assert_eq!(s.read("trail"), "first\nslow\nslow\nlast\n", "two copies of slow overlapped");
     let report = s.report_json();

@@ -107,17 +107,21 @@ fn a_no_go_needs_a_reason() {
     s.write("day.toml", DAY);
     let ran = s.run("day.toml", "y\ny\ny\nn\nn db down\n", &[]);
     assert_eq!(ran.code, 4);
-    assert!(ran.stdout.contains("a NO-GO needs a reason"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("NO-GO: a reason is needed"), "{}", ran.stdout);
 }
 
 #[test]
 fn rollback_undoes_finished_steps_newest_first_then_runs_the_rollback_section() {
     let s = Sandbox::new();
     s.write("day.toml", DAY);
-    // Gate GO, then answer `rollback` at the deploy's confirmation.
-    let ran = s.run("day.toml", "y\ny\ny\ny\nrollback smoke tests failed\ny\n", &[]);
+    // Gate GO (the operator signs both roles, and says yes to that), then `rollback` at the
+    // deploy's confirmation.
+    let ran = s.run("day.toml", "y\ny\ny\nyes\ny\nrollback smoke tests failed\ny\n", &[]);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
     assert_eq!(s.read("trail"), "preflight\nmigrate\nflags\nundo-migrate\nundo-preflight\nrollback-script\n");
+    assert!(
+        ran.stdout.contains("ops-lead already signed as Technical Lead: type yes to sign as QA Reviewer too")
+    );
     assert!(ran.stdout.contains("NOT undone (irreversible): flags"), "{}", ran.stdout);
 
     let report = s.report_json();
@@ -461,7 +465,7 @@ fn the_demo_runs_on_a_fresh_machine_and_rolls_back_on_request() {
 
     // backup, two sign-offs, GO, deploy confirmation; then rollback at the migration's.
     let s = Sandbox::new();
-    let ran = demo(&s, "y\ny\ny\ny\ny\nrollback smoke failed\ny\n", &[]);
+    let ran = demo(&s, "y\ny\ny Thandi\ny\ny\nrollback smoke failed\ny\n", &[]);
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
     let report = s.report_json();
     assert_eq!(step(&report, "deploy")["undo"]["outcome"], "passed");

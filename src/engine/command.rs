@@ -47,13 +47,16 @@ pub enum Act {
     /// End the run: the running step is ended, and the run stops as aborted.
     Stop { reason: String },
     /// A signal to the conductor (`SIGINT` for Ctrl-C of one in the foreground): end the
-    /// running step and stop.
+    /// running step and stop. Only the OS delivers one: from a client it is refused.
     Interrupt { signal: String },
     /// Become the lead: for someone whose role may drive.
     TakeOver,
-    /// A screen attached to the run (said by the transport, never by a client).
+    /// A screen attached to the run: said by the socket of its own connection, so no client
+    /// can write it.
+    #[serde(skip)]
     Attach,
     /// A screen left; `lost` when its connection dropped without a word.
+    #[serde(skip)]
     Detach { lost: bool },
     /// The conductor's own notifier says what became of a notification. Never read from a
     /// client: only the conductor process itself sends it.
@@ -61,8 +64,40 @@ pub enum Act {
     Notified { receiver: String, notice: String, error: Option<String> },
 }
 
+/// How a command reached the conductor: what proved who sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// The conductor's own process: the lead's stdin headless, the OS's signals, its notifier.
+    Own,
+    /// The conductor's socket: the kernel's peer credentials name an OS account.
+    Socket,
+    /// A shared PostgreSQL journal's inbox: the database names the login that wrote the row.
+    Inbox,
+}
+
+/// Which accounts a run's people are: the one identity rule, decided by the journal alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// A file journal: OS accounts, proved by the conductor's socket.
+    OsAccounts,
+    /// A shared PostgreSQL journal: database logins, proved by its inbox.
+    DatabaseLogins,
+}
+
+impl Identity {
+    /// Whether `via` proves who someone is under this rule. The conductor's own process
+    /// always speaks for the lead.
+    pub fn proved_by(self, via: Via) -> bool {
+        matches!(
+            (self, via),
+            (_, Via::Own) | (Identity::OsAccounts, Via::Socket) | (Identity::DatabaseLogins, Via::Inbox)
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
     pub by: Who,
     pub act: Act,
+    pub via: Via,
 }

@@ -12,7 +12,7 @@ use futures::future::OptionFuture;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
-use super::command::{Act, Command, Who};
+use super::command::{Act, Command, Via, Who};
 use super::conductor::{Conductor, Effect, Input, TimerId, UnitId, UnitReport, Work};
 use super::units::{self, Context, Unit};
 use crate::journal::chain::Linked;
@@ -161,7 +161,7 @@ impl Driver {
                     None => {
                         listening = false;
                         let act = Act::Stop { reason: "no client is left to answer".into() };
-                        Input::Command(Command { by: lead.clone(), act })
+                        Input::Command(Command { by: lead.clone(), act, via: Via::Own })
                     }
                 },
                 _ = sleep_until(timer.map_or_else(Instant::now, |(at, _)| at)), if timer.is_some() => {

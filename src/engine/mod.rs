@@ -16,7 +16,7 @@ pub mod start;
 mod units;
 mod verdict;
 
-pub use command::{Act, Command, Who, os_login};
+pub use command::{Act, Command, Identity, Via, Who, os_login};
 pub use conductor::{Conductor, Machine};
 pub use driver::{Driver, EngineError};
 pub use output::FLUSH_BYTES;

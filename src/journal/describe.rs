@@ -83,7 +83,7 @@ pub fn describe(event: &Event, state: &RunState) -> String {
             }
         }
         EventKind::ConfirmationRequested { prompt, text } => {
-            format!("? {step}: {text}  [{}]", prompt.answers())
+            format!("? {step}: {text}  [{}]", prompt.usage())
         }
         EventKind::Decided { who, decision, reason, auto, .. } => {
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();

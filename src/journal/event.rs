@@ -412,38 +412,6 @@ pub enum Prompt {
 }
 
 impl Prompt {
-    /// The answers this prompt takes, in the words the operator types.
-    pub fn answers(&self) -> &'static str {
-        match self {
-            Prompt::Confirm => "y / n <reason> / skip <reason> / rollback",
-            Prompt::Manual => "y (done) / n <reason> / skip <reason> / rollback",
-            Prompt::Signoff { .. } => "y <NAME> / n <reason> / rollback",
-            Prompt::Gate => "y (GO) / n <reason> (NO-GO) / rollback",
-            Prompt::Failure => "retry / skip <reason> / rollback / n (stop)",
-            Prompt::Monitor => "done <reason> (end it before its time) / rollback",
-            Prompt::Alert => "rollback / y (keep watching) / done <reason> (end the monitor)",
-            Prompt::Interrupted => "retry / done <reason> / rollback / n (stop)",
-            Prompt::StillRunning => "wait / end (TERM, then KILL) / rollback / n (end it and stop)",
-            Prompt::Unknown => "retry <STEP-ID> (it may run twice) / done <reason> / rollback / n (stop)",
-        }
-    }
-
-    pub fn accepts(&self, decision: &Decision) -> bool {
-        use Decision::*;
-        match self {
-            Prompt::Confirm | Prompt::Manual => matches!(decision, Go | NoGo | Skip | Rollback),
-            Prompt::Signoff { role } => {
-                matches!(decision, NoGo | Rollback) || matches!(decision, Signed { role: r, .. } if r == role)
-            }
-            Prompt::Gate => matches!(decision, Go | NoGo | Rollback),
-            Prompt::Failure => matches!(decision, Retry | Skip | Rollback | NoGo),
-            Prompt::Monitor => matches!(decision, Done | Rollback),
-            Prompt::Alert => matches!(decision, Go | Done | Rollback),
-            Prompt::Interrupted | Prompt::Unknown => matches!(decision, Retry | Go | Rollback | NoGo),
-            Prompt::StillRunning => matches!(decision, End | Rollback | NoGo),
-        }
-    }
-
     /// What the prompt is, in a word or two.
     pub fn name(&self) -> &'static str {
         match self {

@@ -1,6 +1,7 @@
 //! The memory: events, where they are stored, and the fold that turns them into what anyone sees.
 
 mod address;
+pub mod answers;
 pub mod chain;
 mod describe;
 pub mod event;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 pub use address::{Address, AddressError, mask_password, password_redactor, reason};
+pub use answers::{Answer, Needs, Right, Typed, also_signed};
 pub use describe::describe;
 pub use event::*;
 pub use sql_store::SqlStore;

@@ -667,6 +667,24 @@ impl RunState {
         ordered
     }
 
+    /// The approvers who signed this gate so far, as (role, name), oldest first.
+    pub fn signed(&self, gate: &str) -> Vec<(String, String)> {
+        let Some(step) = self.step(gate) else { return Vec::new() };
+        step.decisions
+            .iter()
+            .filter(|d| step.started_at.is_none_or(|s| d.at >= s))
+            .filter_map(|d| match &d.decision {
+                Decision::Signed { role, name } => Some((role.clone(), name.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Who signed this gate for a role other than `role` under `name`: the role, if anyone did.
+    pub fn signed_other(&self, gate: &str, role: &str, name: &str) -> Option<String> {
+        self.signed(gate).into_iter().find(|(r, n)| r != role && n.eq_ignore_ascii_case(name)).map(|(r, _)| r)
+    }
+
     /// The gate's question's second half: how the steps before it went, in one line.
     pub fn gate_summary(&self, gate: &str) -> String {
         let total = self.before(gate).count();
@@ -702,9 +720,44 @@ impl RunState {
         }
     }
 
+    /// The rollback plan as a person reads it, line by line: what the `R` dialog and
+    /// `tminus rollback` both show before anyone says yes.
+    pub fn rollback_preview(&self) -> Vec<(Preview, String)> {
+        let plan = self.rollback_plan();
+        let steps =
+            |ids: &[String]| -> Vec<&StepState> { ids.iter().filter_map(|id| self.step(id)).collect() };
+        let mut lines = vec![(Preview::Heading, "Roll back now? This runs, in order:".to_string())];
+        if plan.undo.is_empty() {
+            lines.push((Preview::Step, "  (no finished step has an undo)".to_string()));
+        }
+        for s in steps(&plan.undo) {
+            let undo = s.plan.undo.as_deref().unwrap_or_default();
+            lines.push((Preview::Step, format!("  ↶ undo {}: {undo}", s.plan.title)));
+        }
+        for s in steps(&plan.steps) {
+            lines.push((Preview::Step, format!("  ⟲ {} ({})", s.plan.title, s.plan.kind)));
+        }
+        if !plan.irreversible.is_empty() {
+            lines.push((Preview::Warning, "Cannot be undone (irreversible):".to_string()));
+            for s in steps(&plan.irreversible) {
+                lines.push((Preview::Irreversible, format!("  ⚑ {}", s.plan.title)));
+            }
+        }
+        lines
+    }
+
     pub fn mode(&self) -> Mode {
         self.info.as_ref().map_or(Mode::Live, |i| i.mode)
     }
+}
+
+/// How a line of the rollback preview is meant: its screen gives each its own look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preview {
+    Heading,
+    Step,
+    Warning,
+    Irreversible,
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::engine::{Act, Command, Conductor, Driver, Machine, Who, group};
+use crate::engine::{Act, Command, Conductor, Driver, Identity, Machine, Via, Who, group};
 use crate::error::Error;
 use crate::journal::{self, Event, Journal, Lease, Mode, RunOutcome, RunState, Store};
 use crate::notify::{Delivered, Notifier};
@@ -111,19 +111,26 @@ impl Conducting {
         crate::logging::init(&journal::logs_dir(location));
         let host = host();
         let machine = Machine { host: host.clone(), boot: group::boot_id() };
-        let lead = Who::local(operator);
+        // One identity rule: on a shared journal the lead is the database login it writes as,
+        // like everyone who reaches the run through its inbox; on a file journal, an OS account.
+        let (lead, identity) = match journal::inbox::login(location).await? {
+            Some(login) => (Who { name: operator.to_string(), login }, Identity::DatabaseLogins),
+            None => (Who::local(operator), Identity::OsAccounts),
+        };
         let (run_id, runbook, conductor, last_seq, mode, so_far) = match start {
             Start::New(runbook, mode) => {
                 let runbook = Arc::new(runbook);
-                let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), machine);
+                let conductor =
+                    Conductor::new(runbook.clone(), mode, lead.clone(), machine).people_are(identity);
                 (journal::new_run_id(), runbook, conductor, 0, mode, RunState::default())
             }
             Start::Resume(r) => {
                 let runbook = Arc::new(r.runbook);
                 let (run_id, last_seq, mode) = (r.state.run_id.clone(), r.state.last_seq, r.state.mode());
                 let so_far = (*r.state).clone();
-                let conductor =
-                    Conductor::new(runbook.clone(), mode, lead.clone(), machine).resuming(*r.state);
+                let conductor = Conductor::new(runbook.clone(), mode, lead.clone(), machine)
+                    .people_are(identity)
+                    .resuming(*r.state);
                 (run_id, runbook, conductor, last_seq, mode, so_far)
             }
         };
@@ -195,7 +202,7 @@ impl Conducting {
                     if matches!(act, Act::Interrupt { .. }) {
                         signalled.store(true, std::sync::atomic::Ordering::Relaxed);
                     }
-                    if commands.send(Command { by: lead.clone(), act }).await.is_err() {
+                    if commands.send(Command { by: lead.clone(), act, via: Via::Own }).await.is_err() {
                         return;
                     }
                 }
@@ -265,8 +272,7 @@ impl Conducting {
 }
 
 /// Commands from other machines, through a shared PostgreSQL journal's inbox: each as the
-/// login the database recorded. Only the transport says who came and went, so an inbox row
-/// never attaches or detaches anyone.
+/// login the database recorded, held by the conductor against its rights table.
 async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Command>) {
     let (to, mut posted) = mpsc::channel::<journal::inbox::Posted>(16);
     let reader = tokio::spawn(async move {
@@ -276,7 +282,6 @@ async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Com
     });
     while let Some(p) = posted.recv().await {
         let act = match serde_json::from_str::<Act>(&p.act) {
-            Ok(Act::Attach | Act::Detach { .. }) => continue,
             Ok(act) => act,
             Err(e) => {
                 tracing::warn!(login = %p.login, "an inbox row that is no command was ignored: {e}");
@@ -285,7 +290,7 @@ async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Com
         };
         let by =
             Who { name: if p.name.trim().is_empty() { p.login.clone() } else { p.name }, login: p.login };
-        if commands.send(Command { by, act }).await.is_err() {
+        if commands.send(Command { by, act, via: Via::Inbox }).await.is_err() {
             break;
         }
     }
@@ -302,7 +307,7 @@ async fn forward_notified(
     while let Some(d) = told.recv().await {
         let Some(commands) = commands.upgrade() else { return };
         let act = Act::Notified { receiver: d.receiver, notice: d.notice.name().to_string(), error: d.error };
-        if commands.send(Command { by: lead.clone(), act }).await.is_err() {
+        if commands.send(Command { by: lead.clone(), act, via: Via::Own }).await.is_err() {
             return;
         }
     }
@@ -374,7 +379,7 @@ async fn forward_signals(
     tracing::info!("{name}: ending the run");
     signalled.store(true, std::sync::atomic::Ordering::Relaxed);
     let act = Act::Interrupt { signal: name.to_string() };
-    let _ = commands.send(Command { by: lead, act }).await;
+    let _ = commands.send(Command { by: lead, act, via: Via::Own }).await;
 }
 
 /// A conductor of its own (`tminus run` in a terminal): says it is ready, then lets go of the

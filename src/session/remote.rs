@@ -10,7 +10,7 @@ use super::client::{Client, Forwarding};
 use super::socket_path;
 use crate::engine::{Act, os_login};
 use crate::error::Error;
-use crate::journal::{self, Decision, Event, EventKind, Prompt, RunState, Store};
+use crate::journal::{self, Decision, Event, EventKind, Prompt, RunState, Store, Typed};
 
 /// Exit code of a command someone's role does not allow.
 pub const REFUSED: i32 = 5;
@@ -52,12 +52,17 @@ pub async fn sign(
     show_gate(&state, &gate, &asked_role);
     let verdict = match verdict {
         Some(v) => v,
-        None => ask(&asked_role)?,
+        None => ask(&asked_role, &gate, name)?,
     };
+    // The sign-off's own table says what each verdict needs, as it does for every client.
+    let prompt = Prompt::Signoff { role: asked_role.clone() };
     let (decision, reason) = match verdict {
         Verdict::Go => (Decision::Signed { role: asked_role.clone(), name: name.to_string() }, None),
         Verdict::NoGo(reason) => (Decision::NoGo, Some(reason)),
     };
+    if let Some(answer) = prompt.answer(&decision) {
+        answer.complete(reason.as_deref(), &gate).map_err(Error::Usage)?;
+    }
     let act = Act::Answer { to, decision, reason, auto: false };
     send_and_hear(location, store, &state, name, act, |kind| match kind {
         EventKind::Decided { decision, .. } => Some(Ok(format!("{} for {gate}", decision.label()))),
@@ -66,20 +71,54 @@ pub async fn sign(
     .await
 }
 
-/// `tminus rollback`.
+/// `tminus rollback`: shows what the rollback will do, as the `R` dialog does, and asks for
+/// `yes` typed out on a terminal; without one, `--yes` must say it.
 pub async fn rollback(
     location: &str,
     run_id: Option<&str>,
     reason: String,
     name: &str,
+    yes: bool,
 ) -> Result<i32, Error> {
     let (store, state) = live_state(location, run_id).await?;
+    if state.rollback.is_some() {
+        return Err(Error::Usage(format!("run {}: a rollback is already under way", state.run_id)));
+    }
+    let mut out = std::io::stdout();
+    for (_, line) in state.rollback_preview() {
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out, "Reason: {reason}");
+    if !yes {
+        confirm_rollback(&state.run_id)?;
+    }
     let act = Act::Rollback { reason: Some(reason) };
     send_and_hear(location, store, &state, name, act, |kind| match kind {
         EventKind::RollbackRequested { .. } => Some(Ok("the rollback is under way".to_string())),
         _ => None,
     })
     .await
+}
+
+/// `yes`, typed out on a terminal, or nothing is sent.
+fn confirm_rollback(run_id: &str) -> Result<(), Error> {
+    use std::io::{BufRead, IsTerminal};
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::Usage(format!(
+            "run {run_id}: not rolled back: without a terminal to ask on, say --yes to roll back"
+        )));
+    }
+    let mut out = std::io::stdout();
+    let _ = write!(out, "Type yes to roll back run {run_id} now: ").and_then(|()| out.flush());
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Usage(format!("no answer: {e}")))?;
+    match line.trim() {
+        "yes" => Ok(()),
+        other => Err(Error::Usage(format!(
+            "run {run_id}: not rolled back (`{}` is not yes)",
+            other.escape_debug()
+        ))),
+    }
 }
 
 async fn live_state(location: &str, run_id: Option<&str>) -> Result<(Arc<dyn Store>, RunState), Error> {
@@ -103,18 +142,24 @@ fn show_gate(state: &RunState, gate: &str, role: &str) {
     let _ = writeln!(out, "you sign as {role}");
 }
 
-fn ask(role: &str) -> Result<Verdict, Error> {
+fn ask(role: &str, gate: &str, name: &str) -> Result<Verdict, Error> {
     use std::io::BufRead;
+    let prompt = Prompt::Signoff { role: role.to_string() };
     let mut out = std::io::stdout();
-    let _ = write!(out, "GO as {role}? y = GO, n <reason> = NO-GO: ").and_then(|()| out.flush());
+    let usage: Vec<String> = prompt
+        .answers()
+        .iter()
+        .filter(|a| a.decision != Decision::Rollback)
+        .map(|a| format!("{} = {}", a.usage(), a.label))
+        .collect();
+    let _ = write!(out, "Sign as {role}? {}: ", usage.join(", ")).and_then(|()| out.flush());
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::Usage(format!("no answer: {e}")))?;
-    let line = line.trim();
-    match line.split_once(char::is_whitespace).unwrap_or((line, "")) {
-        ("y" | "yes" | "go" | "GO", _) => Ok(Verdict::Go),
-        ("n" | "no", reason) if !reason.trim().is_empty() => Ok(Verdict::NoGo(reason.trim().to_string())),
-        ("n" | "no", _) => Err(Error::Usage("a NO-GO needs a reason: n <reason>".into())),
-        _ => Err(Error::Usage(format!("`{line}` is neither y nor n <reason>: nothing was signed"))),
+    let nothing = |why: String| Error::Usage(format!("{why}: nothing was signed"));
+    match prompt.read(&line, gate, name).map_err(nothing)? {
+        Typed::Answer(Decision::Signed { .. }, _) => Ok(Verdict::Go),
+        Typed::Answer(Decision::NoGo, Some(reason)) => Ok(Verdict::NoGo(reason)),
+        _ => Err(nothing(format!("`{}` does not sign", line.trim().escape_debug()))),
     }
 }
 
@@ -140,39 +185,36 @@ pub async fn inbox_forwarding(
     Ok(Some((Forwarding { acts, leave, task }, login)))
 }
 
-/// Gives `act` to the run's conductor: on its socket when it runs on this machine (as this OS
-/// account), else through the shared PostgreSQL journal's inbox (as the database login).
-/// Returns the login it was sent as.
+/// Gives `act` to the run's conductor, by the one identity rule: on a shared PostgreSQL
+/// journal through its inbox, as the database login, wherever this is typed; on a file
+/// journal on the conductor's socket, as this OS account. Returns the login it was sent as.
 async fn deliver(location: &str, run_id: &str, name: &str, act: Act) -> Result<String, Error> {
-    let path = socket_path(location, run_id);
-    match Client::connect(&path, name, false).await {
-        Ok(mut client) => {
-            client.act(act).await.map_err(|e| Error::Internal(format!("the conductor hung up: {e}")))?;
-            client.bye().await;
-            Ok(os_login(nix::unistd::getuid()))
+    let json = serde_json::to_string(&act).map_err(|e| Error::Internal(format!("a command: {e}")))?;
+    let posted = journal::inbox::post(location, run_id, name, &json).await.map_err(|e| match &e {
+        // The database's own grants: this login may read the journal and nothing more.
+        journal::StoreError::Database { source, .. }
+            if source.as_database_error().and_then(|d| d.code()).as_deref() == Some("42501") =>
+        {
+            Error::Conductor {
+                code: REFUSED,
+                why: format!("refused: this login may only watch the journal ({e})"),
+            }
         }
-        Err(e) => {
-            let json = serde_json::to_string(&act).expect("acts serialize");
-            let posted = journal::inbox::post(location, run_id, name, &json).await.map_err(|e| match &e {
-                // The database's own grants: this login may read the journal and nothing more.
-                journal::StoreError::Database { source, .. }
-                    if source.as_database_error().and_then(|d| d.code()).as_deref() == Some("42501") =>
-                {
-                    Error::Conductor {
-                        code: REFUSED,
-                        why: format!("refused: this login may only watch the journal ({e})"),
-                    }
-                }
-                _ => Error::from(e),
-            })?;
-            posted.ok_or_else(|| {
-                Error::Usage(format!(
-                    "run {run_id}: its conductor does not answer on {} ({e}); from another machine, share a PostgreSQL journal",
-                    path.display()
-                ))
-            })
-        }
+        _ => Error::from(e),
+    })?;
+    if let Some(login) = posted {
+        return Ok(login);
     }
+    let path = socket_path(location, run_id);
+    let mut client = Client::connect(&path, name, false).await.map_err(|e| {
+        Error::Usage(format!(
+            "run {run_id}: its conductor does not answer on {} ({e}); from another machine, share a PostgreSQL journal",
+            path.display()
+        ))
+    })?;
+    client.act(act).await.map_err(|e| Error::Internal(format!("the conductor hung up: {e}")))?;
+    client.bye().await;
+    Ok(os_login(nix::unistd::getuid()))
 }
 
 /// Sends `act` as the socket's user, then reads the journal until the conductor has said what

@@ -8,7 +8,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, watch};
 
 use super::wire::{ClientSays, ConductorSays};
-use crate::engine::{Act, Command, Who, os_login};
+use crate::engine::{Act, Command, Via, Who, os_login};
 
 /// The longest line a client may send: a note or a reason, never a flood.
 const LONGEST_LINE: usize = 64 * 1024;
@@ -100,15 +100,20 @@ async fn client(
                     break;
                 }
                 health_task = Some(tokio::spawn(tell_health(health.clone(), out.clone())));
-                if screen && commands.send(Command { by: me.clone(), act: Act::Attach }).await.is_err() {
+                if screen
+                    && commands
+                        .send(Command { by: me.clone(), act: Act::Attach, via: Via::Socket })
+                        .await
+                        .is_err()
+                {
                     break;
                 }
                 who = Some((me, screen));
             }
-            // Only the transport says who came and went.
-            (ClientSays::Act { act: Act::Attach | Act::Detach { .. } }, _) => {}
+            // Every act goes to the conductor, which holds it against its rights table: what no
+            // client may say (attach, a signal) is refused there, with this login.
             (ClientSays::Act { act }, Some((me, _))) => {
-                if commands.send(Command { by: me.clone(), act }).await.is_err() {
+                if commands.send(Command { by: me.clone(), act, via: Via::Socket }).await.is_err() {
                     break;
                 }
             }
@@ -127,7 +132,8 @@ async fn client(
     }
     writer.abort();
     if let Some((me, true)) = who {
-        let _ = commands.send(Command { by: me, act: Act::Detach { lost: !said_bye } }).await;
+        let _ =
+            commands.send(Command { by: me, act: Act::Detach { lost: !said_bye }, via: Via::Socket }).await;
     }
 }
 

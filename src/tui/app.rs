@@ -11,7 +11,7 @@ use super::older::{Older, Page, Want};
 use super::theme::Theme;
 use crate::engine::Act;
 use crate::journal::state::{StepState, StepStatus};
-use crate::journal::{Decision, Event, EventKind, Prompt, RunState, describe};
+use crate::journal::{Answer, Decision, Event, EventKind, Needs, Prompt, RunState, describe};
 use crate::runbook::May;
 
 /// Event-log lines kept for the log pane.
@@ -95,6 +95,11 @@ pub enum Action {
     Exit,
     /// Start the run now (from the plan shown before it starts).
     Start,
+}
+
+/// Whether `code` is the key of `answer` on the lead's screen.
+pub fn says(answer: &Answer, code: KeyCode) -> bool {
+    code == KeyCode::Char(answer.key) || (answer.enter && code == KeyCode::Enter)
 }
 
 /// Lines a search shows after the match it goes to, so what followed it is in sight.
@@ -252,19 +257,6 @@ impl App {
         self.state.outcome.is_none() && self.state.rollback.is_none() && !self.engine_done
     }
 
-    /// The approvers who signed this gate so far, as (role, name), oldest first.
-    pub fn signed(&self, gate: &str) -> Vec<(String, String)> {
-        let Some(step) = self.state.step(gate) else { return Vec::new() };
-        step.decisions
-            .iter()
-            .filter(|d| step.started_at.is_none_or(|s| d.at >= s))
-            .filter_map(|d| match &d.decision {
-                Decision::Signed { role, name } => Some((role.clone(), name.clone())),
-                _ => None,
-            })
-            .collect()
-    }
-
     fn answer(&mut self, decision: Decision, reason: Option<String>) -> Vec<Action> {
         self.answered = self.asked;
         self.modal = None;
@@ -311,11 +303,16 @@ impl App {
         }
     }
 
-    /// An observer looks around freely; every key that would act on the run is refused.
+    /// An observer looks around freely; every key that would act on the run is refused. What
+    /// is typed into a search is text, whatever the letters.
     fn observer_key(&mut self, key: KeyEvent) -> Vec<Action> {
-        let control = key.modifiers.contains(KeyModifiers::CONTROL)
-            || matches!(key.code, KeyCode::Enter | KeyCode::Char('R' | 'd' | 'y' | 's' | 'r' | 'x'))
-            || (key.code == KeyCode::Char('a') && self.modal.is_none());
+        let typing = matches!(self.modal, Some(Modal::Typing { .. }));
+        let answers = || Prompt::kinds().iter().flat_map(Prompt::answers).any(|a| says(&a, key.code));
+        let control = !typing
+            && (key.modifiers.contains(KeyModifiers::CONTROL)
+                || key.code == KeyCode::Enter
+                || key.code == KeyCode::Char('a')
+                || answers());
         if control {
             let lead = self.state.info.as_ref().map_or("the lead", |i| i.operator.as_str());
             self.notice = Some(format!("read-only session: only the lead ({lead}) can act on this run"));
@@ -392,6 +389,16 @@ impl App {
     }
 
     fn browse_key(&mut self, key: KeyEvent) -> Vec<Action> {
+        // A prompt the run does not wait on (a running monitor's) is answered from here.
+        let standing = self.open_prompt().filter(|p| !p.blocks() && self.session == Session::Lead).cloned();
+        if let Some(prompt) = standing {
+            let answer =
+                prompt.answers().into_iter().find(|a| a.decision != Decision::Rollback && says(a, key.code));
+            if let Some(answer) = answer {
+                self.prompt_hidden = false;
+                return self.say(&prompt, answer);
+            }
+        }
         let searching = self.search.as_ref().is_some_and(|s| !s.is_empty());
         match key.code {
             KeyCode::Up | KeyCode::Char('k') => self.move_by(-1),
@@ -444,12 +451,6 @@ impl App {
                     Some(Modal::Typing { input: Input { purpose: Purpose::Note, text: String::new() } });
             }
             KeyCode::Char('R') if self.session == Session::Lead => self.open_rollback(),
-            // Ending a monitor early is a decision: it asks why.
-            KeyCode::Char('d') if self.open_prompt() == Some(&Prompt::Monitor) => {
-                let input = Input { purpose: Purpose::Reason(Decision::Done), text: String::new() };
-                self.prompt_hidden = false;
-                self.modal = Some(Modal::Prompt { input: Some(input) });
-            }
             KeyCode::Enter if self.open_prompt().is_some_and(Prompt::blocks) => {
                 self.prompt_hidden = false;
                 self.modal = Some(Modal::Prompt { input: None });
@@ -476,53 +477,49 @@ impl App {
         if self.scroll_dialog(key.code) {
             return Vec::new();
         }
-        let typed =
-            |purpose: Purpose| Some(Modal::Prompt { input: Some(Input { purpose, text: String::new() }) });
-        let reason = |decision: Decision| typed(Purpose::Reason(decision));
-        match (&prompt, key.code) {
-            (_, KeyCode::Char('R')) => self.open_rollback(),
-            (_, KeyCode::Esc) => {
+        match key.code {
+            KeyCode::Esc => {
                 self.modal = None;
                 self.prompt_hidden = true;
+                return Vec::new();
             }
-            (_, KeyCode::Char('q')) => return self.quit(),
-            (_, KeyCode::Char('?')) => {
+            KeyCode::Char('q') => return self.quit(),
+            KeyCode::Char('?') => {
                 self.dialog_scroll = 0;
                 self.modal = Some(Modal::Help);
+                return Vec::new();
             }
-            // No name is filled in for the lead: the approver is named, every time.
-            (Prompt::Signoff { role }, KeyCode::Enter | KeyCode::Char('y')) => {
-                self.modal = typed(Purpose::Approver(role.clone()));
-            }
-            // GO is typed out: two Enters never make a GO.
-            (Prompt::Gate, KeyCode::Enter | KeyCode::Char('y')) => self.modal = typed(Purpose::Go),
-            (
-                Prompt::Signoff { .. } | Prompt::Gate | Prompt::Confirm | Prompt::Manual,
-                KeyCode::Char('x'),
-            ) => self.modal = reason(Decision::NoGo),
-            (Prompt::Confirm | Prompt::Manual | Prompt::Failure, KeyCode::Char('s')) => {
-                self.modal = reason(Decision::Skip)
-            }
-            (Prompt::Confirm | Prompt::Manual | Prompt::Alert, KeyCode::Enter | KeyCode::Char('y')) => {
-                return self.answer(Decision::Go, None);
-            }
-            (Prompt::Failure | Prompt::Interrupted, KeyCode::Char('r')) => {
-                return self.answer(Decision::Retry, None);
-            }
-            (Prompt::Unknown, KeyCode::Char('r')) => self.modal = reason(Decision::Retry),
-            (Prompt::Interrupted | Prompt::Unknown, KeyCode::Char('d')) => self.modal = reason(Decision::Go),
-            (Prompt::StillRunning, KeyCode::Char('e')) => return self.answer(Decision::End, None),
-            (
-                Prompt::StillRunning | Prompt::Failure | Prompt::Interrupted | Prompt::Unknown,
-                KeyCode::Char('x'),
-            ) => {
-                return self.answer(Decision::NoGo, None);
-            }
-            (Prompt::Alert | Prompt::Monitor, KeyCode::Char('d')) => self.modal = reason(Decision::Done),
-            _ => {
+            _ => {}
+        }
+        match prompt.answers().into_iter().find(|a| says(a, key.code)) {
+            Some(answer) => return self.say(&prompt, answer),
+            None => {
                 let keys: Vec<String> =
                     super::ui::footer_keys(self).iter().map(|(k, w)| format!("{k} {w}")).collect();
                 self.notice = Some(format!("keys here: {}", keys.join(" · ")));
+            }
+        }
+        Vec::new()
+    }
+
+    /// The lead pressed the key of one of the prompt's answers: it is sent, or what it needs
+    /// is asked for first.
+    fn say(&mut self, prompt: &Prompt, answer: Answer) -> Vec<Action> {
+        let typed =
+            |purpose: Purpose| Some(Modal::Prompt { input: Some(Input { purpose, text: String::new() }) });
+        match (&answer.decision, answer.needs) {
+            // The deliberate second step: the rollback dialog shows what it undoes first.
+            (Decision::Rollback, _) => self.open_rollback(),
+            (decision, Needs::Nothing) => return self.answer(decision.clone(), None),
+            (decision, Needs::Reason | Needs::StepId) => {
+                self.modal = typed(Purpose::Reason(decision.clone()))
+            }
+            // GO is typed out: two Enters never make a GO.
+            (_, Needs::Go) => self.modal = typed(Purpose::Go),
+            // No name is filled in for the lead: the approver is named, every time.
+            (_, Needs::Name) => {
+                let Prompt::Signoff { role } = prompt else { return Vec::new() };
+                self.modal = typed(Purpose::Approver(role.clone()));
             }
         }
         Vec::new()
@@ -535,7 +532,7 @@ impl App {
         }
         let purpose = input.purpose.clone();
         let step = self.state.waiting.as_ref().and_then(|w| w.step.clone()).unwrap_or_default();
-        let signed = self.signed(&step);
+        let prompt = self.open_prompt().cloned();
         self.typing(key, input, |app, text| {
             let text = text.trim().to_string();
             let again = |app: &mut App, purpose: Purpose, text: String, why: String| {
@@ -544,22 +541,24 @@ impl App {
                 Vec::new()
             };
             match purpose {
-                // A retry that may run the step twice at once is typed out, or not sent.
-                Purpose::Reason(Decision::Retry) if text != step => {
-                    let why = format!("type `{step}` to run it again anyway");
-                    again(app, Purpose::Reason(Decision::Retry), text, why)
+                // What the answer needs is what its prompt's table says: a reason, or the step's id.
+                Purpose::Reason(decision) => {
+                    let needs = prompt
+                        .as_ref()
+                        .and_then(|p| p.answer(&decision))
+                        .map(|a| a.complete(Some(&text), &step));
+                    match needs {
+                        Some(Err(why)) => again(app, Purpose::Reason(decision), text, why),
+                        _ => app.answer(decision, Some(text)),
+                    }
                 }
-                // Skips and NO-GOs are never silent: the reason goes into the journal.
-                Purpose::Reason(decision) if !text.is_empty() => app.answer(decision, Some(text)),
                 Purpose::Go if text.eq_ignore_ascii_case("go") => app.answer(Decision::Go, None),
                 Purpose::Go => again(app, Purpose::Go, text, "type GO to say GO, or Esc".into()),
                 Purpose::Approver(role) if !text.is_empty() => {
-                    let before =
-                        signed.iter().find(|(r, name)| *r != role && name.eq_ignore_ascii_case(&text));
-                    match before {
+                    match app.state.signed_other(&step, &role, &text) {
                         // One person for two roles of one gate is said out loud, or not done.
-                        Some((other, _)) => {
-                            let purpose = Purpose::SameSigner { role, name: text, other: other.clone() };
+                        Some(other) => {
+                            let purpose = Purpose::SameSigner { role, name: text, other };
                             app.modal =
                                 Some(Modal::Prompt { input: Some(Input { purpose, text: String::new() }) });
                             Vec::new()
@@ -568,7 +567,7 @@ impl App {
                     }
                 }
                 Purpose::SameSigner { role, name, other } if text.eq_ignore_ascii_case("yes") => {
-                    let why = format!("{name} also signed as {other}");
+                    let why = crate::journal::also_signed(&name, &other);
                     app.answer(Decision::Signed { role, name }, Some(why))
                 }
                 Purpose::SameSigner { .. } => {

@@ -242,7 +242,7 @@ fn a_confirmation_is_answered_with_enter_and_a_no_go_needs_a_reason() {
     assert!(press(&mut s.app, "n").is_empty(), "n is not NO-GO: x is");
     assert!(s.app.notice.as_deref().unwrap().starts_with("keys here: ⏎/y run it"), "{:?}", s.app.notice);
     assert!(press(&mut s.app, "x\n").is_empty(), "an empty reason is not enough");
-    assert_eq!(s.app.notice.as_deref(), Some("a reason is needed"));
+    assert_eq!(s.app.notice.as_deref(), Some("NO-GO: a reason is needed"));
     let asked = s.app.state.last_seq;
     assert_eq!(press(&mut s.app, "db down\n"), vec![answer(asked, Decision::NoGo, Some("db down"))]);
 }
@@ -712,7 +712,10 @@ fn a_retry_that_may_run_a_step_twice_is_typed_out() {
     assert!(press(&mut s.app, "r").is_empty());
     assert!(press(&mut s.app, "\n").is_empty(), "an empty retry is not sent");
     assert!(press(&mut s.app, "backup\n").is_empty(), "another step's id is not sent");
-    assert_eq!(s.app.notice.as_deref(), Some("type `deploy` to run it again anyway"));
+    assert_eq!(
+        s.app.notice.as_deref(),
+        Some("it may still be running: to retry it anyway, give its id, deploy")
+    );
     for _ in 0.."backup".len() {
         s.app.on_key(key(KeyCode::Backspace));
     }
@@ -814,14 +817,14 @@ fn the_screen_speaks_its_own_keys_not_the_headless_answers() {
         assert!(!notice.contains("<reason>"), "{notice}");
     }
     // R is offered only while a rollback can start.
-    let keys = |app: &App| ui::footer_keys(app).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+    let keys = |app: &App| ui::footer_keys(app).into_iter().map(|(k, _)| k).collect::<Vec<String>>();
     let mut s = Script::new();
     s.deploying();
-    assert!(keys(&s.app).contains(&"R"));
+    assert!(keys(&s.app).contains(&"R".to_string()));
     s.push(235, None, EventKind::RollbackRequested { who: "ops-lead".into(), login: None, reason: None });
-    assert!(!keys(&s.app).contains(&"R"), "a rollback runs");
+    assert!(!keys(&s.app).contains(&"R".to_string()), "a rollback runs");
     s.push(251, None, EventKind::RunFinished { outcome: RunOutcome::RolledBack });
-    assert!(!keys(&s.app).contains(&"R"), "the run has ended");
+    assert!(!keys(&s.app).contains(&"R".to_string()), "the run has ended");
     // Esc while typing a rollback's reason cancels it.
     let mut s = Script::new();
     s.deploying();

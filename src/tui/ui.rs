@@ -581,109 +581,108 @@ fn list_shown(app: &App) -> bool {
     }
 }
 
-/// The keys that apply now, in terminal habits.
-pub fn footer_keys(app: &App) -> Vec<(&'static str, &'static str)> {
+/// The keys that apply now, in terminal habits. A prompt's keys are its table of answers.
+pub fn footer_keys(app: &App) -> Vec<(String, String)> {
     let rollback = app.can_roll_back();
-    let with_rollback = |mut keys: Vec<(&'static str, &'static str)>| {
-        if rollback {
-            let at = keys.len().saturating_sub(1);
-            keys.insert(at, ("R", "ROLLBACK"));
-        }
-        keys
-    };
     let scrolls = list_shown(app);
-    let with_scroll = |mut keys: Vec<(&'static str, &'static str)>| {
-        if scrolls {
-            let at = keys.len().saturating_sub(1);
-            keys.insert(at, ("↑↓", "scroll"));
-        }
-        keys
+    let keys = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs.iter().map(|(k, w)| (k.to_string(), w.to_string())).collect()
     };
     match &app.modal {
         Some(Modal::Help | Modal::Contacts) if scrolls => {
-            vec![("↑↓ PgDn", "scroll"), ("any other key", "close")]
+            keys(&[("↑↓ PgDn", "scroll"), ("any other key", "close")])
         }
-        Some(Modal::Help | Modal::Contacts) => vec![("any key", "close")],
+        Some(Modal::Help | Modal::Contacts) => keys(&[("any key", "close")]),
         Some(Modal::Quit) if app.running() => {
-            vec![("d", "detach"), ("a", "abort the step"), ("x", "stop the run"), ("Esc", "stay")]
+            keys(&[("d", "detach"), ("a", "abort the step"), ("x", "stop the run"), ("Esc", "stay")])
         }
-        Some(Modal::Quit) => vec![("d", "detach"), ("x", "stop the run"), ("Esc", "stay")],
-        Some(Modal::Rollback { typing: true, .. }) => vec![("⏎", "done"), ("Esc", "clear the reason")],
-        Some(Modal::Rollback { .. }) => {
-            vec![("y", "ROLL BACK NOW"), ("r", "reason"), ("Esc", "cancel")]
-        }
+        Some(Modal::Quit) => keys(&[("d", "detach"), ("x", "stop the run"), ("Esc", "stay")]),
+        Some(Modal::Rollback { typing: true, .. }) => keys(&[("⏎", "done"), ("Esc", "clear the reason")]),
+        Some(Modal::Rollback { .. }) => keys(&[("y", "ROLL BACK NOW"), ("r", "reason"), ("Esc", "cancel")]),
         Some(Modal::Prompt { input: Some(input) }) => match input.purpose {
-            Purpose::Go => vec![("type GO ⏎", "GO"), ("Esc", "back")],
-            Purpose::SameSigner { .. } => vec![("type yes ⏎", "sign both roles"), ("Esc", "back")],
-            _ => vec![("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "back")],
+            Purpose::Go => keys(&[("type GO ⏎", "GO"), ("Esc", "back")]),
+            Purpose::SameSigner { .. } => keys(&[("type yes ⏎", "sign both roles"), ("Esc", "back")]),
+            _ => keys(&[("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "back")]),
         },
-        Some(Modal::Typing { .. }) => vec![("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "cancel")],
-        Some(Modal::Prompt { input: None }) => match app.open_prompt() {
-            Some(Prompt::Confirm) => {
-                with_rollback(vec![("⏎/y", "run it"), ("s", "skip"), ("x", "NO-GO"), ("Esc", "look around")])
+        Some(Modal::Typing { .. }) => keys(&[("⏎", "submit"), ("Ctrl-U", "clear"), ("Esc", "cancel")]),
+        Some(Modal::Prompt { input: None }) => {
+            let Some(prompt) = app.open_prompt() else { return keys(&[("Esc", "close")]) };
+            let mut shown = answer_keys(prompt, rollback);
+            if scrolls {
+                shown.push(("↑↓".into(), "scroll".into()));
             }
-            Some(Prompt::Manual) => {
-                with_rollback(vec![("⏎/y", "done"), ("x", "not done"), ("s", "skip"), ("Esc", "look around")])
-            }
-            Some(Prompt::Signoff { .. }) => with_rollback(with_scroll(vec![
-                ("⏎", "name the approver"),
-                ("x", "NO-GO"),
-                ("Esc", "look around"),
-            ])),
-            Some(Prompt::Gate) => {
-                with_rollback(with_scroll(vec![("⏎", "GO…"), ("x", "NO-GO"), ("Esc", "look around")]))
-            }
-            Some(Prompt::Failure) => with_rollback(with_scroll(vec![
-                ("r", "retry"),
-                ("s", "skip"),
-                ("x", "stop"),
-                ("Esc", "look around"),
-            ])),
-            Some(Prompt::Alert) => {
-                with_rollback(vec![("⏎", "keep watching"), ("d", "end monitor"), ("Esc", "look around")])
-            }
-            Some(Prompt::StillRunning) => with_rollback(vec![
-                ("e", "end it (TERM, then KILL)"),
-                ("x", "end it and stop"),
-                ("Esc", "wait"),
-            ]),
-            Some(Prompt::Interrupted | Prompt::Unknown) => {
-                with_rollback(vec![("r", "retry"), ("d", "mark done"), ("x", "stop"), ("Esc", "look around")])
-            }
-            _ => vec![("Esc", "close")],
-        },
+            let aside = if *prompt == Prompt::StillRunning { "wait" } else { "look around" };
+            shown.push(("Esc".into(), aside.into()));
+            shown
+        }
         None if app.session == Session::Preview => {
-            vec![("S", "start the run"), ("↑↓", "select"), ("Tab", "pane"), ("?", "help"), ("q", "leave")]
+            keys(&[("S", "start the run"), ("↑↓", "select"), ("Tab", "pane"), ("?", "help"), ("q", "leave")])
         }
         None => {
             let lead = app.session == Session::Lead;
-            let mut keys = vec![];
-            if lead && app.open_prompt().is_some_and(Prompt::blocks) {
-                keys.push(("⏎", "answer"));
+            let mut shown = vec![];
+            match app.open_prompt() {
+                Some(prompt) if lead && prompt.blocks() => shown.push(("⏎".into(), "answer".into())),
+                // A running monitor's answers are keys of the timeline itself.
+                Some(prompt) if lead => shown.extend(answer_keys(prompt, false)),
+                _ => {}
             }
-            if lead && app.open_prompt() == Some(&Prompt::Monitor) {
-                keys.push(("d", "end monitor"));
-            }
-            keys.extend([("↑↓", "select"), ("Tab", "pane")]);
+            let mut plain = vec![("↑↓", "select"), ("Tab", "pane")];
             if app.search.is_some() {
-                keys.extend([("n/N", "next/prev match"), ("Esc", "end search")]);
+                plain.extend([("n/N", "next/prev match"), ("Esc", "end search")]);
             } else {
-                keys.push(("/", "search"));
+                plain.push(("/", "search"));
             }
-            keys.extend([("f", "follow"), ("w", if app.wrap { "cut lines" } else { "wrap" })]);
+            plain.extend([("f", "follow"), ("w", if app.wrap { "cut lines" } else { "wrap" })]);
             if lead && app.state.outcome.is_none() {
-                keys.push(("a", "note"));
+                plain.push(("a", "note"));
                 if rollback {
-                    keys.push(("R", "ROLLBACK"));
+                    plain.push(("R", "ROLLBACK"));
                 }
             }
-            keys.extend([("?", "help"), ("q", "quit")]);
+            plain.extend([("?", "help"), ("q", "quit")]);
             if !lead {
-                keys.push(("", "read-only"));
+                plain.push(("", "read-only"));
             }
-            keys
+            shown.extend(keys(&plain));
+            shown
         }
     }
+}
+
+/// Every prompt's answers, key by key: each line a key, what it does, and at which prompts.
+fn prompt_help() -> Vec<String> {
+    let mut said: Vec<(String, String, Vec<&'static str>)> = Vec::new();
+    for prompt in Prompt::kinds() {
+        for (key, what) in answer_keys(&prompt, false) {
+            match said.iter_mut().find(|(k, w, _)| *k == key && *w == what) {
+                Some((_, _, at)) => at.push(prompt.name()),
+                None => said.push((key, what, vec![prompt.name()])),
+            }
+        }
+    }
+    said.sort_by_key(|(key, _, _)| !key.starts_with('⏎'));
+    said.into_iter().map(|(key, what, at)| format!("{key:<11} {what} ({})", at.join(", "))).collect()
+}
+
+/// A prompt's answers as keys and what they do; an answer that asks for more says so with `…`.
+/// The rollback only while one can start.
+fn answer_keys(prompt: &Prompt, rollback: bool) -> Vec<(String, String)> {
+    prompt
+        .answers()
+        .into_iter()
+        .filter(|a| rollback || a.decision != Decision::Rollback)
+        .map(|a| {
+            let key = if a.enter { format!("⏎/{}", a.key) } else { a.key.to_string() };
+            let more =
+                if matches!(a.needs, crate::journal::Needs::Nothing) || a.decision == Decision::Rollback {
+                    ""
+                } else {
+                    "…"
+                };
+            (key, format!("{}{more}", a.label))
+        })
+        .collect()
 }
 
 /// Keys the footer drops first when the terminal is narrow: looking around can be found in the help.
@@ -692,7 +691,7 @@ const MINOR_KEYS: [&str; 6] = ["w", "f", "Tab", "↑↓", "/", "a"];
 fn footer(app: &App, frame: &mut Frame, area: Rect) {
     let t = &app.theme;
     let mut keys = footer_keys(app);
-    let width = |keys: &[(&str, &str)]| -> usize {
+    let width = |keys: &[(String, String)]| -> usize {
         keys.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 3).sum::<usize>()
             + app.notice.as_ref().map_or(0, |n| n.chars().count() + 2)
     };
@@ -700,7 +699,7 @@ fn footer(app: &App, frame: &mut Frame, area: Rect) {
         if width(&keys) <= area.width as usize {
             break;
         }
-        keys.retain(|(k, _)| *k != minor);
+        keys.retain(|(k, _)| k != minor);
     }
     let mut spans = Vec::new();
     if let Some(notice) = &app.notice {
@@ -929,7 +928,7 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
             }
             list = result_lines(app, step_id);
             let roles = step.map(|s| s.plan.signoff.clone()).unwrap_or_default();
-            let signed = app.signed(step_id);
+            let signed = app.state.signed(step_id);
             if !roles.is_empty() {
                 foot.push(Line::raw(""));
             }
@@ -1038,30 +1037,19 @@ fn contact_lines(app: &App) -> Vec<(String, Style)> {
 }
 
 fn rollback_lines(app: &App, reason: &str, typing: bool) -> Vec<Line<'static>> {
+    use crate::journal::state::Preview;
     let t = &app.theme;
-    let plan = app.state.rollback_plan();
-    let steps =
-        |ids: &[String]| -> Vec<&StepState> { ids.iter().filter_map(|id| app.state.step(id)).collect() };
-    let mut lines = vec![Line::styled("Roll back now? This runs, in order:", t.strong(t.text))];
-    if plan.undo.is_empty() {
-        lines.push(Line::raw("  (no finished step has an undo)"));
-    }
-    for s in steps(&plan.undo) {
-        lines.push(Line::raw(format!(
-            "  ↶ undo {}: {}",
-            s.plan.title,
-            s.plan.undo.as_deref().unwrap_or_default()
-        )));
-    }
-    for s in steps(&plan.steps) {
-        lines.push(Line::raw(format!("  ⟲ {} ({})", s.plan.title, s.plan.kind)));
-    }
-    if !plan.irreversible.is_empty() {
-        lines.push(Line::styled("Cannot be undone (irreversible):", t.strong(t.fail)));
-        for s in steps(&plan.irreversible) {
-            lines.push(Line::styled(format!("  ⚑ {}", s.plan.title), t.fg(t.fail)));
-        }
-    }
+    let mut lines: Vec<Line<'static>> = app
+        .state
+        .rollback_preview()
+        .into_iter()
+        .map(|(tone, text)| match tone {
+            Preview::Heading => Line::styled(text, t.strong(t.text)),
+            Preview::Step => Line::raw(text),
+            Preview::Warning => Line::styled(text, t.strong(t.fail)),
+            Preview::Irreversible => Line::styled(text, t.fg(t.fail)),
+        })
+        .collect();
     lines.push(Line::raw(""));
     lines.push(Line::raw(format!("Reason: {reason}{}", if typing { "▏" } else { "" })));
     let keys =
@@ -1127,22 +1115,14 @@ fn help_lines(app: &App) -> Vec<(String, bool)> {
             "Ctrl-C      detach, abort the running step, or stop the run",
         ],
     );
-    section(
-        "In a prompt",
-        &[
-            "⏎ / y       confirm: run it · checklist: done · alert: keep watching",
-            "⏎ / y       sign-off: name the approver (nobody is filled in)",
-            "⏎ / y       GO / NO-GO: then type GO and ⏎",
-            "x           NO-GO (confirm, gate, sign-off), not done (checklist),",
-            "            stop (failed, interrupted, still running)",
-            "s           skip, with a reason",
-            "r           retry a failed or interrupted step",
-            "d           mark an interrupted step done, with a reason",
-            "e           end a copy still running from the last conductor",
-            "↑↓ PgUp PgDn scroll a gate's results or a failure's lines",
-            "Esc         put the prompt aside to look around (⏎ brings it back)",
-        ],
-    );
+    let answers = prompt_help();
+    let mut prompt_lines: Vec<&str> = answers.iter().map(String::as_str).collect();
+    prompt_lines.extend([
+        "            (… asks for more: a reason, GO typed out, a name, the step's id)",
+        "↑↓ PgUp PgDn scroll a gate's results or a failure's lines",
+        "Esc         put the prompt aside to look around (⏎ brings it back)",
+    ]);
+    section("In a prompt", &prompt_lines);
     section(
         "Typing",
         &["⏎           send", "Ctrl-U      clear the line", "Esc         cancel: nothing is sent"],

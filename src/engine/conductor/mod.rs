@@ -18,7 +18,7 @@ use chrono::Utc;
 use tokio::time::Instant;
 
 use super::check::CheckOutcome;
-use super::command::{Act, Command, Who};
+use super::command::{Act, Command, Identity, Who};
 use super::plan::{detail, run_info};
 use super::process::Exit;
 use super::verdict::{StdoutMatch, judge};
@@ -222,6 +222,8 @@ pub struct Conductor {
     mode: Mode,
     /// Who started (or picked up) the run.
     lead: Who,
+    /// Which accounts the run's people are, so which transport proves them.
+    identity: Identity,
     machine: Machine,
     /// A fold of every event it appended: what its decisions read.
     state: RunState,
@@ -245,6 +247,7 @@ impl Conductor {
             runbook,
             mode,
             lead,
+            identity: Identity::OsAccounts,
             machine,
             state: RunState::default(),
             resumed: false,
@@ -257,6 +260,12 @@ impl Conductor {
             unknown: None,
             ids: 0,
         }
+    }
+
+    /// Its people are `identity`: OS accounts (a file journal) or database logins (shared).
+    pub fn people_are(mut self, identity: Identity) -> Self {
+        self.identity = identity;
+        self
     }
 
     /// Picks up a run whose conductor is gone: `state` is its journal folded so far.
@@ -588,8 +597,8 @@ impl Conductor {
     }
 
     fn command(&mut self, command: Command) {
-        let Command { by, act } = command;
-        let Some(act) = self.permitted(&by, act) else { return };
+        let Command { by, act, via } = command;
+        let Some(act) = self.permitted(&by, act, via) else { return };
         match act {
             Act::Attach => {
                 return self.emit(None, EventKind::Attached { who: by.name, login: by.login });

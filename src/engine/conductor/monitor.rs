@@ -210,8 +210,8 @@ impl Conductor {
         reason: Option<String>,
         auto: bool,
     ) {
-        let early_without_a_reason = decision == Decision::Done && !super::prompts::has_reason(&reason);
-        if !self.monitor_answer(to) || !Prompt::Monitor.accepts(&decision) || early_without_a_reason {
+        // Held against the monitor's table of answers already: only whether it is still open.
+        if !self.monitor_answer(to) {
             return;
         }
         let step = self.monitor.as_ref().map(|m| m.step.clone()).unwrap_or_default();

@@ -54,18 +54,15 @@ impl Conductor {
         self.emit(Some(step), kind);
     }
 
-    /// A command while a prompt stands. Only an answer to this very prompt answers it.
+    /// A command while a prompt stands, already held against the prompt's table of answers:
+    /// only an answer to this very prompt answers it.
     pub(super) fn prompt_command(&mut self, seq: i64, by: Who, act: Act) {
         let cut = match act {
             Act::Answer { to, decision, reason, auto } => {
                 let Doing::Asking(asking) = &self.doing else { return };
                 if decision == Decision::Rollback && to != seq {
                     CutIn::Rollback { by, reason }
-                } else if to != seq
-                    || !asking.prompt.accepts(&decision)
-                    || !typed_out(asking, &decision, &reason)
-                {
-                    tracing::info!(to, seq, ?decision, "an answer to a prompt that is not open was ignored");
+                } else if to != seq {
                     return;
                 } else {
                     let step = asking.step.clone();
@@ -237,18 +234,4 @@ impl Conductor {
         let text = format!("{} — {}", gate.question, self.state.gate_summary(&step.id));
         self.ask(&step.id, Prompt::Gate, text, About::Gate(at));
     }
-}
-
-/// Answers that must say more than a word: a retry that could run a step twice at once names
-/// the step (`retry <STEP-ID>`); ending a monitor early says why.
-fn typed_out(asking: &Asking, decision: &Decision, reason: &Option<String>) -> bool {
-    match (&asking.prompt, decision) {
-        (Prompt::Unknown, Decision::Retry) => reason.as_deref().map(str::trim) == Some(asking.step.as_str()),
-        (_, Decision::Done) => has_reason(reason),
-        _ => true,
-    }
-}
-
-pub(super) fn has_reason(reason: &Option<String>) -> bool {
-    reason.as_deref().is_some_and(|r| !r.trim().is_empty())
 }

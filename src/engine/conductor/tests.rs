@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::*;
+use crate::engine::command::Via;
 use crate::engine::process::EndedBy;
 
 struct Harness {
@@ -44,8 +45,14 @@ impl Harness {
         said
     }
 
+    /// `by` says `act` on the conductor's socket.
     fn say(&mut self, by: &str, act: Act) -> Vec<String> {
-        self.on(Input::Command(Command { by: who(by), act }))
+        self.on(Input::Command(Command { by: who(by), act, via: Via::Socket }))
+    }
+
+    /// The conductor's own process says `act`: a signal, as the OS delivered it.
+    fn own(&mut self, act: Act) -> Vec<String> {
+        self.on(Input::Command(Command { by: who("lead"), act, via: Via::Own }))
     }
 
     /// Answers the prompt standing now.
@@ -206,7 +213,7 @@ fn a_gate_asks_each_role_then_go_and_a_no_go_ends_the_run() {
     let Doing::Asking(asking) = &h.conductor.doing else { panic!() };
     assert_eq!(asking.prompt, Prompt::Signoff { role: "QA Reviewer".into() });
     let signed = Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() };
-    let said = h.answer("thandi", signed, None);
+    let said = h.answer("lead", signed, None);
     assert_eq!(said, ["decided go signed as QA Reviewer: Thandi", "confirmation_requested go Gate"]);
     let Some(waiting) = &h.state().waiting else { panic!() };
     assert!(waiting.text.contains("3 of 3 steps passed"), "{}", waiting.text);
@@ -229,17 +236,18 @@ fn an_answer_to_a_prompt_that_has_gone_changes_nothing() {
     let late =
         h.say("other", Act::Answer { to: checklist, decision: Decision::Go, reason: None, auto: false });
     assert!(late.is_empty(), "a late answer must not answer the next prompt: {late:?}");
-    // An answer the prompt does not take is ignored too.
+    // An answer the prompt does not take is refused, journaled with who sent it.
     let said = h.answer("lead", Decision::Retry, None);
-    assert!(said.is_empty());
+    assert_eq!(said, ["refused go"]);
+    assert_eq!(h.state().refused[0].login, "lead-login");
 }
 
 #[test]
 fn notes_attach_and_detach_are_journaled_with_the_login() {
     let mut h = Harness::new(DAY, Mode::Live);
-    assert_eq!(h.say("naledi", Act::Attach), ["attached"]);
-    assert_eq!(h.say("naledi", Act::Note { text: "waiting for the DBA".into() }), ["note backup"]);
-    assert_eq!(h.say("naledi", Act::Detach { lost: true }), ["detached"]);
+    assert_eq!(h.say("lead", Act::Attach), ["attached"]);
+    assert_eq!(h.say("lead", Act::Note { text: "waiting for the DBA".into() }), ["note backup"]);
+    assert_eq!(h.say("lead", Act::Detach { lost: true }), ["detached"]);
     let kinds: Vec<_> = h
         .log
         .iter()
@@ -250,7 +258,7 @@ fn notes_attach_and_detach_are_journaled_with_the_login() {
             _ => None,
         })
         .collect();
-    assert_eq!(kinds, [("naledi".to_string(), Some("naledi-login".to_string()))]);
+    assert_eq!(kinds, [("lead".to_string(), Some("lead-login".to_string()))]);
     assert_eq!(h.state().sessions.len(), 2);
     assert!(h.state().screens.is_empty());
     // The step went on through all of it.
@@ -260,16 +268,16 @@ fn notes_attach_and_detach_are_journaled_with_the_login() {
 #[test]
 fn aborting_a_running_step_ends_it_and_asks_what_next() {
     let mut h = Harness::new(DAY, Mode::Live);
-    assert_eq!(h.say("naledi", Act::Abort), ["stop"]);
+    assert_eq!(h.say("lead", Act::Abort), ["stop"]);
     // A second word while it is being ended changes nothing.
-    assert!(h.say("naledi", Act::Abort).is_empty());
+    assert!(h.say("lead", Act::Abort).is_empty());
     let (unit, _) = h.unit();
     let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
     let said = h.on(Input::Unit(unit, UnitReport::Exited(exit)));
     assert_eq!(said, ["step_finished backup aborted", "confirmation_requested backup Failure"]);
-    assert_eq!(h.state().step("backup").unwrap().message.as_deref(), Some("aborted by naledi"));
+    assert_eq!(h.state().step("backup").unwrap().message.as_deref(), Some("aborted by lead"));
     // Stopping at the failure prompt ends the run as failed.
-    let said = h.say("naledi", Act::Stop { reason: "change window closed".into() });
+    let said = h.say("lead", Act::Stop { reason: "change window closed".into() });
     assert_eq!(said, ["stop_requested", "phase_finished", "run_finished failed", "end failed"]);
     assert_eq!(h.state().stopped.as_ref().map(|s| s.text.as_str()), Some("change window closed"));
 }
@@ -280,16 +288,16 @@ fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
     h.exit(0);
     h.exit(0);
     h.answer("lead", Decision::Go, None);
-    h.answer("thandi", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
+    h.answer("lead", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
     h.answer("lead", Decision::Go, None);
     h.answer("lead", Decision::Go, None);
     // The rollback the dialog previews is the rollback that runs: the running step too.
     let preview = h.state().rollback_plan();
     assert_eq!(preview.undo, ["deploy", "backup"]);
-    let said = h.say("kabelo", Act::Rollback { reason: Some("smoke failed".into()) });
+    let said = h.say("lead", Act::Rollback { reason: Some("smoke failed".into()) });
     assert_eq!(said, ["stop"]);
     // A second rollback while one is coming changes nothing.
-    assert!(h.say("naledi", Act::Rollback { reason: None }).is_empty());
+    assert!(h.say("lead", Act::Rollback { reason: None }).is_empty());
     let said = h.exit(1);
     assert_eq!(
         said,
@@ -302,7 +310,7 @@ fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
         ]
     );
     assert_eq!(h.state().rollback.as_ref().unwrap().undo, preview.undo);
-    assert_eq!(h.state().rollback.as_ref().unwrap().requested_by, "kabelo");
+    assert_eq!(h.state().rollback.as_ref().unwrap().requested_by, "lead");
     assert_eq!(h.exit(0), ["step_finished deploy passed", "step_started backup Undo", "start `restore.sh`"]);
     let said = h.exit(0);
     assert_eq!(
@@ -334,7 +342,7 @@ fn a_dry_run_skips_what_has_no_dry_form_and_the_gate_does_not_count_it() {
     assert!(said.contains(&"step_finished backup skipped".to_string()), "{said:?}");
     assert!(said.contains(&"step_finished flaky skipped".to_string()), "{said:?}");
     h.answer("lead", Decision::Go, None);
-    h.answer("thandi", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
+    h.answer("lead", Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() }, None);
     assert!(h.state().unmet_before("go").is_empty(), "steps skipped for the dry run hold no gate");
     let Some(waiting) = &h.state().waiting else { panic!() };
     assert!(waiting.text.contains("2 skipped for the dry run"), "{}", waiting.text);
@@ -353,7 +361,7 @@ fn no_client_left_at_a_prompt_stops_safely_and_ctrl_c_interrupts() {
     assert_eq!(h.state().step("ready").unwrap().status, crate::journal::state::StepStatus::Aborted);
 
     let mut h = Harness::new(DAY, Mode::Live);
-    assert_eq!(h.say("lead", Act::Interrupt { signal: "SIGINT".into() }), ["signalled backup", "stop"]);
+    assert_eq!(h.own(Act::Interrupt { signal: "SIGINT".into() }), ["signalled backup", "stop"]);
     let (unit, _) = h.unit();
     let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
     h.on(Input::Unit(unit, UnitReport::Exited(exit)));
@@ -398,8 +406,8 @@ fn a_monitor_runs_rounds_alerts_and_can_be_ended_early() {
     let said = h.answer("lead", Decision::Go, None);
     assert_eq!(said, ["decided watch GO", "confirmation_requested watch Monitor", "wake"]);
     // `done` to the monitor's prompt ends it early, as a decision with a name and a reason.
-    assert!(h.answer("naledi", Decision::Done, None).is_empty(), "ended early without a reason");
-    let said = h.answer("naledi", Decision::Done, Some("the alert is a known flake"));
+    assert_eq!(h.answer("lead", Decision::Done, None), ["refused watch"], "ended early without a reason");
+    let said = h.answer("lead", Decision::Done, Some("the alert is a known flake"));
     assert_eq!(said[..2], ["decided watch done".to_string(), "step_finished watch failed".to_string()]);
     assert_eq!(h.state().step("watch").unwrap().metrics[0].value, "2 of 4");
 }
@@ -411,14 +419,14 @@ fn a_healthy_monitor_ended_early_is_not_a_pass() {
     let t = h.timer();
     h.on(Input::Timer(t));
     check(&mut h, true);
-    let said = h.answer("naledi", Decision::Done, Some("the change window closes"));
+    let said = h.answer("lead", Decision::Done, Some("the change window closes"));
     assert_eq!(said[..2], ["decided watch done".to_string(), "step_finished watch ended early".to_string()]);
     let watch = h.state().step("watch").unwrap();
     assert_eq!(watch.status, crate::journal::state::StepStatus::EndedEarly);
     assert_eq!(watch.metrics[0].value, "1 of 4");
     assert_eq!(
         watch.message.as_deref(),
-        Some("ended early by naledi after 1 of 4 rounds, 0 failed: the change window closes")
+        Some("ended early by lead after 1 of 4 rounds, 0 failed: the change window closes")
     );
     assert_eq!(h.ended(), Some(RunOutcome::Succeeded), "the run goes on past a monitor ended early");
 }
@@ -465,8 +473,13 @@ fn a_copy_still_running_is_watched_and_nothing_runs_it_again_until_it_is_ended()
     assert_eq!(said, ["run_resumed", "watch group 4242"]);
     let said = leftover(&mut h, LeftoverState::Running { processes: 2 });
     assert_eq!(said, ["leftover flaky", "confirmation_requested flaky StillRunning"]);
-    // A retry is no answer while the first copy runs.
-    assert!(h.answer("sam", Decision::Retry, None).is_empty());
+    // A retry is no answer while the first copy runs: refused, and said so in the journal.
+    assert_eq!(h.answer("sam", Decision::Retry, None), ["refused flaky"]);
+    assert!(
+        h.state().refused[0].why.contains("not an answer to this still running"),
+        "{:?}",
+        h.state().refused
+    );
     assert_eq!(h.answer("sam", Decision::End, None), ["decided flaky end it", "stop"]);
     let said = leftover(&mut h, LeftoverState::Ended { signal: "SIGTERM".into() });
     assert_eq!(said, ["leftover flaky", "confirmation_requested flaky Interrupted"]);
@@ -505,8 +518,9 @@ fn on_another_machine_a_retry_must_name_the_step() {
     assert_eq!(said, ["run_resumed", "confirmation_requested flaky Unknown"]);
     let text = &h.state().waiting.as_ref().unwrap().text;
     assert!(text.contains("it ran on host as process group 4242") && text.contains("twice"), "{text}");
-    assert!(h.answer("sam", Decision::Retry, None).is_empty());
-    assert!(h.answer("sam", Decision::Retry, Some("backup")).is_empty());
+    assert_eq!(h.answer("sam", Decision::Retry, None), ["refused flaky"]);
+    assert_eq!(h.answer("sam", Decision::Retry, Some("backup")), ["refused flaky"]);
+    assert!(h.state().refused[1].why.contains("give its id, flaky"), "{:?}", h.state().refused);
     let said = h.answer("sam", Decision::Retry, Some("flaky"));
     assert_eq!(said, ["decided flaky retry", "step_started flaky", "start `flaky.sh`"]);
 }
@@ -548,7 +562,7 @@ fn a_copy_whose_group_was_never_journaled_is_looked_for_by_the_event_it_carries(
 #[test]
 fn a_signal_is_journaled_before_the_step_it_ends() {
     let mut h = Harness::new(DAY, Mode::Live);
-    let said = h.say("lead", Act::Interrupt { signal: "SIGTERM".into() });
+    let said = h.own(Act::Interrupt { signal: "SIGTERM".into() });
     assert_eq!(said, ["signalled backup", "stop"]);
     let (unit, _) = h.unit();
     let exit = Exit { code: None, signal: Some(15), ended_by: Some(EndedBy::Abort), lingering: false };
