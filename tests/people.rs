@@ -106,24 +106,47 @@ async fn logins(base: &str, names: &[&str]) {
 fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_cannot_write() {
     let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
     let id = std::process::id();
-    let (qa, watcher) = (format!("tm_qa_{id}"), format!("tm_watch_{id}"));
+    let (qa, watcher, nobody) = (format!("tm_qa_{id}"), format!("tm_watch_{id}"), format!("tm_nobody_{id}"));
     let devops = format!("devops-{qa}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(support::postgres_schema(&base, "people"));
-    runtime.block_on(logins(&base, &[&qa, &watcher, &format!("\"{devops}\"")]));
+    runtime.block_on(logins(&base, &[&qa, &watcher, &nobody, &format!("\"{devops}\"")]));
     let as_login = |login: &str| owner.replacen("postgres@", &format!("{login}@"), 1);
 
     let s = Sandbox::new();
     s.write("day.toml", &day(&qa));
     let mut lead = Lead::start(&s, &owner, "", "waits for the QA Reviewer (");
-    for (login, level) in [(&qa, "sign"), (&watcher, "watch"), (&devops, "sign")] {
+    for (login, level) in [(&qa, "sign"), (&watcher, "watch"), (&devops, "sign"), (&nobody, "sign")] {
         let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", login, level]).output();
         assert_eq!(granted.code, 0, "{}", granted.stderr);
     }
 
-    // Another machine: no socket of the conductor's here, only the shared journal.
+    // Written into the inbox by a signer and by a login in no role: a signal, a stop and an
+    // abort. None is theirs to send: each is refused and journaled with the login, and the run
+    // waits on at its sign-off.
+    runtime.block_on(async {
+        use sqlx::Connection;
+        for login in [&qa, &nobody] {
+            let mut conn = sqlx::PgConnection::connect(&as_login(login)).await.unwrap();
+            for act in [
+                r#"{"act":"interrupt","signal":"SIGKILL"}"#,
+                r#"{"act":"stop","reason":"mine"}"#,
+                r#"{"act":"abort"}"#,
+            ] {
+                sqlx::query("INSERT INTO inbox (run_id, name, act) VALUES ($1, 'Naledi', $2)")
+                    .bind(&lead.run_id)
+                    .bind(act)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+
+    // In the lead's own folder, beside the conductor's socket, the signer is still the
+    // database login: one identity rule, wherever the command is typed.
     let elsewhere = Sandbox::new();
-    let signed = elsewhere
+    let signed = s
         .tminus()
         .env("TMINUS_JOURNAL", &as_login(&qa))
         .args(["sign", "--go", "--operator", "Thandi"])
@@ -171,4 +194,16 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     let json: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
     let decision = &step(&json, "go")["decisions"][0];
     assert_eq!((decision["who"].as_str(), decision["login"].as_str()), (Some("Thandi"), Some(qa.as_str())));
+    let refused: Vec<(&str, &str)> = json["state"]["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["login"].as_str().unwrap(), r["what"].as_str().unwrap()))
+        .collect();
+    for login in [qa.as_str(), nobody.as_str()] {
+        for what in ["interrupt the conductor (SIGKILL)", "stop the run", "abort the running step"] {
+            assert!(refused.contains(&(login, what)), "{login} {what}: {refused:?}");
+        }
+    }
+    assert!(json["state"]["stopped"].is_null(), "nothing stopped the run: {}", json["state"]["stopped"]);
 }

@@ -361,6 +361,12 @@ fn an_observer_sees_the_leads_screen_and_cannot_act() {
     screen.wait_for("read-only session: only the lead (naledi) can act on this run");
     screen.press("\r");
     assert!(!screen.text().contains("Checklist"), "an observer never gets the lead's prompt");
+    // Searching takes every letter, those that are keys elsewhere too.
+    screen.press("/deploy rsxyR");
+    screen.wait_for("> deploy rsxyR");
+    screen.press("\r");
+    screen.wait_for("no line matches `deploy rsxyR`");
+    screen.press("\x1b");
 
     lead.answer("y");
     assert_eq!(lead.child.wait().unwrap().code(), Some(0));

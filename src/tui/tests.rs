@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{Action, App, Modal};
+use super::app::{Action, App, Input, Modal, Purpose, Session};
 use super::theme::Theme;
 use super::ui;
 use crate::engine::{Act, run_info};
@@ -903,4 +903,74 @@ fn snapshot_contacts_in_escalation_order() {
     assert!(!s.screen(100, 28, 240).contains("Escalation"));
     press(&mut s.app, "?");
     assert!(s.screen(100, 40, 240).contains("who to call"));
+}
+
+#[test]
+fn every_key_a_prompt_shows_does_what_it_says_and_no_other_key_answers() {
+    use crate::journal::Needs;
+    for prompt in Prompt::kinds() {
+        let prompt = match prompt {
+            Prompt::Signoff { .. } => Prompt::Signoff { role: "QA Reviewer".into() },
+            other => other,
+        };
+        let table = prompt.answers();
+        let fresh = || {
+            let mut s = Script::new();
+            s.deploying().ask(300, "deploy", prompt.clone(), "the question");
+            if !prompt.blocks() {
+                // A running monitor's prompt is answered from the screen itself.
+                s.app.modal = None;
+            }
+            s
+        };
+        // Every hint the footer shows is a key of the table, and pressing it does what it says.
+        let s = fresh();
+        let mut hinted = 0;
+        for (shown, label) in ui::footer_keys(&s.app) {
+            let Some(said) = table.iter().find(|a| shown.ends_with(a.key)) else { continue };
+            hinted += 1;
+            assert!(label.starts_with(said.label), "{prompt:?}: `{shown}` says {label}");
+            let mut s = fresh();
+            let to = s.app.state.waiting.as_ref().map(|w| w.seq).unwrap();
+            let sent = s.app.on_key(key(KeyCode::Char(said.key)));
+            match (&said.decision, said.needs) {
+                (Decision::Rollback, _) => assert!(matches!(s.app.modal, Some(Modal::Rollback { .. }))),
+                (decision, Needs::Nothing) => {
+                    assert_eq!(sent, [answer(to, decision.clone(), None)], "{prompt:?}")
+                }
+                (_, needs) => {
+                    assert!(sent.is_empty(), "{prompt:?} {needs:?}: nothing is sent before it is typed");
+                    assert!(matches!(s.app.modal, Some(Modal::Prompt { input: Some(_) })), "{prompt:?}");
+                }
+            }
+        }
+        assert_eq!(hinted, table.len(), "{prompt:?}: every answer has its hint");
+        // Every other key answers nothing.
+        let keys = ('a'..='z').chain('A'..='Z').map(KeyCode::Char).chain([KeyCode::Enter]);
+        for code in keys.filter(|&c| !table.iter().any(|a| super::app::says(a, c))) {
+            let mut s = fresh();
+            let sent = s.app.on_key(key(code));
+            assert!(
+                !sent.iter().any(|a| matches!(a, Action::Send(Act::Answer { .. }))),
+                "{prompt:?}: {code:?} answered {sent:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_observer_types_any_word_into_the_search() {
+    let mut s = Script::new();
+    s.deploying();
+    s.app.session = Session::Watching;
+    press(&mut s.app, "/deploy error Rsx");
+    assert_eq!(
+        s.app.modal,
+        Some(Modal::Typing { input: Input { purpose: Purpose::Search, text: "deploy error Rsx".into() } })
+    );
+    assert_eq!(s.app.notice, None);
+    // Outside the search box the same letters act on nothing, and say so.
+    s.app.on_key(key(KeyCode::Esc));
+    assert!(press(&mut s.app, "d").is_empty());
+    assert!(s.app.notice.as_deref().unwrap_or_default().contains("read-only"));
 }

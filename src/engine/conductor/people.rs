@@ -77,7 +77,7 @@ impl Conductor {
     }
 
     /// `Ok(true)`: it may; `Ok(false)`: it answers a prompt that has gone; `Err`: refused, why.
-    fn judge(&self, by: &Who, act: &Act, via: Via) -> Result<bool, String> {
+    pub(super) fn judge(&self, by: &Who, act: &Act, via: Via) -> Result<bool, String> {
         let right = match needs(act) {
             Needs::Own if via == Via::Own => return Ok(true),
             Needs::Own => return Err("only the conductor's own process says that: no client can".into()),

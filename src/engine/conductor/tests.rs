@@ -649,3 +649,88 @@ fn a_rollback_only_by_those_whose_role_may_and_a_take_over_only_by_a_driver() {
     let said = h.exit(143);
     assert_eq!(said[..2], ["step_finished deploy failed".to_string(), "rollback_requested".to_string()]);
 }
+
+/// Every decision any client could send, with and without a reason.
+fn every_decision(role: &str) -> Vec<(Decision, Option<String>)> {
+    use Decision::*;
+    let decisions =
+        [Go, NoGo, Done, Skip, Retry, Rollback, End, Signed { role: role.into(), name: "Thandi".into() }];
+    decisions.into_iter().flat_map(|d| [(d.clone(), None), (d, Some("deploy".to_string()))]).collect()
+}
+
+#[test]
+fn at_every_prompt_only_the_answers_of_its_table_act() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    let words: Vec<&str> = Prompt::kinds()
+        .iter()
+        .flat_map(|p| p.answers())
+        .flat_map(|a| a.words.to_vec())
+        .chain(["done", "ok", "sure", "GO", "wait", "note"])
+        .collect();
+    for prompt in Prompt::kinds() {
+        let prompt = match prompt {
+            Prompt::Signoff { .. } => Prompt::Signoff { role: "QA Reviewer".into() },
+            other => other,
+        };
+        let seq = h.state().last_seq;
+        h.conductor.doing = Doing::Asking(Asking {
+            seq,
+            prompt: prompt.clone(),
+            step: "deploy".into(),
+            about: About::Confirm,
+        });
+        // What the conductor takes is exactly what the table holds, with what it needs.
+        for (decision, reason) in every_decision("QA Reviewer") {
+            let act =
+                Act::Answer { to: seq, decision: decision.clone(), reason: reason.clone(), auto: false };
+            let taken = h.conductor.judge(&who("lead"), &act, Via::Socket);
+            let table =
+                prompt.answer(&decision).is_some_and(|a| a.complete(reason.as_deref(), "deploy").is_ok());
+            assert_eq!(taken.is_ok(), table, "{prompt:?}: {decision:?} {reason:?} -> {taken:?}");
+        }
+        // Every word any client knows, typed headless: read as the table says, or not at all.
+        for word in &words {
+            for line in [word.to_string(), format!("{word} deploy")] {
+                match prompt.read(&line, "deploy", "ops") {
+                    Ok(crate::journal::Typed::Answer(decision, reason)) => {
+                        let answer = prompt.answer(&decision).expect("a word the table holds");
+                        assert!(
+                            answer.words.iter().any(|w| w.eq_ignore_ascii_case(word)),
+                            "{prompt:?} {line}"
+                        );
+                        let act = Act::Answer { to: seq, decision, reason, auto: false };
+                        assert_eq!(h.conductor.judge(&who("lead"), &act, Via::Socket), Ok(true), "{line}");
+                    }
+                    Ok(crate::journal::Typed::Note(_)) => assert!(line.starts_with("note ")),
+                    Err(_) => {}
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_signal_or_a_transport_word_from_a_client_is_refused_with_its_login() {
+    let mut h = Harness::new(SIGNED, Mode::Live);
+    for act in [Act::Interrupt { signal: "SIGKILL".into() }, Act::Detach { lost: true }] {
+        let said = h.on(Input::Command(Command { by: who("thandi"), act, via: Via::Inbox }));
+        assert_eq!(said, ["refused deploy"]);
+    }
+    let refused = &h.state().refused;
+    assert_eq!(
+        (refused[0].login.as_str(), refused[0].what.as_str()),
+        ("thandi-login", "interrupt the conductor (SIGKILL)")
+    );
+    // The lead's own socket is no proof on a journal whose people are database logins.
+    let mut h = Harness::new(SIGNED, Mode::Live);
+    h.conductor.identity = crate::engine::command::Identity::DatabaseLogins;
+    assert_eq!(h.say("naledi", Act::Abort), ["refused deploy"]);
+    assert!(h.state().refused[0].why.contains("the socket proves OS account naledi-login"));
+    let said = h.on(Input::Command(Command { by: who("naledi"), act: Act::Abort, via: Via::Inbox }));
+    assert_eq!(said, ["stop"]);
+    // Without [roles], the run is its lead's alone.
+    let mut h = Harness::new(DAY, Mode::Live);
+    assert_eq!(h.say("thandi", Act::Stop { reason: "mine now".into() }), ["refused backup"]);
+    assert!(h.state().refused[0].why.contains("no [roles]: only the lead (lead-login) may drive"));
+    assert!(matches!(h.conductor.doing, Doing::Running(_)));
+}
