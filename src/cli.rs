@@ -99,6 +99,9 @@ enum Cmd {
         /// T-0 as `run` settled it (RFC 3339).
         #[arg(long, conflicts_with = "resume")]
         start: Option<String>,
+        /// The journal's address comes as the first line of stdin.
+        #[arg(long)]
+        journal_on_stdin: bool,
     },
     /// Watch a run read-only (default: the newest live run), as the lead sees it.
     Watch {
@@ -254,7 +257,16 @@ enum Format {
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     crate::allocator::tune();
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Cmd::Conduct { journal_on_stdin: true, .. } = cli.command {
+        match journal_from_stdin() {
+            Ok(location) => cli.journal = location,
+            Err(why) => {
+                print_err(&why);
+                return 2;
+            }
+        }
+    }
     export_journal(&cli.journal);
     let hide = journal::password_redactor(&cli.journal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -388,7 +400,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             }
             attach(&cli.journal, run_id, &operator, theme, take_over).await
         }
-        Cmd::Conduct { runbook, resume, dry_run, notify, operator, start: t0 } => {
+        Cmd::Conduct { runbook, resume, dry_run, notify, operator, start: t0, .. } => {
             let location = cli.journal.as_str();
             let store = journal::open(location).await?;
             let start = match (runbook, resume) {
@@ -941,13 +953,31 @@ async fn attach(
 
 /// Tells the commands a run starts where its journal is (`TMINUS_JOURNAL`), so a rehearsal's
 /// stand-in can stop when the run ends. A file journal's path is made absolute, as commands run
-/// in the runbook's folder; a URL is left as the environment gave it (a typed --journal
-/// URL may hold a password, which no runbook command is given).
+/// in the runbook's folder. A URL is taken out of the environment: it may hold a password, and
+/// no runbook command is given it.
 fn export_journal(location: &str) {
-    if let Ok(journal::Address::File(path)) = journal::Address::parse(location) {
-        let path = std::path::absolute(&path).unwrap_or(path);
-        // SAFETY: called before the runtime starts, while this is the process's only thread.
-        unsafe { std::env::set_var("TMINUS_JOURNAL", path) };
+    // SAFETY: called before the runtime starts, while this is the process's only thread.
+    match journal::Address::parse(location) {
+        Ok(journal::Address::File(path)) => {
+            let path = std::path::absolute(&path).unwrap_or(path);
+            unsafe { std::env::set_var("TMINUS_JOURNAL", path) };
+        }
+        _ => unsafe { std::env::remove_var("TMINUS_JOURNAL") },
+    }
+}
+
+/// The journal's address as the process that started this conductor gave it: one line on
+/// stdin, an inherited pipe, so it is in no environment or argument list a step could read.
+fn journal_from_stdin() -> Result<String, String> {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("tminus: no journal address on stdin: {e}"))?;
+    match line.trim_end_matches(['\r', '\n']) {
+        "" => Err("tminus: no journal address on stdin".into()),
+        location => Ok(location.to_string()),
     }
 }
 

@@ -540,3 +540,43 @@ fn from_another_machine_a_driver_takes_over_the_lead_through_the_shared_journal(
     assert_eq!(json["state"]["handovers"][0]["who"], format!("Sipho ({driver})"));
     assert_eq!(json["state"]["lead_login"], driver.as_str());
 }
+
+#[test]
+fn a_journal_password_reaches_no_step_of_the_full_screen_or_headless() {
+    let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let owner = runtime.block_on(support::postgres_schema(&base, "password"));
+    // The server trusts the login; the password is what a careless URL would leak.
+    let with_password = owner.replacen("postgres@", "postgres:hunter2-journal@", 1);
+    let s = Sandbox::new();
+    s.write(
+        "day.toml",
+        "[runbook]\nname = \"env day\"\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"env\"\n  \
+         run = \"env; cat /proc/$PPID/environ | tr '\\\\0' '\\\\n'; echo env printed\"\n  [[phase.step]]\n  id = \"ok\"\n  manual = \"Looked\"\n",
+    );
+    let mut screen = Screen::on(&s, &["run", "day.toml"], &with_password);
+    screen.wait_for("Looked");
+    screen.press("y");
+    screen.wait_for("SUCCEEDED");
+    assert!(!screen.text().contains("hunter2"), "{}", screen.text());
+    screen.press("q");
+    screen.exit_code();
+    // Headless, the conductor is the process the password was given to: its steps do not
+    // inherit it.
+    s.write("day.toml", &s.read("day.toml").replace("cat /proc/$PPID/environ", "true"));
+    let headless = s
+        .tminus()
+        .env("TMINUS_JOURNAL", &with_password)
+        .args(["run", "day.toml", "--headless", "--yes"])
+        .output();
+    assert_eq!(headless.code, 0, "{}{}", headless.stdout, headless.stderr);
+    assert!(headless.stdout.contains("env printed"), "{}", headless.stdout);
+    assert!(!headless.stdout.contains("hunter2"), "{}", headless.stdout);
+    let runs = s.tminus().env("TMINUS_JOURNAL", &owner).args(["runs"]).output();
+    for run_id in runs.stdout.lines().filter_map(|l| l.split_whitespace().find(|w| w.starts_with("20"))) {
+        let log = s.tminus().env("TMINUS_JOURNAL", &owner).args(["log", run_id, "env"]).output();
+        assert!(log.stdout.contains("env printed"), "{run_id}: {}", log.stdout);
+        assert!(!log.stdout.contains("hunter2"), "{run_id}: {}", log.stdout);
+        assert!(!log.stdout.contains("TMINUS_JOURNAL"), "{run_id}: {}", log.stdout);
+    }
+}

@@ -2,7 +2,7 @@
 //! goes away (a dropped SSH session, a closed laptop, a killed tmux) sends it nothing.
 
 use std::ffi::OsString;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
@@ -14,13 +14,15 @@ pub fn spawn(location: &str, args: &[OsString]) -> Result<String, Error> {
     let exe =
         std::env::current_exe().map_err(|e| Error::Internal(format!("cannot find tminus itself: {e}")))?;
     let mut command = Command::new(exe);
-    // In its environment, not its arguments: a journal's URL may hold a password, and any
-    // login on the machine can read a process's arguments.
+    // On an inherited pipe, in neither its arguments (any login on the machine reads those) nor
+    // its environment (which every step it starts would inherit): a journal's URL may hold a
+    // password.
     command
-        .env("TMINUS_JOURNAL", location)
+        .env_remove("TMINUS_JOURNAL")
         .arg("conduct")
+        .arg("--journal-on-stdin")
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     // SAFETY: setsid is async-signal-safe, and nothing else runs between fork and exec.
@@ -28,6 +30,10 @@ pub fn spawn(location: &str, args: &[OsString]) -> Result<String, Error> {
         command.pre_exec(|| nix::unistd::setsid().map(|_| ()).map_err(std::io::Error::from));
     }
     let mut child = command.spawn().map_err(|e| Error::Internal(format!("cannot start a conductor: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A conductor that died at once says why on stderr, read below.
+        let _ = writeln!(stdin, "{location}");
+    }
     let mut ready = String::new();
     let stdout = child.stdout.take().expect("piped");
     let _ = BufReader::new(stdout).read_line(&mut ready);
