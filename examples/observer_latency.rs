@@ -23,6 +23,7 @@ fn info() -> RunInfo {
         hash: "0".into(),
         operator: "lead".into(),
         host: "bench".into(),
+        key: None,
         mode: Mode::Live,
         start: None,
         owner: None,
@@ -41,7 +42,7 @@ async fn measure(location: &str, observers: usize) -> Vec<f64> {
     let run_id = journal::new_run_id();
     let mut lead =
         Journal::continuing(store, run_id.clone(), 0, Redactor::default()).await.expect("journal opens");
-    lead.append(None, EventKind::RunStarted(info())).await.unwrap();
+    lead.append(None, EventKind::RunStarted(Box::new(info()))).await.unwrap();
 
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let mut followers = Vec::new();

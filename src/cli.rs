@@ -189,7 +189,13 @@ enum Cmd {
     },
     /// Check a run's journal (default: the newest run): every event present, unchanged and
     /// written by its conductor, as the hash chain says.
-    Verify { run_id: Option<String> },
+    Verify {
+        run_id: Option<String>,
+        /// A chain head kept elsewhere (a notification, a report): SEQ:HASH. The journal must
+        /// still hold it.
+        #[arg(long, value_name = "HEAD")]
+        witness: Option<String>,
+    },
     /// Render a run's report from the journal (default: the newest run).
     Report {
         run_id: Option<String>,
@@ -514,12 +520,18 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             ))?;
             Ok(0)
         }
-        Cmd::Verify { run_id } => {
+        Cmd::Verify { run_id, witness } => {
+            let witness =
+                witness.as_deref().map(journal::evidence::parse_witness).transpose().map_err(Error::Usage)?;
             let store = journal::open_read_only(&cli.journal).await?;
             let run = store.run(run_id.as_deref()).await?;
-            let verdict = journal::chain::verify(store.as_ref(), &run.id).await?;
-            print_out(&format!("run {}: {verdict}\n", run.id))?;
-            Ok(if matches!(verdict, journal::chain::Verdict::Verified { .. }) { 0 } else { 1 })
+            let examined = journal::evidence::examine(store.as_ref(), &run, witness).await?;
+            let mut said = format!("run {}: {}\n", run.id, examined.verdict);
+            if let Some((key, trust)) = &examined.signer {
+                said.push_str(&format!("key {key}: {trust}\n"));
+            }
+            print_out(&said)?;
+            Ok(if examined.holds() { 0 } else { 1 })
         }
         Cmd::Report { run_id, format, output } => {
             let store = journal::open_read_only(&cli.journal).await?;

@@ -15,6 +15,7 @@ fn info() -> RunInfo {
         hash: "abc123".into(),
         operator: "ops-lead".into(),
         host: "deploy-01".into(),
+        key: None,
         mode: Mode::Live,
         start: None,
         owner: None,
@@ -54,7 +55,7 @@ async fn parity(store: &dyn Store) {
             &linked(
                 store,
                 vec![
-                    event(run, 1, EventKind::RunStarted(info()), b""),
+                    event(run, 1, EventKind::RunStarted(Box::new(info())), b""),
                     event(run, 2, EventKind::Output { stream: Stream::Stdout, lines: 1 }, &hostile),
                 ],
             )
@@ -132,8 +133,12 @@ async fn parity(store: &dyn Store) {
     assert_eq!(store.runs().await.unwrap()[0].outcome.as_deref(), Some("rolled_back"));
     assert_eq!(store.run(None).await.unwrap().id, run);
     assert!(store.run(Some("nope")).await.is_err());
-    let verdict = journal::chain::verify(store, run).await.unwrap();
-    assert_eq!(verdict.to_string(), "chain verified, 3 events");
+    // The chain holds, but no conductor's key signed it: anyone could have written it.
+    let verdict = journal::chain::verify(store, run).await.unwrap().verdict().to_string();
+    assert!(
+        verdict.starts_with("chain BROKEN at event 1: the run's conductor journaled no key"),
+        "{verdict}"
+    );
     leases(store).await;
 }
 
@@ -150,7 +155,7 @@ async fn leases(store: &dyn Store) {
     };
     let (first, second) = (lease("ops-lead", "deploy-01"), lease("backup-lead", "deploy-02"));
     store.acquire(&first, TimeDelta::minutes(1)).await.unwrap().unwrap();
-    let started = linked(store, vec![event(run, 1, EventKind::RunStarted(info()), b"")]).await;
+    let started = linked(store, vec![event(run, 1, EventKind::RunStarted(Box::new(info())), b"")]).await;
     store.append(&started, Some(&first)).await.unwrap();
     let note = |seq, text: &str| {
         event(run, seq, EventKind::Note { who: "ops".into(), login: None, text: text.into() }, b"")
@@ -184,7 +189,7 @@ async fn sqlite_store() {
     conn.execute("UPDATE events SET payload = replace(payload, 'ops-lead', 'cto') WHERE seq = 1")
         .await
         .unwrap();
-    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().to_string();
+    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().verdict().to_string();
     assert!(verdict.starts_with("chain BROKEN at event 1: it does not match its hash"), "{verdict}");
 }
 
@@ -207,7 +212,7 @@ async fn postgres_store() {
     let forged = "INSERT INTO events (run_id, seq, at, kind, step, payload) VALUES \
                   ('20251127-084500-a1b2', 4, '2025-11-27T09:00:00+00:00', 'decided', 'go', '{}')";
     conn.execute(forged).await.unwrap();
-    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().to_string();
+    let verdict = journal::chain::verify(store.as_ref(), RUN).await.unwrap().verdict().to_string();
     assert_eq!(verdict, "chain BROKEN at event 4: it comes after the run's end (written by postgres)");
 }
 

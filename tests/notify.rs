@@ -99,7 +99,12 @@ fn a_gate_a_failure_and_a_rollback_reach_the_channel_signed_and_masked() {
     assert!(texts[5].contains("“Production deployment” failed (exit 3)"), "{}", texts[5]);
     assert_eq!(json[5].json()["step"], "deploy");
     assert!(texts[6].contains("ROLLBACK started by naledi"), "{}", texts[6]);
-    assert!(texts[8].ends_with(&format!("tminus report {run_id}")), "{}", texts[8]);
+    assert!(texts[8].contains(&format!("tminus report {run_id} · head ")), "{}", texts[8]);
+    // Each notification after a signed head carries it: a witness of the journal as it was.
+    let head = json[8].json()["head"].as_str().unwrap().to_string();
+    assert!(texts[8].ends_with(&head), "{}", texts[8]);
+    let verified = s.tminus().args(["verify", "--witness", &head]).output();
+    assert_eq!(verified.code, 0, "{}{}", verified.stdout, verified.stderr);
 
     // Slack hears only what it asked for, as a channel message.
     let slack: Vec<serde_json::Value> = hook.on("/slack").iter().map(|r| r.json()).collect();

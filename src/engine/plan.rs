@@ -15,6 +15,8 @@ pub fn run_info(runbook: &Runbook, mode: Mode, operator: &str, host: &str) -> Ru
         operator: operator.to_string(),
         login: None,
         host: host.to_string(),
+        // Filled in by the journal's writer, which holds the key.
+        key: None,
         mode,
         start: runbook.start,
         owner: runbook.owner.clone(),

@@ -114,30 +114,56 @@ pub fn payload(kind: &EventKind) -> String {
 pub enum Verdict {
     Verified {
         events: i64,
+        /// The last head its conductor signed, and the key that signed it.
+        signed: Option<(i64, String)>,
+        /// The host whose conductor holds that key.
+        host: String,
     },
     /// The first event that does not follow from the ones before it, and why.
-    Broken {
-        seq: i64,
-        why: String,
-    },
+    Broken { seq: i64, why: String },
 }
 
 impl std::fmt::Display for Verdict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Verdict::Verified { events } => write!(f, "chain verified, {events} events"),
+            Verdict::Verified { events, signed: Some((head, key)), .. } if head == events => {
+                write!(f, "chain verified, {events} events, signed to its last by key {}", short(key))
+            }
+            Verdict::Verified { events, signed: Some((head, key)), .. } => write!(
+                f,
+                "chain verified, {events} events, signed to event {head} by key {}; events {} to {events} are under no signed head yet",
+                short(key),
+                head + 1
+            ),
+            Verdict::Verified { events, signed: None, .. } => {
+                write!(f, "chain verified, {events} events, under no signed head yet")
+            }
             Verdict::Broken { seq, why } => write!(f, "chain BROKEN at event {seq}: {why}"),
         }
     }
 }
 
-/// Checks a run's rows, fed in order, each against the one before it.
+/// A key as people compare it: its first 16 hex digits.
+pub fn short(key: &str) -> &str {
+    &key[..key.len().min(16)]
+}
+
+/// Checks a run's rows, fed in order, each against the one before it, and every head its
+/// conductor signed against the key it journaled.
 pub struct Verifier {
     run_id: String,
     last: i64,
     previous: String,
-    finished: bool,
+    /// The seq of the run's end, once fed.
+    ended: Option<i64>,
     broken: Option<Verdict>,
+    /// The key of the run's conductor, its host and its login, from the start or the last resume.
+    key: Option<String>,
+    host: String,
+    login: Option<String>,
+    signed: Option<i64>,
+    /// How the run ended, by its events (`RunOutcome::as_str`).
+    pub outcome: Option<String>,
 }
 
 impl Verifier {
@@ -146,8 +172,13 @@ impl Verifier {
             run_id: run_id.to_string(),
             last: 0,
             previous: String::new(),
-            finished: false,
+            ended: None,
             broken: None,
+            key: None,
+            host: String::new(),
+            login: None,
+            signed: None,
+            outcome: None,
         }
     }
 
@@ -156,27 +187,70 @@ impl Verifier {
         if self.broken.is_some() {
             return;
         }
+        if let Err(why) = self.check(row) {
+            let seq = if row.seq != self.last + 1 { self.last + 1 } else { row.seq };
+            self.broken = Some(Verdict::Broken { seq, why });
+        }
+    }
+
+    fn check(&mut self, row: &Row) -> Result<(), String> {
         let by = row.writer.as_deref().map(|w| format!(" (written by {w})")).unwrap_or_default();
-        let (seq, why) = if row.seq != self.last + 1 {
-            (self.last + 1, format!("it is missing (the next event is {})", row.seq))
-        } else if self.finished && row.kind != "notified" {
+        if row.seq != self.last + 1 {
+            return Err(format!("it is missing (the next event is {})", row.seq));
+        }
+        if self.ended.is_some() && !matches!(row.kind.as_str(), "notified" | "head_signed") {
             // After the end, only the conductor's word on its last notifications may follow.
-            (row.seq, format!("it comes after the run's end{by}"))
-        } else {
-            match &row.hash {
-                None => (row.seq, format!("it has no hash: tminus did not write it{by}")),
-                Some(hash) if *hash != row.link(&self.run_id, &self.previous) => {
-                    (row.seq, format!("it does not match its hash: changed, or not written by tminus{by}"))
-                }
-                Some(hash) => {
-                    self.finished |= row.kind == "run_finished";
-                    self.last = row.seq;
-                    self.previous = hash.clone();
-                    return;
-                }
-            }
+            return Err(format!("it comes after the run's end{by}"));
+        }
+        let Some(hash) = &row.hash else {
+            return Err(format!("it has no hash: tminus did not write it{by}"));
         };
-        self.broken = Some(Verdict::Broken { seq, why });
+        if *hash != row.link(&self.run_id, &self.previous) {
+            return Err(format!("it does not match its hash: changed, or not written by tminus{by}"));
+        }
+        let payload =
+            || serde_json::from_str::<EventKind>(&row.payload).map_err(|e| format!("unreadable: {e}"));
+        match row.kind.as_str() {
+            "run_started" | "run_resumed" => {
+                let (key, host, login) = match payload()? {
+                    EventKind::RunStarted(info) => (info.key, info.host, info.login),
+                    EventKind::RunResumed { key, host, login, .. } => (key, host, login),
+                    _ => return Err("its kind does not match its payload".into()),
+                };
+                (self.key, self.host, self.login) = (key, host, login);
+            }
+            "head_signed" => {
+                let EventKind::HeadSigned { head, hash: signed, key, signature } = payload()? else {
+                    return Err("its kind does not match its payload".into());
+                };
+                let ours = self.key.as_deref() == Some(key.as_str());
+                let holds = super::seal::holds(&key, &self.run_id, head, &signed, &signature);
+                if head != row.seq - 1 || signed != self.previous || !ours || !holds {
+                    return Err(format!(
+                        "the head signed here does not hold: the events before it were written again{}",
+                        if ours { "" } else { ", and signed by a key the run did not start with" }
+                    ));
+                }
+                // The signature covers the head, and this row too: change it and it no longer holds.
+                self.signed = Some(row.seq);
+            }
+            "run_finished" => {
+                if let EventKind::RunFinished { outcome } = payload()? {
+                    self.outcome = Some(outcome.as_str().to_string());
+                }
+                self.ended = Some(row.seq);
+            }
+            _ => {}
+        }
+        // On a shared journal the database names who wrote each row: the run's conductor.
+        if let (Some(writer), Some(login)) = (&row.writer, &self.login) {
+            if writer != login {
+                return Err(format!("it was written by {writer}, not by the run's conductor ({login})"));
+            }
+        }
+        self.last = row.seq;
+        self.previous = hash.clone();
+        Ok(())
     }
 
     pub fn is_broken(&self) -> bool {
@@ -184,12 +258,27 @@ impl Verifier {
     }
 
     pub fn verdict(&self) -> Verdict {
-        self.broken.clone().unwrap_or(Verdict::Verified { events: self.last })
+        if let Some(broken) = &self.broken {
+            return broken.clone();
+        }
+        if self.key.is_none() && self.last > 0 {
+            let why = "the run's conductor journaled no key: no head of it is signed, so anyone who can write the journal could have written it";
+            return Verdict::Broken { seq: 1, why: why.into() };
+        }
+        if let Some(end) = self.ended.filter(|end| self.signed.is_none_or(|s| s < *end)) {
+            let why = "the run's end carries no signed head: its last events may have been written again";
+            return Verdict::Broken { seq: end, why: why.into() };
+        }
+        Verdict::Verified {
+            events: self.last,
+            signed: self.signed.zip(self.key.clone()),
+            host: self.host.clone(),
+        }
     }
 }
 
 /// Reads a run's rows in order and checks each against the one before it.
-pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreError> {
+pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verifier, StoreError> {
     let mut verifier = Verifier::new(run_id);
     let mut after = 0;
     while !verifier.is_broken() {
@@ -198,7 +287,7 @@ pub async fn verify(store: &dyn Store, run_id: &str) -> Result<Verdict, StoreErr
         after = last.seq;
         rows.iter().for_each(|row| verifier.feed(row));
     }
-    Ok(verifier.verdict())
+    Ok(verifier)
 }
 
 #[cfg(test)]

@@ -132,6 +132,9 @@ pub fn describe(event: &Event, state: &RunState) -> String {
         EventKind::Signalled { signal } => {
             format!("■ the conductor got {signal}: it ends the running step and stops")
         }
+        EventKind::HeadSigned { head, hash, .. } => {
+            format!("⚿ chain head signed at event {head} ({})", &hash[..hash.len().min(16)])
+        }
         EventKind::RunFinished { outcome } => {
             format!("■ run {} {} (exit {})", event.run_id, outcome.label(), outcome.exit_code())
         }

@@ -21,7 +21,7 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {
-    RunStarted(RunInfo),
+    RunStarted(Box<RunInfo>),
     PhaseStarted {
         phase: String,
     },
@@ -106,6 +106,9 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         login: Option<String>,
         host: String,
+        /// The public half of the key this conductor signs the chain's heads with.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     /// A screen attached to the run's conductor.
     Attached {
@@ -146,6 +149,15 @@ pub enum EventKind {
     RunFinished {
         outcome: RunOutcome,
     },
+    /// The conductor signed the chain's head: event `head` hashes to `hash`, as `key` (the
+    /// conductor's, journaled at the run's start) says with `signature`. The conductor asks for
+    /// it with every field empty; the journal's writer, which holds the chain, fills them in.
+    HeadSigned {
+        head: i64,
+        hash: String,
+        key: String,
+        signature: String,
+    },
     /// A notification to one of the runbook's `[[notify]]` receivers: delivered, or the error
     /// that ended its last try.
     Notified {
@@ -176,7 +188,7 @@ impl EventKind {
     /// Bookkeeping for later conductors and the report, not news for the people watching
     /// the run: screens and headless output leave it out.
     pub fn is_bookkeeping(&self) -> bool {
-        matches!(self, EventKind::Spawned { .. })
+        matches!(self, EventKind::Spawned { .. } | EventKind::HeadSigned { .. })
     }
 
     /// An event about telling others of the run, never itself news to tell.
@@ -208,6 +220,7 @@ impl EventKind {
             EventKind::StopRequested { .. } => "stop_requested",
             EventKind::Signalled { .. } => "signalled",
             EventKind::RunFinished { .. } => "run_finished",
+            EventKind::HeadSigned { .. } => "head_signed",
             EventKind::Notified { .. } => "notified",
         }
     }
@@ -224,6 +237,9 @@ pub struct RunInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<String>,
     pub host: String,
+    /// The public half of the key the conductor signs the chain's heads with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub mode: Mode,
     /// The runbook's T-0, in its own offset.
     pub start: Option<DateTime<FixedOffset>>,
@@ -248,6 +264,7 @@ impl RunInfo {
             operator: "ops".into(),
             login: None,
             host: "h".into(),
+            key: None,
             mode: Mode::Live,
             start: None,
             owner: None,

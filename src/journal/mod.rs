@@ -5,11 +5,13 @@ pub mod answers;
 pub mod chain;
 mod describe;
 pub mod event;
+pub mod evidence;
 pub mod grants;
 pub mod inbox;
 pub mod lease;
 pub mod log;
 pub mod scrollback;
+pub mod seal;
 mod sql_store;
 pub mod state;
 mod store;
@@ -171,6 +173,8 @@ pub struct Journal {
     redactor: Redactor,
     /// The conductor's lease: nothing is appended once it is no longer the run's.
     lease: Option<Lease>,
+    /// The conductor's key: the heads it asks to have signed are signed with it.
+    seal: Option<Arc<seal::Seal>>,
 }
 
 impl Journal {
@@ -185,7 +189,7 @@ impl Journal {
             0 => String::new(),
             _ => store.hash(&run_id, last_seq).await?.unwrap_or_default(),
         };
-        Ok(Journal { store, run_id, next_seq: last_seq + 1, tip, redactor, lease: None })
+        Ok(Journal { store, run_id, next_seq: last_seq + 1, tip, redactor, lease: None, seal: None })
     }
 
     /// Appends only while `lease` is the run's.
@@ -194,8 +198,35 @@ impl Journal {
         self
     }
 
+    /// Signs the chain's heads with `seal`, and journals its public half as the run starts.
+    pub fn sealed_by(mut self, seal: Option<Arc<seal::Seal>>) -> Self {
+        self.seal = seal;
+        self
+    }
+
     pub fn run_id(&self) -> &str {
         &self.run_id
+    }
+
+    /// What only the writer can know: the key, and the head it signs (the event before this
+    /// one, which is the chain's tip). Done after masking, so no secret can touch a signature.
+    fn sealed(&self, kind: EventKind) -> EventKind {
+        let Some(seal) = &self.seal else { return kind };
+        match kind {
+            EventKind::RunStarted(mut info) => {
+                info.key = Some(seal.public());
+                EventKind::RunStarted(info)
+            }
+            EventKind::RunResumed { who, login, host, .. } => {
+                EventKind::RunResumed { who, login, host, key: Some(seal.public()) }
+            }
+            EventKind::HeadSigned { .. } => {
+                let head = self.next_seq - 1;
+                let signature = seal.sign(&self.run_id, head, &self.tip);
+                EventKind::HeadSigned { head, hash: self.tip.clone(), key: seal.public(), signature }
+            }
+            other => other,
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -253,7 +284,7 @@ impl Journal {
             seq: self.next_seq,
             at: Utc::now(),
             step: step.map(str::to_string),
-            kind: mask(&self.redactor, kind),
+            kind: self.sealed(mask(&self.redactor, kind)),
             data: masked.unwrap_or(data),
         };
         self.next_seq += 1;

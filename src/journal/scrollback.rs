@@ -152,7 +152,7 @@ mod tests {
             let store = SqlStore::open_sqlite(&dir.path().join("journal.db")).await.unwrap();
             let steps = ["a", "b"].map(|id| PlannedStep::plain(id, id, StepType::Run, "true")).to_vec();
             let mut journal = Journal { _dir: dir, store, seq: 0, tip: String::new() };
-            journal.append(None, EventKind::RunStarted(RunInfo::of_steps(steps)), b"").await;
+            journal.append(None, EventKind::RunStarted(Box::new(RunInfo::of_steps(steps))), b"").await;
             journal
         }
 

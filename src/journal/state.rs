@@ -25,6 +25,8 @@ pub struct RunState {
     /// Every step in plan order, the `[rollback]` steps last.
     pub steps: Vec<StepState>,
     pub waiting: Option<Waiting>,
+    /// The last chain head the conductor signed: what a notification or report witnesses.
+    pub head: Option<Head>,
     pub notes: Vec<NoteRecord>,
     /// Each time the run was picked up again: who, on which host.
     pub resumed: Vec<NoteRecord>,
@@ -395,7 +397,7 @@ impl RunState {
                     .chain(info.rollback.iter().map(|s| StepState::new(s.clone(), None)))
                     .collect();
                 self.lead_login = info.login.clone();
-                self.info = Some(info.clone());
+                self.info = Some(RunInfo::clone(info));
             }
             EventKind::PhaseStarted { phase } => {
                 if let Some(p) = self.phase_mut(phase) {
@@ -548,7 +550,7 @@ impl RunState {
                     r.finished_at = Some(event.at);
                 }
             }
-            EventKind::RunResumed { who, host, login } => {
+            EventKind::RunResumed { who, host, login, .. } => {
                 self.lead_login = login.clone().or(self.lead_login.take());
                 self.waiting = None;
                 // The screens of the conductor that is gone went with it.
@@ -602,6 +604,9 @@ impl RunState {
                     delivered: *delivered,
                     error: error.clone(),
                 });
+            }
+            EventKind::HeadSigned { head, hash, .. } => {
+                self.head = Some(Head { seq: *head, hash: hash.clone() });
             }
             EventKind::RunFinished { outcome } => {
                 self.waiting = None;
@@ -751,6 +756,20 @@ impl RunState {
     }
 }
 
+/// A chain head the conductor signed: event `seq` hashes to `hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    /// `SEQ:HASH`, the hash cut to 16 hex digits: what a witness keeps and `verify --witness` takes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, &self.hash[..self.hash.len().min(16)])
+    }
+}
+
 /// How a line of the rollback preview is meant: its screen gives each its own look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preview {
@@ -792,10 +811,10 @@ mod tests {
         event(
             1,
             None,
-            EventKind::RunStarted(RunInfo {
+            EventKind::RunStarted(Box::new(RunInfo {
                 rollback: vec![planned("rollback-1", true)],
                 ..RunInfo::of_steps(vec![planned("a", true), planned("b", false), planned("gate", true)])
-            }),
+            })),
         )
     }
 

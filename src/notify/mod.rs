@@ -47,7 +47,8 @@ pub struct Notifier {
 
 /// The notifier's part once the run is over.
 pub struct Ended {
-    /// The run's last journaled event (`RunFinished`), when it was seen.
+    /// The run's last journaled event, once its end (`RunFinished`) was seen: what follows the
+    /// end (the head signed over it, notifications) is journaled after it.
     pub last_seq: Option<i64>,
     /// What became of notifications the conductor did not journal before the run ended.
     pub unjournaled: Vec<Delivered>,
@@ -107,6 +108,9 @@ impl Notifier {
             tokio::select! {
                 event = events.recv() => {
                     let Some(event) = event else { break };
+                    if matches!(event.kind, EventKind::RunFinished { .. }) || last_seq.is_some() {
+                        last_seq = Some(event.seq);
+                    }
                     if let EventKind::Notified { receiver, notice, .. } = &event.kind {
                         let same = |d: &Delivered| &d.receiver == receiver && d.notice.name() == notice;
                         if let Some(i) = unconfirmed.iter().position(same) {
@@ -117,9 +121,6 @@ impl Notifier {
                     }
                     let message = news(&event, &self.state);
                     self.state.apply(&event);
-                    if let EventKind::RunFinished { .. } = event.kind {
-                        last_seq = Some(event.seq);
-                    }
                     timers.after(&event, &self.state, &self.receivers);
                     if let Some(message) = message {
                         send(&self.state, message, &mut in_flight, None);
@@ -275,6 +276,9 @@ pub fn body(receiver: &Notify, state: &RunState, message: &Message, redactor: &R
             "step": message.step,
             "text": text,
             "time": message.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            // The last head the conductor signed: `tminus verify --witness HEAD` holds the
+            // journal to it later.
+            "head": state.head.as_ref().map(ToString::to_string),
         }),
     };
     redactor.text(&value.to_string()).into_owned().into_bytes()

@@ -29,7 +29,10 @@ impl Message {
             _ if self.signing => format!("tminus sign {}", state.run_id),
             _ => format!("tminus attach {}", state.run_id),
         };
-        format!("{runbook} · {} · {} · {command}", self.what, clock(state, self.at))
+        // Each notification carries the last head the conductor signed: the team's channel
+        // holds witnesses of the journal as it was.
+        let head = state.head.as_ref().map(|h| format!(" · head {h}")).unwrap_or_default();
+        format!("{runbook} · {} · {} · {command}{head}", self.what, clock(state, self.at))
     }
 }
 

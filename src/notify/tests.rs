@@ -16,7 +16,7 @@ fn run() -> RunState {
     info.operator = "naledi".into();
     info.start = Some(chrono::DateTime::parse_from_rfc3339("2025-11-27T09:00:00+02:00").unwrap());
     let mut state = RunState::default();
-    state.apply(&event(1, None, EventKind::RunStarted(info)));
+    state.apply(&event(1, None, EventKind::RunStarted(Box::new(info))));
     state
 }
 

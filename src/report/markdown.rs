@@ -504,7 +504,7 @@ pub(crate) mod tests {
         let watch = PlannedStep::plain("watch", "Watch the API", StepType::Monitor, "api every 30s for 1h");
         let info = RunInfo::of_steps(vec![watch]);
         let mut state = RunState::default();
-        state.apply(&event(1, None, EventKind::RunStarted(info)));
+        state.apply(&event(1, None, EventKind::RunStarted(Box::new(info))));
         state.apply(&event(
             2,
             Some("watch"),
@@ -539,7 +539,8 @@ pub(crate) mod tests {
     /// A step that printed thousands of batches over two attempts and failed.
     pub(crate) fn flood() -> Vec<Event> {
         let deploy = PlannedStep::plain("deploy", "Deploy", StepType::Run, "deploy.sh");
-        let mut events = vec![event(1, None, EventKind::RunStarted(RunInfo::of_steps(vec![deploy])))];
+        let mut events =
+            vec![event(1, None, EventKind::RunStarted(Box::new(RunInfo::of_steps(vec![deploy]))))];
         let mut seq = 1;
         let mut next = |kind, data: &[u8]| {
             seq += 1;

@@ -47,8 +47,13 @@ pub async fn gather(store: &dyn Store, run_id: &str) -> Result<Report, StoreErro
     let mut log = Vec::new();
     let (state, verdict) =
         fold_verified(store, run_id, |event, state| log.push(log_line(event, state))).await?;
-    // One read of the journal gives the fold and the chain's verdict both.
-    Ok(Report { state, log, chain: verdict.to_string() })
+    // One read of the journal gives the fold and the chain's verdict both. The head it saw is
+    // printed whole enough to be a witness: `tminus verify --witness SEQ:HASH`.
+    let chain = match &state.head {
+        Some(head) => format!("{verdict}; last signed head {head}"),
+        None => verdict.to_string(),
+    };
+    Ok(Report { state, log, chain })
 }
 
 /// One event as the log says it.

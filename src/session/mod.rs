@@ -73,6 +73,19 @@ pub async fn resume_from(store: &dyn Store, run_id: &str) -> Result<Resumed, Err
     Ok(Resumed { runbook, state: Box::new(state) })
 }
 
+/// This user's conductor key; without one the run goes on, its heads unsigned, and says why:
+/// `verify` names such a run as unsigned.
+fn seal() -> Option<Arc<journal::seal::Seal>> {
+    match journal::seal::Seal::mine() {
+        Ok(seal) => Some(Arc::new(seal)),
+        Err(why) => {
+            tracing::warn!("no conductor key, the chain's heads go unsigned: {why}");
+            crate::cli::print_err(&format!("tminus: no conductor key, the chain's heads go unsigned: {why}"));
+            None
+        }
+    }
+}
+
 /// This machine's name, as leases and events record it.
 pub fn host() -> String {
     nix::unistd::gethostname().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "unknown".into())
@@ -187,7 +200,8 @@ impl Conducting {
         let telling = self.telling;
         let journal = Journal::continuing(store.clone(), run_id.clone(), last_seq, runbook.redactor())
             .await?
-            .held_by(lease.clone());
+            .held_by(lease.clone())
+            .sealed_by(seal());
         let detached = local.is_none();
         let (commands, queue) = mpsc::channel(64);
         let (health, healthy) = tokio::sync::watch::channel(None);

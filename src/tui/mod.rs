@@ -95,7 +95,7 @@ pub async fn preview(
     let mut screen = terminal::Screen::enter()?;
     let now = Utc::now();
     let mut app = App::new(operator, theme, now, app::Session::Preview);
-    let kind = crate::journal::EventKind::RunStarted(info);
+    let kind = crate::journal::EventKind::RunStarted(Box::new(info));
     app.apply(&Event { run_id: String::new(), seq: 0, at: now, step: None, kind, data: Vec::new() });
     app.log.clear();
     // No run, no events: the channel stays open and empty while the plan is shown.

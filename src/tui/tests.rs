@@ -90,7 +90,11 @@ impl Script {
         let theme = Theme::load(None, false).unwrap();
         let app = App::new("ops-lead".into(), theme, at(0), super::app::Session::Lead);
         let mut script = Script { app, seq: 0 };
-        script.push(0, None, EventKind::RunStarted(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01")));
+        script.push(
+            0,
+            None,
+            EventKind::RunStarted(Box::new(run_info(&runbook, Mode::Live, "ops-lead", "deploy-01"))),
+        );
         script
     }
 
@@ -746,7 +750,7 @@ fn snapshot_the_demo_opened_at_0830_waits_on_its_plan_at_80x24() {
     let mut app = App::new("ops-lead".into(), theme, opened, super::app::Session::Preview);
     let info = run_info(&runbook, Mode::Live, "ops-lead", "");
     assert!(crate::engine::start::first_phase_ahead(&info, opened).is_some());
-    let kind = EventKind::RunStarted(info);
+    let kind = EventKind::RunStarted(Box::new(info));
     app.apply(&Event { run_id: String::new(), seq: 0, at: opened, step: None, kind, data: Vec::new() });
     app.log.clear();
     let mut s = Script { app, seq: 0 };

@@ -114,7 +114,7 @@ pub enum Effect {
         at: Instant,
         timer: TimerId,
     },
-    /// The run is over: `RunFinished` is the last append before this.
+    /// The run is over: `RunFinished`, and the head that signs it, are the last appends before this.
     End(RunOutcome),
 }
 
@@ -299,7 +299,7 @@ impl Conductor {
         if self.resumed {
             let lead = self.lead.clone();
             let host = self.machine.host.clone();
-            let kind = EventKind::RunResumed { who: lead.name, login: Some(lead.login), host };
+            let kind = EventKind::RunResumed { who: lead.name, login: Some(lead.login), host, key: None };
             self.emit(None, kind);
             // A copy of a step the last conductor left running is settled before anything else.
             self.look_for_leftover();
@@ -309,7 +309,7 @@ impl Conductor {
         } else {
             let mut info = run_info(&self.runbook, self.mode, &self.lead.name, &self.machine.host);
             info.login = Some(self.lead.login.clone());
-            self.emit(None, EventKind::RunStarted(info));
+            self.emit(None, EventKind::RunStarted(Box::new(info)));
         }
     }
 
@@ -391,6 +391,7 @@ impl Conductor {
             self.walk.open = false;
         }
         self.emit(None, EventKind::RunFinished { outcome });
+        self.seal();
         self.effects.push(Effect::End(outcome));
         self.doing = Doing::Ended;
     }
@@ -709,6 +710,14 @@ impl Conductor {
         };
         self.state.apply(&event);
         self.effects.push(Effect::Append { step: step.map(str::to_string), kind });
+    }
+
+    /// Asks for the chain's head to be signed: at every gate, rollback and the run's end, so
+    /// the journal's history up to there cannot be written again without the conductor's key.
+    /// The journal's writer, which holds the chain and the key, fills the head in.
+    fn seal(&mut self) {
+        let (hash, key, signature) = (String::new(), String::new(), String::new());
+        self.emit(None, EventKind::HeadSigned { head: self.state.last_seq, hash, key, signature });
     }
 
     /// Output is journaled but not folded here: no decision reads it back.

@@ -66,7 +66,11 @@ impl Conductor {
                     return;
                 } else {
                     let step = asking.step.clone();
+                    let gate = matches!(asking.prompt, Prompt::Gate | Prompt::Signoff { .. });
                     self.decided(&step, &by, &decision, &reason, auto);
+                    if gate {
+                        self.seal();
+                    }
                     let Doing::Asking(asking) = std::mem::replace(&mut self.doing, Doing::Idle) else {
                         return;
                     };

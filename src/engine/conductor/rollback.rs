@@ -29,6 +29,7 @@ impl Conductor {
             return;
         }
         self.emit(None, EventKind::RollbackRequested { who: by.name, login: Some(by.login), reason });
+        self.seal();
         self.settle_rollback_plan();
     }
 

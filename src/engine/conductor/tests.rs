@@ -214,13 +214,24 @@ fn a_gate_asks_each_role_then_go_and_a_no_go_ends_the_run() {
     assert_eq!(asking.prompt, Prompt::Signoff { role: "QA Reviewer".into() });
     let signed = Decision::Signed { role: "QA Reviewer".into(), name: "Thandi".into() };
     let said = h.answer("lead", signed, None);
-    assert_eq!(said, ["decided go signed as QA Reviewer: Thandi", "confirmation_requested go Gate"]);
+    assert_eq!(
+        said,
+        ["decided go signed as QA Reviewer: Thandi", "head_signed", "confirmation_requested go Gate"]
+    );
     let Some(waiting) = &h.state().waiting else { panic!() };
     assert!(waiting.text.contains("3 of 3 steps passed"), "{}", waiting.text);
     let said = h.answer("lead", Decision::NoGo, Some("error rate too high"));
     assert_eq!(
         said,
-        ["decided go NO-GO", "step_finished go failed", "phase_finished", "run_finished NO-GO", "end NO-GO"]
+        [
+            "decided go NO-GO",
+            "head_signed",
+            "step_finished go failed",
+            "phase_finished",
+            "run_finished NO-GO",
+            "head_signed",
+            "end NO-GO"
+        ]
     );
     assert_eq!(h.state().step("go").unwrap().message.as_deref(), Some("NO-GO: error rate too high"));
 }
@@ -278,7 +289,10 @@ fn aborting_a_running_step_ends_it_and_asks_what_next() {
     assert_eq!(h.state().step("backup").unwrap().message.as_deref(), Some("aborted by lead"));
     // Stopping at the failure prompt ends the run as failed.
     let said = h.say("lead", Act::Stop { reason: "change window closed".into() });
-    assert_eq!(said, ["stop_requested", "phase_finished", "run_finished failed", "end failed"]);
+    assert_eq!(
+        said,
+        ["stop_requested", "phase_finished", "run_finished failed", "head_signed", "end failed"]
+    );
     assert_eq!(h.state().stopped.as_ref().map(|s| s.text.as_str()), Some("change window closed"));
 }
 
@@ -304,6 +318,7 @@ fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
         [
             "step_finished deploy failed",
             "rollback_requested",
+            "head_signed",
             "rollback_started",
             "step_started deploy Undo",
             "start `undeploy.sh`"
@@ -330,6 +345,7 @@ fn a_rollback_undoes_newest_first_then_runs_the_rollback_steps() {
             "rollback_finished",
             "phase_finished",
             "run_finished rolled back",
+            "head_signed",
             "end rolled back"
         ]
     );
@@ -503,7 +519,7 @@ fn stopping_while_a_copy_runs_ends_that_copy_first() {
     let said = h.say("sam", Act::Stop { reason: "calling it".into() });
     assert_eq!(said, ["stop_requested", "stop"]);
     let said = leftover(&mut h, LeftoverState::Ended { signal: "SIGKILL".into() });
-    assert_eq!(said, ["leftover flaky", "run_finished aborted", "end aborted"]);
+    assert_eq!(said, ["leftover flaky", "run_finished aborted", "head_signed", "end aborted"]);
 }
 
 #[test]
@@ -620,12 +636,15 @@ fn only_a_roles_people_sign_it_as_themselves_and_nobody_signs_two_roles() {
 
     let said = h.answer("sipho", signed("QA Reviewer"), None);
     let next = "confirmation_requested go Signoff { role: \"Technical Lead\" }";
-    assert_eq!(said, ["decided go signed as QA Reviewer: sipho", next]);
+    assert_eq!(said, ["decided go signed as QA Reviewer: sipho", "head_signed", next]);
     let said = h.answer("sipho", signed("Technical Lead"), None);
     assert_eq!(said, ["refused go"]);
     assert!(h.state().refused.last().unwrap().why.contains("signed this gate as QA Reviewer already"));
     let said = h.answer("naledi", signed("Technical Lead"), None);
-    assert_eq!(said, ["decided go signed as Technical Lead: naledi", "confirmation_requested go Gate"]);
+    assert_eq!(
+        said,
+        ["decided go signed as Technical Lead: naledi", "head_signed", "confirmation_requested go Gate"]
+    );
     // GO itself is for those who drive.
     assert_eq!(h.answer("thandi", Decision::Go, None), ["refused go"]);
     assert_eq!(h.answer("naledi", Decision::Go, None)[0], "decided go GO");
