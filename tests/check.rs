@@ -54,6 +54,18 @@ fn every_kind_of_bad_runbook_names_its_line() {
             9,
         ),
         (
+            "zero timeout",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n  timeout = \"0s\"\n",
+            "`timeout` in a step must be longer than zero",
+            9,
+        ),
+        (
+            "samples past any count",
+            "[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  http = { url = \"http://x/\", samples = 9223372036854775807 }\n",
+            "must be at most 4294967295, found 9223372036854775807",
+            8,
+        ),
+        (
             "missing env",
             "[vars]\nX = { env = \"TMINUS_TEST_UNSET_VAR\" }\n[[phase]]\nid = \"p\"\n  [[phase.step]]\n  id = \"a\"\n  run = \"true\"\n",
             "is not set and `X` has no default",

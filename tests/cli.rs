@@ -93,6 +93,26 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
 }
 
 #[test]
+fn a_theme_without_end_and_a_journal_that_is_a_folder_are_refused_in_one_line() {
+    let s = Sandbox::new();
+    s.write("day.toml", DAY);
+    let endless = s.tminus().args(["run", "day.toml", "--headless", "--theme", "/dev/zero"]).output();
+    assert_eq!(endless.code, 2, "{}", endless.stderr);
+    assert!(
+        endless.stderr.contains("theme /dev/zero: cannot read it: more than 256 KiB"),
+        "{}",
+        endless.stderr
+    );
+    let folder = s.path().to_str().unwrap().to_string();
+    let runs = s.tminus().env("TMINUS_JOURNAL", &folder).args(["runs"]).output();
+    assert_eq!(runs.code, 2, "{}", runs.stderr);
+    assert_eq!(
+        runs.stderr.trim(),
+        format!("journal {folder}: is a folder; name the journal's file in it, e.g. {folder}/journal.db")
+    );
+}
+
+#[test]
 fn runs_are_listed_under_a_header_in_words() {
     let s = Sandbox::new();
     s.write("day.toml", DAY);

@@ -383,7 +383,7 @@ fn a_signal_gives_the_screen_back_and_ends_a_conductor_on_the_record() {
     s.write("day.toml", PRINTS);
     let run: &[&str] = &["run", "day.toml", "--operator", "naledi"];
     let attach: &[&str] = &["attach", "--operator", "naledi"];
-    for (args, signal) in [(run, Signal::SIGTERM), (attach, Signal::SIGINT)] {
+    for (args, signal) in [(run, Signal::SIGTERM), (attach, Signal::SIGINT), (attach, Signal::SIGQUIT)] {
         let mut screen = Screen::start(&s, args);
         screen.wait_for("deploying");
         kill(Pid::from_raw(screen.child.process_id().unwrap() as i32), signal).unwrap();

@@ -26,6 +26,8 @@ pub enum AddressError {
     NoDatabase { shown: String },
     #[error("journal {shown}: cannot connect to {server}: {why}")]
     Unreachable { shown: String, server: String, why: String },
+    #[error("journal {shown}: is a folder; name the journal's file in it, e.g. {shown}/journal.db")]
+    Folder { shown: String },
 }
 
 impl AddressError {
@@ -50,7 +52,11 @@ pub struct Postgres {
 impl Address {
     pub fn parse(location: &str) -> Result<Address, AddressError> {
         let Some(scheme) = url_scheme(location) else {
-            return Ok(Address::File(PathBuf::from(location)));
+            let path = PathBuf::from(location);
+            if path.is_dir() {
+                return Err(AddressError::Folder { shown: location.trim_end_matches('/').to_string() });
+            }
+            return Ok(Address::File(path));
         };
         let shown = mask_password(location);
         if !["postgres", "postgresql"].contains(&scheme.to_ascii_lowercase().as_str()) {

@@ -613,7 +613,7 @@ impl Reader {
             Some(v) => self.expect(v),
             None => Expect::default(),
         };
-        let timeout = t.duration("timeout", &mut self.sink);
+        let timeout = t.positive_duration("timeout", &mut self.sink);
         let retries = t.unsigned("retries", &mut self.sink).unwrap_or(0);
         self.at_most(&t, "retries", retries, MAX_RETRIES);
         let retry_delay = t.duration("retry_delay", &mut self.sink).unwrap_or(Duration::ZERO);
@@ -779,7 +779,7 @@ impl Reader {
                 }
             }
         }
-        let timeout = t.duration("timeout", &mut self.sink).unwrap_or(DEFAULT_HTTP_TIMEOUT);
+        let timeout = t.positive_duration("timeout", &mut self.sink).unwrap_or(DEFAULT_HTTP_TIMEOUT);
         let samples = t.unsigned("samples", &mut self.sink).unwrap_or(1);
         let concurrency = t.unsigned("concurrency", &mut self.sink).unwrap_or(1);
         for (key, n) in [("samples", samples), ("concurrency", concurrency)] {
@@ -897,8 +897,8 @@ impl Reader {
         if !t.has("steps") {
             self.sink.error(t.span.clone(), "`monitor` needs `steps`, the ids of the checks it repeats");
         }
-        let every = t.duration("every", &mut self.sink);
-        let duration = t.duration("for", &mut self.sink);
+        let every = t.positive_duration("every", &mut self.sink);
+        let duration = t.positive_duration("for", &mut self.sink);
         let steps = t.strings("steps", &mut self.sink).unwrap_or_default();
         let alert_after = t.unsigned("alert_after", &mut self.sink).unwrap_or(2).max(1);
         if every == Some(Duration::ZERO) {

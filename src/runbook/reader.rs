@@ -142,7 +142,8 @@ impl<'a, 'i> Table<'a, 'i> {
         match u32::try_from(n) {
             Ok(n) => Some(n),
             Err(_) => {
-                sink.error(self.get(key)?.span(), format!("{} must be 0 or more, found {n}", self.name(key)));
+                let range = if n < 0 { "0 or more".to_string() } else { format!("at most {}", u32::MAX) };
+                sink.error(self.get(key)?.span(), format!("{} must be {range}, found {n}", self.name(key)));
                 None
             }
         }
@@ -175,6 +176,17 @@ impl<'a, 'i> Table<'a, 'i> {
         parse_duration(text.get_ref())
             .map_err(|e| sink.error(text.span(), format!("bad duration for {}: {e}", self.name(key))))
             .ok()
+    }
+
+    /// A duration that must be longer than zero: a timeout, a monitor's round.
+    pub fn positive_duration(&self, key: &str, sink: &mut Sink) -> Option<Duration> {
+        let d = self.duration(key, sink)?;
+        if d.is_zero() {
+            let span = self.get(key).map(|v| v.span()).unwrap_or_default();
+            sink.error(span, format!("{} must be longer than zero", self.name(key)));
+            return None;
+        }
+        Some(d)
     }
 
     pub fn signed_duration(&self, key: &str, sink: &mut Sink) -> Option<TimeDelta> {

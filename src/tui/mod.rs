@@ -126,6 +126,9 @@ async fn run_screen(
     let mut terminate = signal(SignalKind::terminate())?;
     // In raw mode Ctrl-C is a key; a SIGINT is someone else ending this screen.
     let mut interrupt = signal(SignalKind::interrupt())?;
+    // SIGQUIT would end the process with a core and the terminal left raw: it ends the screen
+    // like the others, and the terminal is given back.
+    let mut quit = signal(SignalKind::quit())?;
     let mut input = EventStream::new();
     let mut tick = interval(Duration::from_secs(1));
     let mut dirty = true;
@@ -176,6 +179,7 @@ async fn run_screen(
             _ = hangup.recv() => return Ok(Leaving::Lost),
             _ = terminate.recv() => return Ok(Leaving::Lost),
             _ = interrupt.recv() => return Ok(Leaving::Lost),
+            _ = quit.recv() => return Ok(Leaving::Lost),
             event = events.recv(), if !app.engine_done => {
                 let mut next = event;
                 let (mut folded, mut bytes) = (0, 0);

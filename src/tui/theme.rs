@@ -9,6 +9,22 @@ use serde::Deserialize;
 const DEFAULT: &str = include_str!("../../themes/default.toml");
 const LIGHT: &str = include_str!("../../themes/light.toml");
 const HIGH_CONTRAST: &str = include_str!("../../themes/high-contrast.toml");
+/// A theme is a few dozen lines: a file past this is no theme, and `/dev/zero` never ends.
+const THEME_LIMIT: u64 = 256 << 10;
+
+/// A theme file's text, read no further than `THEME_LIMIT`.
+fn read_theme(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(THEME_LIMIT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > THEME_LIMIT {
+        return Err(std::io::Error::other(format!(
+            "more than {} KiB: no theme is that long",
+            THEME_LIMIT >> 10
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("not UTF-8 text"))
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
@@ -59,7 +75,7 @@ impl Theme {
             Some("light") => theme = Theme::from_file("light", LIGHT, Some(&theme))?,
             Some("high-contrast") => theme = Theme::from_file("high-contrast", HIGH_CONTRAST, Some(&theme))?,
             Some(path) if path.ends_with(".toml") || Path::new(path).exists() => {
-                let text = std::fs::read_to_string(path)
+                let text = read_theme(Path::new(path))
                     .map_err(|source| ThemeError::Read { name: path.to_string(), source })?;
                 theme = Theme::from_file(path, &text, Some(&theme))?;
             }
