@@ -43,6 +43,8 @@ static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"<[a-zA-Z][\w-]*(?:\s[\w-]+)*>|\[[a-zA-Z][\w -]*\]|\bCHANGE[-_]?ME\b|\bTODO\b")
         .expect("placeholder")
 });
+static VERIFYING: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)verif|validat|smoke|check|test").expect("verify"));
 static OWNER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?im)^owner\s*:\s*(.+)$").expect("owner"));
 
 /// What a heading's section is for.
@@ -282,10 +284,13 @@ fn heading_roles(headings: &[Heading], blocks: &[Located], title: Option<usize>)
     let windowed: Vec<usize> =
         (0..headings.len()).filter(|&i| roles[i] == Role::Other && headings[i].window.is_some()).collect();
     let chosen: Vec<usize> = if !windowed.is_empty() {
+        // In document order, a windowed heading holds another only if it holds the next one.
+        let next = windowed.iter().skip(1).map(Some).chain([None]);
         windowed
             .iter()
-            .copied()
-            .filter(|&i| !windowed.iter().any(|&j| inside(&headings[i], &headings[j])))
+            .zip(next)
+            .filter(|(i, j)| !j.is_some_and(|j| inside(&headings[**i], &headings[*j])))
+            .map(|(i, _)| *i)
             .collect()
     } else {
         let holds = |h: &Heading| blocks[h.index + 1..h.end].iter().any(|b| holds_steps(&b.block));
@@ -344,7 +349,10 @@ fn owners(blocks: &[Located], headings: &[Heading], roles: &[Role]) -> Vec<Owner
 /// The text of the innermost heading over block `k` and of the block itself, to tell
 /// optional checklists apart.
 fn section_text(headings: &[Heading], blocks: &[Located], k: usize) -> Option<String> {
-    let h = headings.iter().rev().find(|h| h.index <= k && k < h.end)?;
+    // Headings come in document order: start from the last one at or before block k, and walk
+    // back only past sections that ended before it.
+    let before = headings.partition_point(|h| h.index <= k);
+    let h = headings[..before].iter().rev().find(|h| k < h.end)?;
     let own = match &blocks[k].block {
         Block::Item { text, .. } => text.as_str(),
         _ => "",
@@ -783,7 +791,7 @@ fn place_suggestions(draft: &mut Draft, lines: &[(Option<usize>, usize, String)]
         .iter()
         .enumerate()
         .skip(t0.unwrap_or(0))
-        .find(|(_, p)| Regex::new(r"(?i)verif|validat|smoke|check|test").expect("verify").is_match(&p.title))
+        .find(|(_, p)| VERIFYING.is_match(&p.title))
         .map(|(i, _)| i)
         .or(t0)
         .unwrap_or(draft.phases.len() - 1);

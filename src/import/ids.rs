@@ -1,7 +1,7 @@
 //! Step and phase ids made from the text they name, stable and unique; titles without the
 //! decoration around them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// At most this many words, and this many characters, make an id.
 const ID_WORDS: usize = 5;
@@ -30,7 +30,11 @@ pub(crate) fn slug(text: &str) -> String {
 
 /// Hands out ids, each once: the second "backup" is "backup-2".
 #[derive(Debug, Default)]
-pub(crate) struct Ids(HashSet<String>);
+pub(crate) struct Ids {
+    given: HashSet<String>,
+    /// For each base, the suffix to try next: the thousandth "backup" is found at once.
+    next: HashMap<String, usize>,
+}
 
 impl Ids {
     /// An id for this text, or `fallback` (like "step") when the text has no letters or digits.
@@ -40,10 +44,10 @@ impl Ids {
             s => s,
         };
         let mut id = base.clone();
-        let mut n = 2;
-        while !self.0.insert(id.clone()) {
+        let n = self.next.entry(base.clone()).or_insert(2);
+        while !self.given.insert(id.clone()) {
             id = format!("{base}-{n}");
-            n += 1;
+            *n += 1;
         }
         id
     }
@@ -105,5 +109,18 @@ mod tests {
         assert_eq!(clean_title("🧭  · Readiness"), "Readiness");
         assert_eq!(clean_title("Backup & restore"), "Backup & restore");
         assert_eq!(clean_title("**DAY 1-2: Data Model**"), "DAY 1-2: Data Model");
+    }
+
+    #[test]
+    fn the_nth_duplicate_is_numbered_and_never_takes_an_id_given_already() {
+        let mut ids = Ids::default();
+        assert_eq!(ids.make("Backup", "step"), "backup");
+        assert_eq!(ids.make("backup 2", "step"), "backup-2");
+        assert_eq!(ids.make("Backup", "step"), "backup-3", "backup-2 was given to another text");
+        for n in 4..5000 {
+            assert_eq!(ids.make("Backup", "step"), format!("backup-{n}"));
+        }
+        assert_eq!(ids.make("✔", "step"), "step");
+        assert_eq!(ids.make("✔", "step"), "step-2");
     }
 }

@@ -171,8 +171,11 @@ fn read_back(path: &Path, draft: &Draft, toml: &str) -> Result<(), ImportError> 
         Entry::Step(s) => Some(s),
         Entry::Note(_) => None,
     });
+    // By id, once: a document of thousands of steps is read back in one pass, not one per step.
+    let back: std::collections::HashMap<&str, &runbook::Step> =
+        rb.steps().map(|(_, s)| s).chain(&rb.rollback).map(|s| (s.id.as_str(), s)).collect();
     for step in steps {
-        let read = rb.step(&step.id).or_else(|| rb.rollback.iter().find(|s| s.id == step.id));
+        let read = back.get(step.id.as_str()).copied();
         let Some(read) = read else { return Err(unreadable(format!("step `{}` is missing", step.id))) };
         if let (Kind::Run(written), StepKind::Run(back)) = (&step.kind, &read.kind) {
             let dry = match &step.dry_run {
