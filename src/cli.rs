@@ -591,7 +591,10 @@ async fn observe(
             .map_err(|e| Error::Internal(format!("the screen failed: {e}")))?;
         feed.abort();
     } else {
-        headless::show(events).await;
+        let health = speed
+            .is_none()
+            .then(|| conductor_health(store.clone(), run.id.clone(), location.to_string(), None));
+        headless::show(events, health).await;
     }
     match feed.await {
         Ok(Err(e)) => Err(e.into()),

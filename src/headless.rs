@@ -161,13 +161,42 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
     }
 }
 
-/// Prints a run's events as they come, for an observer without a terminal.
-pub async fn show(mut events: mpsc::Receiver<Event>) {
+/// Prints a run's events as they come, for an observer without a terminal, and says when the
+/// journal or the lead's conductor cannot be heard from (`health`), and when they are back.
+pub async fn show(
+    mut events: mpsc::Receiver<Event>,
+    health: Option<tokio::sync::watch::Receiver<Option<String>>>,
+) {
     let mut printer = Printer::new(std::io::stdout(), std::io::stdout().is_terminal());
     let mut state = RunState::default();
-    while let Some(event) = events.recv().await {
-        state.apply(&event);
-        printer.event(&event, &state);
+    let (mut health, mut listening) = match health {
+        Some(health) => (health, true),
+        None => (tokio::sync::watch::channel(None).1, false),
+    };
+    let mut trouble: Option<String> = None;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { return };
+                state.apply(&event);
+                printer.event(&event, &state);
+            }
+            changed = health.changed(), if listening => {
+                if changed.is_err() {
+                    listening = false;
+                    continue;
+                }
+                let now = health.borrow_and_update().clone();
+                // Said again only when the trouble changes, not as its clock ticks on.
+                let gist = |s: &Option<String>| s.as_ref().map(|s| s.replace(|c: char| c.is_ascii_digit(), ""));
+                match (&trouble, &now) {
+                    (_, Some(said)) if gist(&trouble) != gist(&now) => printer.say(said),
+                    (Some(_), None) => printer.say("heard from again: the run is followed as before"),
+                    _ => {}
+                }
+                trouble = now;
+            }
+        }
     }
 }
 
