@@ -181,9 +181,19 @@ fn killed_in_the_middle_of_a_rollback_then_resumed_it_finishes_the_rollback() {
     kill9(&mut lead);
     end_group(&s, "undo.pid");
 
-    let ran = s.tminus().args(["run", "--resume", &run_id, "--headless", "--operator", "sam"]).output();
+    // The interrupted undo is asked about, as an interrupted step is: never run again unasked.
+    let ran = s
+        .tminus()
+        .args(["run", "--resume", &run_id, "--headless", "--operator", "sam"])
+        .stdin("retry\n")
+        .output();
     assert_eq!(ran.code, 3, "{}{}", ran.stdout, ran.stderr);
-    // The interrupted undo ran again, the rollback section once; no step of the day ran again.
+    assert!(
+        ran.stdout.contains("the undo of \"first\" was running when the last conductor ended"),
+        "{}",
+        ran.stdout
+    );
+    // Asked to, the undo ran again, the rollback section once; no step of the day ran again.
     assert_eq!(s.read("trail"), "first\nundo-first\nundo-first\nrollback-script\n");
     let report = s.report_json();
     assert_gap_free(&report);

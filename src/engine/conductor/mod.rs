@@ -356,7 +356,7 @@ impl Conductor {
                     "\"{}\" {why} when the last conductor ended: retry it, mark it done with a reason, or roll back",
                     step.title
                 );
-                self.ask(&step.id, Prompt::Interrupted, text, About::Interrupted);
+                self.ask(&step.id, Prompt::Interrupted, text, About::Interrupted(Role::Main));
             }
             Standing::Fresh => self.begin(step),
         }

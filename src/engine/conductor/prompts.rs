@@ -19,7 +19,8 @@ pub(super) enum About {
     },
     Gate(Attempt),
     Failure,
-    Interrupted,
+    /// The step (or its undo) was running, or had failed, when the last conductor ended.
+    Interrupted(Role),
     /// The last conductor's copy of the step still runs, watched meanwhile.
     StillRunning(Leftover),
     /// Whether the last copy (of the step in this role) still runs cannot be known.
@@ -126,7 +127,7 @@ impl Conductor {
             About::Alert => self.monitor_ended_by(&cut),
             About::Confirm
             | About::Failure
-            | About::Interrupted
+            | About::Interrupted(_)
             | About::Unknown(_)
             | About::StillRunning(_) => {}
         }
@@ -174,10 +175,14 @@ impl Conductor {
                 self.finish(&at, Outcome::Failed, None, Some(why), Vec::new());
                 self.end(RunOutcome::NoGo);
             }
-            (About::Failure, Decision::Retry) | (About::Interrupted, Decision::Retry) => self.perform(&step),
+            (About::Failure, Decision::Retry) | (About::Interrupted(Role::Main), Decision::Retry) => {
+                self.perform(&step)
+            }
+            (About::Interrupted(role), Decision::Retry) => self.launch(&asking.step, role, 1),
             (About::Failure, Decision::Skip) => self.next(),
-            (About::Interrupted, Decision::Go) => self.mark_done(&asking.step, Role::Main, &by, reason),
-            (About::Failure | About::Interrupted, _) => self.end(RunOutcome::Failed),
+            (About::Interrupted(role), Decision::Go) => self.mark_done(&asking.step, role, &by, reason),
+            (About::Failure, _) => self.end(RunOutcome::Failed),
+            (About::Interrupted(_), _) => self.stop_run(RunOutcome::Failed),
             (About::StillRunning(leftover), Decision::End) => self.end_leftover(leftover, None),
             (About::StillRunning(leftover), _) => self.end_leftover(leftover, Some(CutIn::Stop(by))),
             (About::Unknown(role), Decision::Retry) => {

@@ -3,10 +3,11 @@
 
 use std::collections::VecDeque;
 
+use super::prompts::About;
 use super::{Conductor, Doing};
 use crate::engine::command::Who;
 use crate::journal::state::StepStatus;
-use crate::journal::{EventKind, Outcome, Role, RunOutcome};
+use crate::journal::{EventKind, Outcome, Prompt, Role, RunOutcome};
 use crate::runbook::StepKind;
 
 #[derive(Debug)]
@@ -74,9 +75,18 @@ impl Conductor {
         };
         match item {
             Item::Undo(id) => {
-                let undone = self.state.step(&id).and_then(|s| s.undo.as_ref()).and_then(|u| u.outcome);
-                if let Some(outcome) = undone {
+                let undo = self.state.step(&id).and_then(|s| s.undo.as_ref());
+                if let Some(outcome) = undo.and_then(|u| u.outcome) {
                     return self.count_failure(&id, outcome);
+                }
+                // An undo the last conductor started and never saw end may have done its work,
+                // or half of it: running it again is a person's decision, as for any step.
+                if undo.is_some() && !self.is_unknown(&id, Role::Undo) {
+                    let title = self.plan_step(&id).map_or(id.clone(), |s| s.title);
+                    let text = format!(
+                        "the undo of \"{title}\" was running when the last conductor ended: run it again, mark it done with a reason, or stop"
+                    );
+                    return self.ask(&id, Prompt::Interrupted, text, About::Interrupted(Role::Undo));
                 }
                 if self.dry() {
                     return self.skip(&id, Role::Undo, "dry run: the undo was not run".into());

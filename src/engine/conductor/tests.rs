@@ -753,3 +753,30 @@ fn a_signal_or_a_transport_word_from_a_client_is_refused_with_its_login() {
     assert!(h.state().refused[0].why.contains("no [roles]: only the lead (lead-login) may drive"));
     assert!(matches!(h.conductor.doing, Doing::Running(_)));
 }
+
+#[test]
+fn an_undo_cut_short_by_the_conductors_end_is_asked_about_never_run_again_unasked() {
+    let mut first = Harness::new(DAY, Mode::Live);
+    first.exit(0);
+    first.say("lead", Act::Rollback { reason: Some("smoke failed".into()) });
+    let said = first.exit(143);
+    assert_eq!(said.last().map(String::as_str), Some("start `restore.sh`"), "{said:?}");
+    // The conductor is gone with the undo unfinished; the copy ended by itself meanwhile.
+    let (unit, _) = first.unit();
+    first.on(Input::Unit(unit, UnitReport::Spawned(4242)));
+    let state = first.conductor.state().clone();
+    let conductor =
+        Conductor::new(first.conductor.runbook.clone(), Mode::Live, who("sam"), machine()).resuming(state);
+    let mut h = Harness { conductor, now: Instant::now(), log: Vec::new() };
+    assert_eq!(h.on(Input::Start), ["run_resumed", "watch group 4242"]);
+    let said = leftover(&mut h, LeftoverState::Finished);
+    assert_eq!(said, ["leftover backup", "confirmation_requested backup Interrupted"]);
+    assert!(h.state().waiting.as_ref().unwrap().text.contains("the undo of \"backup\" was running"));
+    // Marked done, with a reason: the rollback goes on without running it again.
+    let said = h.answer("sam", Decision::Go, Some("restore.sh finished: checked the table"));
+    assert_eq!(
+        said[..3],
+        ["decided backup GO", "step_finished backup passed", "step_started announce Rollback"]
+    );
+    assert!(!h.log.iter().map(describe).any(|e| e == "start `restore.sh`"));
+}
