@@ -8,6 +8,7 @@ pub mod grants;
 pub mod inbox;
 pub mod lease;
 pub mod log;
+mod migrate;
 pub mod scrollback;
 mod sql_store;
 pub mod state;
