@@ -49,8 +49,12 @@ impl Error {
                 StoreError::NoRuns { .. }
                 | StoreError::NoSuchRun { .. }
                 | StoreError::NoJournal { .. }
-                | StoreError::AmbiguousRun { .. },
+                | StoreError::AmbiguousRun { .. }
+                | StoreError::NeedsOwner { .. }
+                | StoreError::NoCreate { .. }
+                | StoreError::NoSchema { .. },
             ) => 2,
+            Error::Journal(StoreError::NotDriver { .. }) => crate::session::remote::REFUSED,
             Error::Journal(StoreError::Address(bad)) if bad.is_bad_input() => 2,
             Error::Journal(_) | Error::Engine(EngineError::Journal(_)) => JOURNAL_FAILED,
             Error::Conductor { code, .. } => *code,

@@ -207,3 +207,169 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     }
     assert!(json["state"]["stopped"].is_null(), "nothing stopped the run: {}", json["state"]["stopped"]);
 }
+
+const DEPLOY: &str = r#"
+[runbook]
+name = "driven elsewhere"
+[[phase]]
+id = "p"
+  [[phase.step]]
+  id = "deploy"
+  run = "echo deployed"
+"#;
+
+/// Runs `sql` as the journal's owner.
+async fn as_owner(url: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))).await.unwrap();
+}
+
+/// Makes the journal one that an older tminus left: from before the inbox.
+const BEFORE_THE_INBOX: &str =
+    "DROP TABLE inbox; DROP FUNCTION tminus_inbox_stamp(); DELETE FROM _sqlx_migrations WHERE version = 4";
+
+#[test]
+fn a_login_granted_drive_runs_on_the_owners_journal_and_an_older_journal_is_left_to_its_owner() {
+    let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
+    let driver = format!("tm_drive_{}", std::process::id());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let owner = runtime.block_on(support::postgres_schema(&base, "drive"));
+    runtime.block_on(logins(&base, &[&driver]));
+    let as_driver = owner.replacen("postgres@", &format!("{driver}@"), 1);
+    let s = Sandbox::new();
+    s.write("deploy.toml", DEPLOY);
+    let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", &driver, "drive"]).output();
+    assert_eq!(granted.code, 0, "{}", granted.stderr);
+    let may_create = runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&as_driver).await.unwrap();
+        sqlx::query_scalar::<_, bool>("SELECT has_schema_privilege(current_schema(), 'CREATE')")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+    });
+    assert!(!may_create, "the driver may create in the schema, as PostgreSQL 15 no longer lets anyone");
+
+    let drive = || {
+        s.tminus()
+            .env("TMINUS_JOURNAL", &as_driver)
+            .args(["run", "deploy.toml", "--headless", "--yes"])
+            .output()
+    };
+    let ran = drive();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+    let runs = s.tminus().env("TMINUS_JOURNAL", &as_driver).args(["runs"]).output();
+    assert!(runs.stdout.contains("succeeded"), "{}", runs.stdout);
+
+    runtime.block_on(as_owner(&owner, BEFORE_THE_INBOX));
+    let refused = drive();
+    assert_eq!(refused.code, 2, "{}{}", refused.stdout, refused.stderr);
+    assert_eq!(refused.stderr.trim().lines().count(), 1, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(&format!(
+            "needs migrating by its owner (postgres): run `tminus grant {driver} drive` as them"
+        )),
+        "{}",
+        refused.stderr
+    );
+    // As the message says: the owner migrates, and the driver drives again.
+    let regranted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", &driver, "drive"]).output();
+    assert_eq!(regranted.code, 0, "{}", regranted.stderr);
+    let ran = drive();
+    assert_eq!(ran.code, 0, "{}{}", ran.stdout, ran.stderr);
+}
+
+/// `tminus run` in the background, ended if it is not done within `limit`: exit code, stderr
+/// and how long it took.
+fn run_within(
+    dir: &std::path::Path,
+    journal: &str,
+    limit: std::time::Duration,
+) -> (i32, String, std::time::Duration) {
+    use std::io::Read;
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tminus"))
+        .current_dir(dir)
+        .env("TMINUS_JOURNAL", journal)
+        .args(["run", "deploy.toml", "--headless", "--yes"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("tminus run still waited after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (status.code().unwrap_or(-1), stderr, started.elapsed())
+}
+
+#[test]
+fn a_watcher_holding_the_migration_lock_cannot_stall_a_run() {
+    use sqlx::{Connection, Executor};
+    let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
+    let id = std::process::id();
+    let (database, watcher) = (format!("tminus_lock_{id}"), format!("tm_lockw_{id}"));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // A database of the test's own: the migrator's lock is one per database, and holding it in
+    // the shared one would hold up every other test that migrates there.
+    let drop_database = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
+    runtime.block_on(as_owner(&base, &drop_database));
+    runtime.block_on(as_owner(&base, &format!("CREATE DATABASE {database}")));
+    runtime.block_on(logins(&base, &[&watcher]));
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&database);
+    let owner = url.to_string();
+    let s = Sandbox::new();
+    s.write("deploy.toml", DEPLOY);
+    let granted = s.tminus().env("TMINUS_JOURNAL", &owner).args(["grant", &watcher, "watch"]).output();
+    assert_eq!(granted.code, 0, "{}", granted.stderr);
+
+    // The key sqlx's migrator locks for a database, taken by someone who may only watch.
+    let key = 0x3d32ad9e * i64::from(crc32fast::hash(database.as_bytes()));
+    let (mut held, pid) = runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&owner.replacen("postgres@", &format!("{watcher}@"), 1))
+            .await
+            .unwrap();
+        let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn).await.unwrap();
+        conn.execute(sqlx::query("SELECT pg_advisory_lock($1)").bind(key)).await.unwrap();
+        (conn, pid)
+    });
+    let never_hangs = std::time::Duration::from_secs(30);
+
+    // A journal that is up to date is not the lock's business.
+    let (code, stderr, took) = run_within(s.path(), &owner, never_hangs);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("waiting"), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+
+    // One that needs migrating waits for it a while, says for whom, and gives up.
+    runtime.block_on(as_owner(&owner, BEFORE_THE_INBOX));
+    let (code, stderr, took) = run_within(s.path(), &owner, never_hangs);
+    assert_eq!(code, 6, "{stderr}");
+    let held_by = format!("held by pid {pid} (login {watcher})");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].contains(&format!("waiting for the journal's migration lock {held_by}")), "{stderr}");
+    assert!(lines[1].contains(&format!("its migration lock is still {held_by} after 5s")), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(15), "{took:?}");
+
+    // Once it is let go of, the owner migrates and runs.
+    runtime
+        .block_on(async { held.execute(sqlx::query("SELECT pg_advisory_unlock($1)").bind(key)).await })
+        .unwrap();
+    let (code, stderr, _) = run_within(s.path(), &owner, never_hangs);
+    assert_eq!(code, 0, "{stderr}");
+    runtime.block_on(async { held.close().await }).unwrap();
+    runtime.block_on(as_owner(&base, &drop_database));
+}

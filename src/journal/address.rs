@@ -84,6 +84,15 @@ impl Postgres {
     /// the server answers: a pool would retry a refused connection until its timeout and then
     /// report only that it timed out.
     pub async fn connect_options(&self) -> Result<PgConnectOptions, AddressError> {
+        let (connection, options) = self.connect().await?;
+        let _ = connection.close().await;
+        Ok(options)
+    }
+
+    /// One connection, and the options it was made with: a one-off command (a post into the
+    /// inbox) connects once, where a connection for `connect_options` and then its own would
+    /// pay for two TLS handshakes.
+    pub async fn connect(&self) -> Result<(PgConnection, PgConnectOptions), AddressError> {
         let unreachable = |why: String| AddressError::Unreachable {
             shown: self.shown.clone(),
             server: self.server(),
@@ -93,10 +102,7 @@ impl Postgres {
             .map_err(|e| AddressError::Malformed { shown: self.shown.clone(), why: self.mask(&reason(&e)) })?
             .disable_statement_logging();
         match tokio::time::timeout(CONNECT_WITHIN, PgConnection::connect_with(&options)).await {
-            Ok(Ok(connection)) => {
-                let _ = connection.close().await;
-                Ok(options)
-            }
+            Ok(Ok(connection)) => Ok((connection, options)),
             Ok(Err(e)) => Err(unreachable(reason(&e))),
             Err(_) => Err(unreachable(format!("no answer within {}s", CONNECT_WITHIN.as_secs()))),
         }

@@ -3,7 +3,6 @@
 //! `drive` may run a conductor.
 
 use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 
 use super::address::Address;
 use super::store::StoreError;
@@ -49,7 +48,7 @@ pub async fn grant(location: &str, login: &str, level: Level) -> Result<(), Stor
         return Err(StoreError::NotShared { location: location.to_string() });
     };
     let db = |source| StoreError::Database { location: pg.shown.clone(), source };
-    let mut conn = PgConnection::connect_with(&pg.connect_options().await?).await.map_err(db)?;
+    let (mut conn, _) = pg.connect().await?;
     let schema: String =
         sqlx::query_scalar("SELECT current_schema()").fetch_one(&mut conn).await.map_err(db)?;
     let mut tx = conn.begin().await.map_err(db)?;

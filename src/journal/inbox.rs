@@ -2,8 +2,8 @@
 //! writes a row; the database stamps it with the login that wrote it; the run's conductor hears
 //! of it through LISTEN/NOTIFY and takes it as that login's command.
 
-use sqlx::postgres::{PgConnection, PgListener};
-use sqlx::{Connection, Row};
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener};
 
 use super::address::Address;
 use super::store::StoreError;
@@ -20,16 +20,17 @@ fn db(location: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |source| StoreError::Database { location: location.to_string(), source }
 }
 
-async fn connect(location: &str) -> Result<Option<(PgConnection, String)>, StoreError> {
+/// A connection to a PostgreSQL journal, the options it was made with, and how to show it.
+async fn connect(location: &str) -> Result<Option<(PgConnection, PgConnectOptions, String)>, StoreError> {
     let Address::Postgres(pg) = Address::parse(location)? else { return Ok(None) };
-    let conn = PgConnection::connect_with(&pg.connect_options().await?).await.map_err(db(&pg.shown))?;
-    Ok(Some((conn, pg.shown)))
+    let (conn, options) = pg.connect().await?;
+    Ok(Some((conn, options, pg.shown)))
 }
 
 /// Writes a command for `run_id`'s conductor; returns the login the database recorded it
 /// under. `None` when the journal is not PostgreSQL: there is no inbox to write to.
 pub async fn post(location: &str, run_id: &str, name: &str, act: &str) -> Result<Option<String>, StoreError> {
-    let Some((mut conn, shown)) = connect(location).await? else { return Ok(None) };
+    let Some((mut conn, _, shown)) = connect(location).await? else { return Ok(None) };
     let row = sqlx::query("INSERT INTO inbox (run_id, name, act) VALUES ($1, $2, $3) RETURNING login")
         .bind(run_id)
         .bind(name)
@@ -42,7 +43,7 @@ pub async fn post(location: &str, run_id: &str, name: &str, act: &str) -> Result
 
 /// The login the database knows this connection as: who an inbox row will say wrote it.
 pub async fn login(location: &str) -> Result<Option<String>, StoreError> {
-    let Some((mut conn, shown)) = connect(location).await? else { return Ok(None) };
+    let Some((mut conn, _, shown)) = connect(location).await? else { return Ok(None) };
     let login =
         sqlx::query_scalar("SELECT session_user::text").fetch_one(&mut conn).await.map_err(db(&shown))?;
     Ok(Some(login))
@@ -55,12 +56,9 @@ pub async fn follow(
     run_id: &str,
     to: tokio::sync::mpsc::Sender<Posted>,
 ) -> Result<(), StoreError> {
-    let Some((mut conn, shown)) = connect(location).await? else { return Ok(()) };
-    let Address::Postgres(pg) = Address::parse(location)? else { return Ok(()) };
+    let Some((mut conn, options, shown)) = connect(location).await? else { return Ok(()) };
     let mut listener =
-        PgListener::connect_with(&sqlx::PgPool::connect_lazy_with(pg.connect_options().await?))
-            .await
-            .map_err(db(&shown))?;
+        PgListener::connect_with(&sqlx::PgPool::connect_lazy_with(options)).await.map_err(db(&shown))?;
     listener.listen("tminus_inbox").await.map_err(db(&shown))?;
     // What was posted before this conductor was there is not its to act on.
     let mut after: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM inbox")

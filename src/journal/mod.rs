@@ -10,6 +10,7 @@ pub mod grants;
 pub mod inbox;
 pub mod lease;
 pub mod log;
+mod migrate;
 pub mod scrollback;
 pub mod seal;
 mod sql_store;

@@ -329,7 +329,8 @@ impl SqlStore {
         }
     }
 
-    /// Connects to a PostgreSQL journal, shown as `location`, and brings its schema up to date.
+    /// Connects to a PostgreSQL journal, shown as `location`, and brings its schema up to date
+    /// (or finds it so).
     pub async fn open_postgres(options: PgConnectOptions, location: String) -> Result<Self, StoreError> {
         let db = |source| StoreError::Database { location: location.clone(), source };
         let pool = PgPoolOptions::new()
@@ -339,10 +340,7 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(db)?;
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate { location: location.clone(), source })?;
+        super::migrate::postgres(&pool, sqlx::migrate!("./migrations/postgres"), &location).await?;
         Ok(SqlStore::new(Pool::Postgres(pool), location))
     }
 

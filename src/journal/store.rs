@@ -50,6 +50,30 @@ pub enum StoreError {
         "journal {location}: grants are for a shared PostgreSQL journal; a file journal is kept by its file's permissions"
     )]
     NotShared { location: String },
+    /// A journal older than this tminus, opened by a login that may not change its tables.
+    #[error(
+        "journal {location} needs migrating by its owner ({owner}): run `tminus grant {login} drive` as them"
+    )]
+    NeedsOwner { location: String, owner: String, login: String },
+    /// No journal yet, and this login may not make one.
+    #[error(
+        "journal {location}: schema {schema} holds no journal yet, and {login} may not create one there: run `tminus grant {login} drive` as the schema's owner ({owner})"
+    )]
+    NoCreate { location: String, schema: String, owner: String, login: String },
+    #[error(
+        "journal {location}: no schema on its search_path ({search_path}) exists: create one, or name one that does"
+    )]
+    NoSchema { location: String, search_path: String },
+    /// A login below `drive` opened the journal to conduct a run.
+    #[error(
+        "journal {location}: {login} may not conduct runs here: run `tminus grant {login} drive` as the journal's owner ({owner})"
+    )]
+    NotDriver { location: String, owner: String, login: String },
+    /// Someone kept the migrator's lock longer than a migration waits for it.
+    #[error(
+        "journal {location}: its migration lock is still held by {holder} after {waited}s, so nothing was migrated: try again once they let go of it"
+    )]
+    MigrationLock { location: String, holder: String, waited: u64 },
     /// Another conductor holds the run now: this one must do nothing more.
     #[error("run {run_id} was taken over by {by}: this conductor stops without touching it")]
     LeaseTaken { run_id: String, by: String },
