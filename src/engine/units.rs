@@ -68,6 +68,7 @@ pub fn shell(
     let spec = CommandSpec { script, dir: cx.dir.clone(), env, timeout, kill_grace: cx.kill_grace };
     let redactor = cx.redactor.clone();
     let task = tokio::spawn(async move {
+        let _ = reports.send((id, UnitReport::Began)).await;
         let report = match run_shell(id, &spec, redactor, stopped, &reports).await {
             Ok(exit) => UnitReport::Exited(exit),
             Err(e) => UnitReport::Failed(format!("cannot start bash in {}: {e}", spec.dir.display())),
@@ -187,6 +188,7 @@ pub fn check(id: UnitId, kind: StepKind, limit: Option<Duration>, cx: &Context, 
     let (stop, stopped) = oneshot::channel::<()>();
     let (client, dir) = (cx.http.clone(), cx.dir.clone());
     let task = tokio::spawn(async move {
+        let _ = reports.send((id, UnitReport::Began)).await;
         let (lines, mut read) = mpsc::unbounded_channel();
         let work = async {
             match &kind {

@@ -48,6 +48,9 @@ pub enum Input {
 /// What a running unit tells the conductor.
 #[derive(Debug)]
 pub enum UnitReport {
+    /// The unit has begun its work: a step's time is counted from here, not from the decision
+    /// that started it (the journal may have held it up meanwhile).
+    Began,
     /// A batch of a command's output, cut at a line end where it could be.
     Output(Stream, Vec<u8>),
     /// A line of a check's progress.
@@ -69,7 +72,9 @@ impl UnitReport {
     /// Whether the unit has ended with this report.
     pub fn is_last(&self) -> bool {
         match self {
-            UnitReport::Output(..) | UnitReport::Line(_) | UnitReport::Spawned(_) => false,
+            UnitReport::Began | UnitReport::Output(..) | UnitReport::Line(_) | UnitReport::Spawned(_) => {
+                false
+            }
             UnitReport::Leftover(_, state) => !matches!(state, LeftoverState::Running { .. }),
             UnitReport::Exited(_) | UnitReport::Checked(_) | UnitReport::Failed(_) => true,
         }
@@ -496,6 +501,7 @@ impl Conductor {
         }
         let step = run.at.step.clone();
         match report {
+            UnitReport::Began => run.at.started = self.now,
             UnitReport::Output(stream, data) => {
                 if let (Stream::Stdout, Some((_, _, matched))) = (stream, run.shell.as_mut()) {
                     matched.feed(&data);

@@ -144,7 +144,8 @@ impl Conductor {
             UnitReport::Checked(found) => (found.pass, found.message.unwrap_or_default()),
             UnitReport::Failed(why) => (false, why),
             // A round is quiet: only its summary line is journaled.
-            UnitReport::Output(..)
+            UnitReport::Began
+            | UnitReport::Output(..)
             | UnitReport::Line(_)
             | UnitReport::Exited(_)
             | UnitReport::Spawned(_)

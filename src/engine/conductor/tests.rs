@@ -780,3 +780,15 @@ fn an_undo_cut_short_by_the_conductors_end_is_asked_about_never_run_again_unaske
     );
     assert!(!h.log.iter().map(describe).any(|e| e == "start `restore.sh`"));
 }
+
+#[test]
+fn a_step_is_timed_from_when_it_began_not_from_the_decision_that_started_it() {
+    let mut h = Harness::new(DAY, Mode::Live);
+    // The journal held the start back for 22 s (an outage): the command began only then.
+    h.now += Duration::from_secs(22);
+    let (unit, _) = h.unit();
+    assert!(h.on(Input::Unit(unit, UnitReport::Began)).is_empty());
+    h.now += Duration::from_millis(8);
+    h.exit(0);
+    assert_eq!(h.state().step("backup").unwrap().duration_ms, Some(8));
+}
