@@ -332,23 +332,21 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 (Some(runbook), None) => {
                     let mode = if dry_run { Mode::DryRun } else { Mode::Live };
                     let store = journal::open(location).await?;
-                    if !new {
-                        if let Some(live) = live_run_of(store.as_ref(), &runbook).await? {
-                            // In a terminal the lead may go back to it; otherwise, refuse.
-                            if let Some(theme) = screen {
-                                if ask_to_attach(&live)? {
-                                    return attach(location, Some(live.id), &operator, theme, false).await;
-                                }
-                            }
-                            return Err(Error::Usage(format!(
-                                "{} has a live run in this journal: {} (started {} by {}); `tminus attach {}` goes back to it, or give --new",
-                                runbook.path.display(),
-                                live.id,
-                                live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
-                                live.operator,
-                                live.id
-                            )));
+                    if !new && let Some(live) = live_run_of(store.as_ref(), &runbook).await? {
+                        // In a terminal the lead may go back to it; otherwise, refuse.
+                        if let Some(theme) = screen
+                            && ask_to_attach(&live)?
+                        {
+                            return attach(location, Some(live.id), &operator, theme, false).await;
                         }
+                        return Err(Error::Usage(format!(
+                            "{} has a live run in this journal: {} (started {} by {}); `tminus attach {}` goes back to it, or give --new",
+                            runbook.path.display(),
+                            live.id,
+                            live.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M"),
+                            live.operator,
+                            live.id
+                        )));
                     }
                     match screen {
                         Some(theme) => {

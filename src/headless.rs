@@ -124,14 +124,14 @@ pub async fn drive(mut events: mpsc::Receiver<Event>, commands: mpsc::Sender<Act
             }
             let parsed = parse_answer(&line, &waiting.prompt, to, step, &options.operator);
             let unverified = state.info.as_ref().is_some_and(|i| i.roles.is_empty());
-            if let Ok(Act::Answer { decision: Decision::Signed { role, name }, .. }) = &parsed {
-                if let Some(other) = state.signed_other(step, role, name).filter(|_| unverified) {
-                    printer.say(&format!(
-                        "{name} already signed as {other}: type yes to sign as {role} too, or give another answer"
-                    ));
-                    second_role = parsed.ok().map(|act| (act, other));
-                    continue;
-                }
+            if let Ok(Act::Answer { decision: Decision::Signed { role, name }, .. }) = &parsed
+                && let Some(other) = state.signed_other(step, role, name).filter(|_| unverified)
+            {
+                printer.say(&format!(
+                    "{name} already signed as {other}: type yes to sign as {role} too, or give another answer"
+                ));
+                second_role = parsed.ok().map(|act| (act, other));
+                continue;
             }
             match parsed {
                 // A note goes to the journal while the question still stands.

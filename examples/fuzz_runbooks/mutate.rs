@@ -302,7 +302,7 @@ pub fn input(seed: u64, i: u64, corpus: &Corpus) -> (PathBuf, String) {
 
 /// Environment variables as a fixed function of their name: some set, some not.
 fn env(name: &str) -> Option<String> {
-    (name.len() % 3 != 0).then(|| format!("value-of-{name}"))
+    (!name.len().is_multiple_of(3)).then(|| format!("value-of-{name}"))
 }
 
 /// Inputs kept as candidates for the slowest: a busy machine can stall any one of them.

@@ -333,12 +333,11 @@ impl Driver {
     }
 
     async fn publish(&mut self, event: Event) {
-        if let Some(notifier) = &self.notifier {
-            if !matches!(event.kind, crate::journal::EventKind::Output { .. })
-                && notifier.send(event.clone()).is_err()
-            {
-                self.notifier = None;
-            }
+        if let Some(notifier) = &self.notifier
+            && !matches!(event.kind, crate::journal::EventKind::Output { .. })
+            && notifier.send(event.clone()).is_err()
+        {
+            self.notifier = None;
         }
         if let Some(events) = &self.events {
             // A front-end that has gone away must not stop the run from being journaled.

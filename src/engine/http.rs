@@ -82,10 +82,10 @@ fn judge_response(check: &HttpCheck, status: u16, body: &[u8]) -> Option<String>
         return Some(format!("status {status} (expected {})", check.status));
     }
     let text = String::from_utf8_lossy(body);
-    if let Some(pattern) = &check.body {
-        if !pattern.is_match(&text) {
-            return Some(format!("body does not match `{pattern}`: {}", excerpt(&text)));
-        }
+    if let Some(pattern) = &check.body
+        && !pattern.is_match(&text)
+    {
+        return Some(format!("body does not match `{pattern}`: {}", excerpt(&text)));
     }
     if check.json.is_empty() {
         return None;

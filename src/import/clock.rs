@@ -159,10 +159,10 @@ pub(crate) fn zone(text: &str) -> Option<(String, i32)> {
             let minutes = h.signum() * (h.abs() * 60 + m);
             return Some((text[name.start()..c.get(0)?.end()].split_whitespace().collect(), minutes));
         }
-        if let Some(name) = c.get(4) {
-            if let Some(&(n, off)) = ZONES.iter().find(|(n, _)| *n == name.as_str()) {
-                return Some((n.to_string(), off));
-            }
+        if let Some(name) = c.get(4)
+            && let Some(&(n, off)) = ZONES.iter().find(|(n, _)| *n == name.as_str())
+        {
+            return Some((n.to_string(), off));
         }
         if let (Some(sign), Some(h), Some(m)) = (c.get(5), c.get(6), c.get(7)) {
             let minutes = h.as_str().parse::<i32>().ok()? * 60 + m.as_str().parse::<i32>().ok()?;

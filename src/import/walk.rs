@@ -96,10 +96,11 @@ fn unclosed_opener_fix(text: &str) -> Option<usize> {
     for line in text[start..].split_inclusive('\n').skip(1) {
         at += text[at..].find('\n').map_or(0, |i| i + 1);
         let bare = line.trim_end_matches(['\n', '\r']);
-        if let Some((c2, n2, true)) = fence(bare) {
-            if c2 == c && n2 >= n {
-                return Some(at);
-            }
+        if let Some((c2, n2, true)) = fence(bare)
+            && c2 == c
+            && n2 >= n
+        {
+            return Some(at);
         }
     }
     None
@@ -131,10 +132,10 @@ pub(crate) fn blocks(source: &str) -> Vec<Located> {
                 // A paragraph inside a list item is the item's text.
                 if !matches!(stack.last(), Some(Open::Item { .. })) {
                     stack.push(Open::Para(line, String::new()));
-                } else if let Some(Open::Item { text, .. }) = stack.last_mut() {
-                    if !text.is_empty() {
-                        text.push('\n');
-                    }
+                } else if let Some(Open::Item { text, .. }) = stack.last_mut()
+                    && !text.is_empty()
+                {
+                    text.push('\n');
                 }
             }
             Event::Start(Tag::List(first)) => {
@@ -174,10 +175,10 @@ pub(crate) fn blocks(source: &str) -> Vec<Located> {
                 }
             }
             Event::End(TagEnd::TableCell) => {
-                if let Some(Open::Table(_, rows, cell)) = stack.last_mut() {
-                    if let Some(row) = rows.last_mut() {
-                        row.push(std::mem::take(cell).trim().to_string());
-                    }
+                if let Some(Open::Table(_, rows, cell)) = stack.last_mut()
+                    && let Some(row) = rows.last_mut()
+                {
+                    row.push(std::mem::take(cell).trim().to_string());
                 }
             }
             Event::Text(t) => match stack.last_mut() {
@@ -199,10 +200,10 @@ pub(crate) fn blocks(source: &str) -> Vec<Located> {
                 }
             }
             Event::Html(t) | Event::InlineHtml(t) => {
-                if let Some(open) = stack.last_mut() {
-                    if !matches!(open, Open::Code { .. }) {
-                        push_text(open, &t);
-                    }
+                if let Some(open) = stack.last_mut()
+                    && !matches!(open, Open::Code { .. })
+                {
+                    push_text(open, &t);
                 }
             }
             Event::End(TagEnd::Heading(_) | TagEnd::Paragraph | TagEnd::CodeBlock | TagEnd::Table) => {
@@ -239,14 +240,14 @@ fn push_text(open: &mut Open, t: &str) {
 
 /// A list item's own text ends where a nested list or code block starts.
 fn flush_item(stack: &mut [Open], out: &mut Vec<Located>) {
-    if let Some(Open::Item { line, text, task, ordered, depth, emitted }) = stack.last_mut() {
-        if !*emitted {
-            *emitted = true;
-            out.push(Located {
-                line: *line,
-                block: Block::Item { text: tidy(text), task: *task, ordered: *ordered, depth: *depth },
-            });
-        }
+    if let Some(Open::Item { line, text, task, ordered, depth, emitted }) = stack.last_mut()
+        && !*emitted
+    {
+        *emitted = true;
+        out.push(Located {
+            line: *line,
+            block: Block::Item { text: tidy(text), task: *task, ordered: *ordered, depth: *depth },
+        });
     }
 }
 

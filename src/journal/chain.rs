@@ -243,10 +243,10 @@ impl Verifier {
             _ => {}
         }
         // On a shared journal the database names who wrote each row: the run's conductor.
-        if let (Some(writer), Some(login)) = (&row.writer, &self.login) {
-            if writer != login {
-                return Err(format!("it was written by {writer}, not by the run's conductor ({login})"));
-            }
+        if let (Some(writer), Some(login)) = (&row.writer, &self.login)
+            && writer != login
+        {
+            return Err(format!("it was written by {writer}, not by the run's conductor ({login})"));
         }
         self.last = row.seq;
         self.previous = hash.clone();

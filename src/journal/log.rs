@@ -58,10 +58,8 @@ pub async fn output(
                     let (role, attempt) = running.get(step).copied().unwrap_or((Role::Main, 1));
                     let wanted =
                         chosen(selection, role, attempt) && selection.stream.is_none_or(|s| s == *stream);
-                    if wanted {
-                        if let Err(e) = each(Piece::Bytes(&event.data)) {
-                            return Ok(Err(e));
-                        }
+                    if wanted && let Err(e) = each(Piece::Bytes(&event.data)) {
+                        return Ok(Err(e));
                     }
                 }
                 _ => {}

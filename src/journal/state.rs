@@ -490,10 +490,10 @@ impl RunState {
                 }
             }
             EventKind::ConfirmationRequested { prompt, text } => {
-                if let Some(step) = self.step_mut(event.step.as_deref()) {
-                    if step.status == StepStatus::Pending {
-                        step.status = StepStatus::Waiting;
-                    }
+                if let Some(step) = self.step_mut(event.step.as_deref())
+                    && step.status == StepStatus::Pending
+                {
+                    step.status = StepStatus::Waiting;
                 }
                 self.waiting = Some(Waiting {
                     seq: event.seq,

@@ -432,11 +432,10 @@ fn outcome_text(step: &StepState) -> String {
     if let Some(message) = &step.message {
         let _ = write!(text, " — {message}");
     }
-    if step.status.is_failure() {
-        if let Some(skip) = step.decisions.iter().rev().find(|d| d.decision == Decision::Skip) {
-            let _ =
-                write!(text, "; skipped by {}: {}", skip.who, skip.reason.as_deref().unwrap_or("no reason"));
-        }
+    if step.status.is_failure()
+        && let Some(skip) = step.decisions.iter().rev().find(|d| d.decision == Decision::Skip)
+    {
+        let _ = write!(text, "; skipped by {}: {}", skip.who, skip.reason.as_deref().unwrap_or("no reason"));
     }
     text
 }

@@ -591,13 +591,13 @@ impl Reader {
         };
         let kind_name = kind.as_ref().map(StepKind::name);
         let only = |key: &str, kinds: &[&str], sink: &mut Sink| {
-            if let (Some(span), Some(k)) = (t.key_span(key), kind_name) {
-                if !kinds.contains(&k) {
-                    sink.error(
-                        span,
-                        format!("`{key}` does not apply to a {k} step (only to {})", kinds.join(", ")),
-                    );
-                }
+            if let (Some(span), Some(k)) = (t.key_span(key), kind_name)
+                && !kinds.contains(&k)
+            {
+                sink.error(
+                    span,
+                    format!("`{key}` does not apply to a {k} step (only to {})", kinds.join(", ")),
+                );
             }
         };
         only("expect", &["run"], &mut self.sink);
@@ -742,12 +742,12 @@ impl Reader {
             .string("method", &mut self.sink)
             .map_or_else(|| "GET".to_string(), |m| m.get_ref().to_ascii_uppercase());
         let mut headers = Vec::new();
-        if let Some(h) = t.get("headers") {
-            if let Some(table) = self.free_table(h, "`headers`") {
-                for (k, v) in table {
-                    if let Some(s) = self.sink.string(v, "a header value") {
-                        headers.push((k.get_ref().to_string(), self.interpolate(&s)));
-                    }
+        if let Some(h) = t.get("headers")
+            && let Some(table) = self.free_table(h, "`headers`")
+        {
+            for (k, v) in table {
+                if let Some(s) = self.sink.string(v, "a header value") {
+                    headers.push((k.get_ref().to_string(), self.interpolate(&s)));
                 }
             }
         }
@@ -762,20 +762,20 @@ impl Reader {
         });
         let body = t.string("body", &mut self.sink).and_then(|s| self.regex(&s));
         let mut json = Vec::new();
-        if let Some(j) = t.get("json") {
-            if let Some(table) = self.free_table(j, "`json`") {
-                for (k, v) in table {
-                    let pointer = k.get_ref().to_string();
-                    if !pointer.is_empty() && !pointer.starts_with('/') {
-                        self.sink.push(
-                            Problem::new(k.span(), format!("`{pointer}` is not a JSON pointer"))
-                                .help("JSON pointers start with `/`, like \"/status\" or \"/items/0/id\""),
-                        );
-                        continue;
-                    }
-                    if let Some(expected) = self.json_value(v) {
-                        json.push((pointer, expected));
-                    }
+        if let Some(j) = t.get("json")
+            && let Some(table) = self.free_table(j, "`json`")
+        {
+            for (k, v) in table {
+                let pointer = k.get_ref().to_string();
+                if !pointer.is_empty() && !pointer.starts_with('/') {
+                    self.sink.push(
+                        Problem::new(k.span(), format!("`{pointer}` is not a JSON pointer"))
+                            .help("JSON pointers start with `/`, like \"/status\" or \"/items/0/id\""),
+                    );
+                    continue;
+                }
+                if let Some(expected) = self.json_value(v) {
+                    json.push((pointer, expected));
                 }
             }
         }
@@ -927,17 +927,15 @@ impl Reader {
             let DeValue::Table(pt) = phase.get_ref() else {
                 continue;
             };
-            if let Some(id) = pt.get("id") {
-                if let DeValue::String(s) = id.get_ref() {
-                    if let Some(first) = phase_seen.get(s.as_ref()) {
-                        let line = self.lines.line(first.start);
-                        self.sink.error(
-                            id.span(),
-                            format!("duplicate phase id `{s}` (first used on line {line})"),
-                        );
-                    } else {
-                        phase_seen.insert(s.to_string(), id.span());
-                    }
+            if let Some(id) = pt.get("id")
+                && let DeValue::String(s) = id.get_ref()
+            {
+                if let Some(first) = phase_seen.get(s.as_ref()) {
+                    let line = self.lines.line(first.start);
+                    self.sink
+                        .error(id.span(), format!("duplicate phase id `{s}` (first used on line {line})"));
+                } else {
+                    phase_seen.insert(s.to_string(), id.span());
                 }
             }
             let steps = pt.get("step").and_then(|p| match p.get_ref() {

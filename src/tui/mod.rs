@@ -137,11 +137,11 @@ async fn run_screen(
     let mut last_draw = Instant::now() - FRAME;
     app.resize(screen.area()?);
     loop {
-        if let (Some(journal), Some(want)) = (&journal, app.older_wanted()) {
-            if let Err(e) = journal.wants.try_send(want) {
-                let lines = Err("the journal reader has stopped".to_string());
-                app.older_read(older::Page { want: e.into_inner(), lines });
-            }
+        if let (Some(journal), Some(want)) = (&journal, app.older_wanted())
+            && let Err(e) = journal.wants.try_send(want)
+        {
+            let lines = Err("the journal reader has stopped".to_string());
+            app.older_read(older::Page { want: e.into_inner(), lines });
         }
         if urgent || (dirty && last_draw.elapsed() >= FRAME) {
             screen.draw(app)?;

@@ -490,12 +490,11 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         numbers.push(n);
     }
     let total = shown_lines(step);
-    if end == total {
-        if let Some(message) = &step.message {
-            lines
-                .push(Line::styled(format!("── {} · {message}", step.status.label()), step_style(app, step)));
-            numbers.push(total);
-        }
+    if end == total
+        && let Some(message) = &step.message
+    {
+        lines.push(Line::styled(format!("── {} · {message}", step.status.label()), step_style(app, step)));
+        numbers.push(total);
     }
     let lines = bottom(lines, width, height, app.wrap);
     let top = numbers.get(numbers.len() - lines.len()).filter(|_| app.until.is_some());
@@ -508,7 +507,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut text = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             text.push(',');
         }
         text.push(d);

@@ -210,15 +210,15 @@ impl Invocation {
             let line = line.unwrap_or_default();
             stdout.push_str(&line);
             stdout.push('\n');
-            if let Some((trigger, answer)) = next {
-                if line.contains(trigger) {
-                    if let Some(pipe) = stdin.as_mut() {
-                        let _ = writeln!(pipe, "{answer}");
-                    }
-                    next = script.next();
-                    if next.is_none() {
-                        stdin = None;
-                    }
+            if let Some((trigger, answer)) = next
+                && line.contains(trigger)
+            {
+                if let Some(pipe) = stdin.as_mut() {
+                    let _ = writeln!(pipe, "{answer}");
+                }
+                next = script.next();
+                if next.is_none() {
+                    stdin = None;
                 }
             }
         }

@@ -89,11 +89,11 @@ impl Conductor {
         let (step, pgid) = (leftover.step.clone(), leftover.pgid);
         self.emit(Some(&step), EventKind::Leftover { pgid, state: state.clone() });
         if matches!(state, LeftoverState::Running { .. }) {
-            if let Doing::Leftover(l) = &self.doing {
-                if !l.ending {
-                    let Doing::Leftover(l) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
-                    self.ask_still_running(l);
-                }
+            if let Doing::Leftover(l) = &self.doing
+                && !l.ending
+            {
+                let Doing::Leftover(l) = std::mem::replace(&mut self.doing, Doing::Idle) else { return };
+                self.ask_still_running(l);
             }
             return;
         }
