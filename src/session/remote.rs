@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::client::{Client, Forwarding};
+use super::client::{Client, ConnectError, Forwarding};
 use super::socket_path;
 use crate::engine::{Act, os_login};
 use crate::error::Error;
@@ -151,7 +151,8 @@ async fn deliver(location: &str, run_id: &str, name: &str, act: Act) -> Result<S
             client.bye().await;
             Ok(os_login(nix::unistd::getuid()))
         }
-        Err(e) => {
+        Err(ConnectError::Untrusted(refused)) => Err(refused.into()),
+        Err(ConnectError::Io(e)) => {
             let json = serde_json::to_string(&act).expect("acts serialize");
             let posted = journal::inbox::post(location, run_id, name, &json).await.map_err(|e| match &e {
                 // The database's own grants: this login may read the journal and nothing more.
