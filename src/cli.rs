@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 use crate::error::Error;
 use crate::journal::{self, Mode, RunRecord, RunState, Store};
 use crate::runbook::{self, Runbook, format_duration};
-use crate::session::client::Client;
+use crate::session::client::{Client, ConnectError};
 use crate::session::{self, Conducting, Start, launch};
 use crate::tui::app::Session;
 use crate::tui::theme::Theme;
@@ -542,7 +542,7 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
                 Format::Html => report::html(&gathered),
             };
             match output {
-                Some(path) => write_file(&path, &text)?,
+                Some(path) => write_file(&path, &text, OWNER_ONLY)?,
                 None => {
                     print_out(&text)?;
                 }
@@ -611,7 +611,7 @@ fn import(markdown: &Path, output: Option<&Path>, force: bool, start: Option<&st
     let imported = import_file(markdown, &name, start)?;
     match output {
         Some(out) => {
-            write_file(out, &imported.toml)?;
+            write_file(out, &imported.toml, AS_UMASK_SAYS)?;
             print_err(imported.summary.trim_end());
             print_err(&format!("wrote {}; next: tminus check {name} && tminus plan {name}", out.display()));
         }
@@ -888,34 +888,37 @@ async fn attach(
     };
     let (client, said, login) = match Client::connect(&path, operator, true).await {
         Ok(client) => on_socket(client, shared),
-        Err(_) => match store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
-            // Its conductor runs on another machine: this screen speaks through the shared
-            // journal's inbox, as the database login.
-            Some(lease) => match shared {
-                Some((forwarding, login)) => (forwarding, None, login),
+        Err(ConnectError::Untrusted(refused)) => return Err(refused.into()),
+        Err(ConnectError::Io(_)) => {
+            match store.lease(&run.id).await?.filter(|l| l.is_alive(journal::lease::stale_after())) {
+                // Its conductor runs on another machine: this screen speaks through the shared
+                // journal's inbox, as the database login.
+                Some(lease) => match shared {
+                    Some((forwarding, login)) => (forwarding, None, login),
+                    None => {
+                        return Err(Error::Usage(format!(
+                            "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
+                            run.id,
+                            lease.holder,
+                            lease.host,
+                            lease.pid,
+                            path.display()
+                        )));
+                    }
+                },
                 None => {
-                    return Err(Error::Usage(format!(
-                        "run {} is conducted by {} on {} (pid {}), but its socket {} does not answer here",
-                        run.id,
-                        lease.holder,
-                        lease.host,
-                        lease.pid,
-                        path.display()
-                    )));
+                    // The conductor is gone (kill -9, a reboot): a new one picks the run up.
+                    launch::spawn(
+                        location,
+                        &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()],
+                    )?;
+                    let client = Client::connect(&path, operator, true).await.map_err(|e| {
+                        Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
+                    })?;
+                    on_socket(client, shared)
                 }
-            },
-            None => {
-                // The conductor is gone (kill -9, a reboot): a new one picks the run up.
-                launch::spawn(
-                    location,
-                    &["--resume".into(), run.id.clone().into(), "--operator".into(), operator.into()],
-                )?;
-                let client = Client::connect(&path, operator, true).await.map_err(|e| {
-                    Error::Internal(format!("the resumed conductor of {} does not answer: {e}", run.id))
-                })?;
-                on_socket(client, shared)
             }
-        },
+        }
     };
     let watch = journal::open_read_only(location).await?;
     let (to, events) = mpsc::channel(journal::PAGE as usize);
@@ -1015,12 +1018,25 @@ fn outcome_words(stored: &str) -> String {
     journal::RunOutcome::parse(stored).map_or_else(|| stored.replace('_', " "), |o| o.label().to_string())
 }
 
-pub fn write_file(path: &Path, text: &str) -> Result<(), Error> {
+/// The mode of a report: a run's decisions and output are the team's business, not the machine's.
+pub const OWNER_ONLY: u32 = 0o600;
+/// The mode of a file meant to be shared, such as a runbook draft: the umask decides.
+const AS_UMASK_SAYS: u32 = 0o666;
+
+/// Writes `text` to `path`, made with `mode` if it is new.
+pub fn write_file(path: &Path, text: &str, mode: u32) -> Result<(), Error> {
+    use std::os::unix::fs::OpenOptionsExt;
     let io = |source| Error::Write { path: path.to_path_buf(), source };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let mut file = std::fs::File::create(path).map_err(io)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)
 }
 

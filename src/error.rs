@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use crate::engine::EngineError;
 
+use crate::folders::FolderError;
 use crate::journal::StoreError;
 use crate::runbook::LoadError;
 
@@ -31,6 +32,8 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("{0}")]
+    Folder(#[from] FolderError),
+    #[error("{0}")]
     Usage(String),
     /// A conductor process that could not start, in its own words.
     #[error("{why}")]
@@ -40,8 +43,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// Bad input is 2, as the CLI contract says; a journal that failed is 6, apart from a
-    /// failed step (1); anything else that broke mid-way is 1.
+    /// Bad input is 2, as the CLI contract says (a folder of tminus's own that another account
+    /// could use is one); a journal that failed is 6, apart from a failed step (1); anything
+    /// else that broke mid-way is 1.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Runbook(_) | Error::Theme(_) | Error::Usage(_) | Error::Import(_) => 2,
@@ -56,6 +60,8 @@ impl Error {
             ) => 2,
             Error::Journal(StoreError::NotDriver { .. }) => crate::session::remote::REFUSED,
             Error::Journal(StoreError::Address(bad)) if bad.is_bad_input() => 2,
+            Error::Folder(FolderError::Untrusted { .. })
+            | Error::Journal(StoreError::Folder { source: FolderError::Untrusted { .. }, .. }) => 2,
             Error::Journal(_) | Error::Engine(EngineError::Journal(_)) => JOURNAL_FAILED,
             Error::Conductor { code, .. } => *code,
             _ => 1,

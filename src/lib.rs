@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod example_api;
+pub mod folders;
 pub mod headless;
 mod http_client;
 pub mod import;

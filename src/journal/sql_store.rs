@@ -2,6 +2,7 @@
 //! the lead and local readers) and PostgreSQL (for a team that watches from other machines).
 //! Both run the same statements; only connecting and migrations differ.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -237,12 +238,20 @@ impl SqlStore {
     /// Opens (creating if needed) the SQLite journal at `path` and brings its schema up to date.
     pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
         let location = path.display().to_string();
+        let folder = |source| StoreError::Folder { location: location.clone(), source };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
-                location: location.clone(),
-                dir: dir.display().to_string(),
-                source,
-            })?;
+            crate::folders::make_journal_folder(dir).map_err(folder)?;
+        }
+        // Made owner-only before SQLite opens it: SQLite gives its -wal and -shm files the
+        // database file's own permissions. Closed at once: closing a descriptor of the file
+        // while SQLite holds it would drop SQLite's locks on it (they are the process's).
+        let made = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path).map(drop);
+        match made {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(folder(crate::folders::FolderError::Io { path: path.to_path_buf(), source }));
+            }
         }
         let options = SqliteConnectOptions::new()
             .filename(path)

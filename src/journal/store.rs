@@ -22,12 +22,11 @@ pub enum StoreError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
-    #[error("journal {location}: cannot create its folder {dir}: {source}")]
+    #[error("journal {location}: {source}")]
     Folder {
         location: String,
-        dir: String,
         #[source]
-        source: std::io::Error,
+        source: crate::folders::FolderError,
     },
     #[error("journal {location}: event {seq} of run {run_id} is unreadable: {source}")]
     Corrupt {

@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::wire::{ClientSays, ConductorSays};
 use crate::engine::Act;
+use crate::folders::{self, FolderError};
 
 pub struct Client {
     write: OwnedWriteHalf,
@@ -16,9 +17,28 @@ pub struct Client {
     health: watch::Receiver<Option<String>>,
 }
 
+/// Why no conductor was reached.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The socket, or its folder, is not this account's alone: whoever listens there may not
+    /// be the conductor, so nothing was sent.
+    #[error(transparent)]
+    Untrusted(FolderError),
+    /// No conductor listens there, or it hung up.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
 impl Client {
-    /// Connects and says hello; an error when no conductor listens there.
-    pub async fn connect(path: &Path, name: &str, screen: bool) -> std::io::Result<Client> {
+    /// Checks that the socket and its folder are this account's alone, then connects and says
+    /// hello.
+    pub async fn connect(path: &Path, name: &str, screen: bool) -> Result<Client, ConnectError> {
+        let folder = path.parent().unwrap_or(Path::new("."));
+        folders::trust(folder).and_then(|()| folders::trust(path)).map_err(|e| match e {
+            // No socket there (no conductor), as connecting would have said.
+            FolderError::Io { source, .. } => ConnectError::Io(source),
+            untrusted => ConnectError::Untrusted(untrusted),
+        })?;
         let stream = UnixStream::connect(path).await?;
         let (read, mut write) = stream.into_split();
         send(&mut write, &ClientSays::Hello { name: name.to_string(), screen }).await?;
@@ -31,8 +51,8 @@ impl Client {
                 tokio::spawn(hear_health(read, tx));
                 Ok(Client { write, health })
             }
-            Ok(ConductorSays::Refused { why }) => Err(std::io::Error::other(why)),
-            _ => Err(std::io::Error::other("the conductor did not answer")),
+            Ok(ConductorSays::Refused { why }) => Err(std::io::Error::other(why).into()),
+            _ => Err(std::io::Error::other("the conductor did not answer").into()),
         }
     }
 

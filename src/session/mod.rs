@@ -121,7 +121,10 @@ impl Conducting {
         location: &str,
         operator: &str,
     ) -> Result<Self, Error> {
-        crate::logging::init(&journal::logs_dir(location));
+        // tminus's own folders are made, or refused, before the run is anyone's: a run that
+        // cannot listen takes no lease.
+        crate::logging::init(&journal::logs_dir(location))?;
+        crate::folders::make(&journal::conductors_dir(location))?;
         let host = host();
         let machine = Machine { host: host.clone(), boot: group::boot_id() };
         // One identity rule: on a shared journal the lead is the database login it writes as,
@@ -160,7 +163,7 @@ impl Conducting {
             )));
         }
         let path = socket_path(location, &run_id);
-        let socket = Socket::bind(&path).map_err(|source| Error::Write { path: path.clone(), source })?;
+        let socket = Socket::bind(&path)?;
         tracing::info!(%run_id, runbook = %runbook.path.display(), "conductor ready");
         Ok(Conducting {
             store,
@@ -277,8 +280,10 @@ impl Conducting {
         let outcome = outcome?;
         // The report is written as the run ends, before anything else can fail.
         let gathered = report::gather(store.as_ref(), &run_id).await?;
-        let path = journal::reports_dir(&location).join(format!("{run_id}.md"));
-        crate::cli::write_file(&path, &report::markdown(&gathered))?;
+        let reports = journal::reports_dir(&location);
+        crate::folders::make(&reports)?;
+        let path = reports.join(format!("{run_id}.md"));
+        crate::cli::write_file(&path, &report::markdown(&gathered), crate::cli::OWNER_ONLY)?;
         store.release(&lease).await?;
         tracing::info!(%run_id, outcome = outcome.label(), "run ended");
         Ok((outcome, path))

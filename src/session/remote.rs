@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::client::{Client, Forwarding};
+use super::client::{Client, ConnectError, Forwarding};
 use super::socket_path;
 use crate::engine::{Act, os_login};
 use crate::error::Error;
@@ -206,11 +206,12 @@ async fn deliver(location: &str, run_id: &str, name: &str, act: Act) -> Result<S
         return Ok(login);
     }
     let path = socket_path(location, run_id);
-    let mut client = Client::connect(&path, name, false).await.map_err(|e| {
-        Error::Usage(format!(
+    let mut client = Client::connect(&path, name, false).await.map_err(|e| match e {
+        ConnectError::Untrusted(refused) => refused.into(),
+        ConnectError::Io(e) => Error::Usage(format!(
             "run {run_id}: its conductor does not answer on {} ({e}); from another machine, share a PostgreSQL journal",
             path.display()
-        ))
+        )),
     })?;
     client.act(act).await.map_err(|e| Error::Internal(format!("the conductor hung up: {e}")))?;
     client.bye().await;

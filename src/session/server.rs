@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::wire::{ClientSays, ConductorSays};
 use crate::engine::{Act, Command, Via, Who, os_login};
+use crate::folders::{self, FolderError};
 
 /// The longest line a client may send: a note or a reason, never a flood.
 const LONGEST_LINE: usize = 64 * 1024;
@@ -20,15 +21,18 @@ pub struct Socket {
 }
 
 impl Socket {
-    pub fn bind(path: &Path) -> std::io::Result<Self> {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    /// Binds in a folder made by `folders::make`, refused when it is no longer this account's
+    /// alone: whoever could write there could take the socket's place.
+    pub fn bind(path: &Path) -> Result<Self, FolderError> {
+        use std::os::unix::fs::PermissionsExt;
         if let Some(dir) = path.parent() {
-            std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+            folders::trust(dir)?;
         }
+        let io = |source| FolderError::Io { path: path.to_path_buf(), source };
         // A socket left by a conductor that died is in the way; a live one would have answered.
         let _ = std::fs::remove_file(path);
-        let listener = UnixListener::bind(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        let listener = UnixListener::bind(path).map_err(io)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         Ok(Socket { listener, path: path.to_path_buf() })
     }
 
