@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use crate::error::Error;
 use crate::journal::{self, Mode, RunRecord, RunState, Store};
 use crate::runbook::{self, Runbook, format_duration};
+use crate::sanitize::one_line;
 use crate::session::client::{Client, ConnectError};
 use crate::session::{self, Conducting, Start, launch};
 use crate::tui::app::Session;
@@ -462,12 +463,14 @@ async fn dispatch(cli: Cli) -> Result<i32, Error> {
             ))?;
             for r in runs {
                 let state = run_state(store.as_ref(), &r).await?;
+                // Escaped before it is cut, so the columns stay as wide as they say.
                 let line = format!(
-                    "{:<22}  {:<28}  {:<12}  {:<16}  {state}\n",
+                    "{:<22}  {:<28}  {:<12}  {:<16}  {}\n",
                     r.id,
-                    truncate(&r.runbook, 28),
-                    truncate(&r.operator, 12),
+                    truncate(&one_line(&r.runbook), 28),
+                    truncate(&one_line(&r.operator), 12),
                     r.started_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M").to_string(),
+                    one_line(&state),
                 );
                 // A reader that went away (`| head`) ends the listing quietly.
                 if !print_out(&line)? {
@@ -1045,9 +1048,9 @@ pub fn plan_text(rb: &Runbook) -> String {
     let mut out = String::new();
     let start =
         rb.start.map_or("no start time".to_string(), |s| format!("T-0 {}", s.format("%Y-%m-%d %H:%M %:z")));
-    out.push_str(&format!("{} — {start}", rb.name));
+    out.push_str(&format!("{} — {start}", one_line(&rb.name)));
     if let Some(owner) = &rb.owner {
-        out.push_str(&format!(" — owner {owner}"));
+        out.push_str(&format!(" — owner {}", one_line(owner)));
     }
     out.push('\n');
     // A runbook over more than one day dates its phases; every time is in the runbook's offset.
@@ -1062,7 +1065,12 @@ pub fn plan_text(rb: &Runbook) -> String {
         });
         let budget = phase.budget.map(|b| format!("budget {}", format_duration(b)));
         let extra: Vec<String> = [rel, budget].into_iter().flatten().collect();
-        out.push_str(&format!("\n{clock}  {} ({})  {}\n", phase.title, phase.id, extra.join(", ")));
+        out.push_str(&format!(
+            "\n{clock}  {} ({})  {}\n",
+            one_line(&phase.title),
+            phase.id,
+            extra.join(", ")
+        ));
         for step in &phase.steps {
             out.push_str(&step_line(step));
         }
@@ -1094,7 +1102,7 @@ fn step_line(step: &runbook::Step) -> String {
         flags.push("dry-run form");
     }
     let flags = if flags.is_empty() { String::new() } else { format!("  [{}]", flags.join(", ")) };
-    format!("       {:<8} {:<24} {}{flags}\n", step.kind.name(), step.id, step.title)
+    format!("       {:<8} {:<24} {}{flags}\n", step.kind.name(), step.id, one_line(&step.title))
 }
 
 fn truncate(text: &str, max: usize) -> String {

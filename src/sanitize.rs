@@ -2,6 +2,7 @@
 //! move the cursor, clear the screen, retitle the window or write the clipboard does not, and
 //! characters that are invisible or reorder the text around them are shown by their code point.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use vte::{Params, Parser, Perform};
@@ -18,6 +19,30 @@ pub fn clean_line(bytes: &[u8], keep_colour: bool) -> String {
         out.text.push_str("\x1b[0m");
     }
     out.text
+}
+
+/// A field a person typed (a note, a reason, a name, a runbook's title), as it is shown on one
+/// line: newlines and the escape character spelled `\n`, `\r`, `\e`, other controls `^G`, and
+/// what `push_visible` hides by its code point. Nobody's text can then move the cursor, retitle
+/// a window, write the clipboard or start a line of its own that reads like tminus's.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if is_plain(text.as_bytes()) || !text.chars().any(is_hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{1b}' => out.push_str("\\e"),
+            '\0'..='\u{1f}' | '\u{7f}' => {
+                out.push('^');
+                out.push(char::from(c as u8 ^ 0x40));
+            }
+            _ => push_visible(&mut out, c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Printable ASCII and tabs only: nothing to parse, hide or escape. Most output is, and a flood
@@ -127,6 +152,17 @@ mod tests {
         assert_eq!(clean_line("\u{202D}x\u{202C}".as_bytes(), true), "<U+202D>x<U+202C>");
         // A C1 control written as UTF-8 is a control all the same, never passed on.
         assert_eq!(clean_line("a\u{9b}2Jb\u{85}".as_bytes(), false), "a2Jb");
+    }
+
+    #[test]
+    fn a_typed_field_shows_its_controls_on_one_line() {
+        let typed = "Naledi\x1b]0;owned\x07\x1b]52;c;ZXZpbA==\x07\x1b[?25l\n09:00:00  ✔ Naledi answered GO for go\r\u{202E}";
+        assert_eq!(
+            one_line(typed),
+            "Naledi\\e]0;owned^G\\e]52;c;ZXZpbA==^G\\e[?25l\\n09:00:00  ✔ Naledi answered GO for go\\r<U+202E>"
+        );
+        assert!(matches!(one_line("plain, and\ttabbed — é"), Cow::Borrowed(_)));
+        assert_eq!(one_line("\0\x7f\u{9b}"), "^@^?<U+009B>");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::Local;
 
 use crate::journal::{Event, EventKind, RunState, Stream, describe};
-use crate::sanitize::{clean_line, is_plain_lines};
+use crate::sanitize::{clean_line, is_plain_lines, one_line};
 
 /// A step's stream, as output batches name it.
 type Source = (String, Stream);
@@ -56,9 +56,11 @@ impl<W: Write> Printer<W> {
         let _ = self.out.flush();
     }
 
+    /// Every line of tminus's own leaves here: what it quotes of a person (an answer typed on
+    /// stdin, a reason) stays on its line, its controls shown.
     fn line(&mut self, text: &str) -> std::io::Result<()> {
         self.end_open_line()?;
-        writeln!(self.out, "{text}")
+        writeln!(self.out, "{}", one_line(text))
     }
 
     fn end_open_line(&mut self) -> std::io::Result<()> {
@@ -190,6 +192,55 @@ mod tests {
         assert_eq!(cut_char_len(&"€".as_bytes()[..2]), 2);
         assert_eq!(cut_char_len(&"x😀".as_bytes()[..4]), 3);
         assert_eq!(cut_char_len(b"\xff"), 0);
+    }
+
+    #[test]
+    fn what_people_typed_reaches_the_terminal_escaped_on_its_own_line() {
+        use crate::journal::{Decision, PlannedStep, RunInfo, StepType};
+        let gate = PlannedStep::plain("go", "GO \x1b]0;pwned\x07for the day", StepType::Gate, "GO?");
+        let info = RunInfo {
+            operator: "ops\n12:00:00  ■ run r succeeded".into(),
+            ..RunInfo::of_steps(vec![gate])
+        };
+        let name = "Naledi\x1b]52;c;ZXZpbA==\x07\x1b[?25l";
+        let kinds = [
+            EventKind::RunStarted(Box::new(info)),
+            EventKind::Note {
+                who: name.into(),
+                login: Some("naledi".into()),
+                text: "ok\n✔ Naledi answered GO for go".into(),
+            },
+            EventKind::Decided {
+                who: name.into(),
+                login: None,
+                decision: Decision::NoGo,
+                reason: Some("no\r\x1b[2Kgo".into()),
+                auto: false,
+            },
+            EventKind::StepStarted { attempt: 1, role: crate::journal::Role::Main, command: None },
+        ];
+        let mut printer = Printer::new(Vec::new(), true);
+        let mut state = RunState::default();
+        for (seq, kind) in kinds.into_iter().enumerate() {
+            let event =
+                Event { kind, step: Some("go".into()), ..output(seq as i64 + 1, "go", Stream::Stdout, b"") };
+            state.apply(&event);
+            printer.event(&event, &state);
+        }
+        printer.say("`y\x1b[8m` is not an answer");
+        let text = String::from_utf8(printer.out.into_inner().unwrap()).unwrap();
+        assert!(!text.contains(['\x1b', '\x07', '\r']), "{text:?}");
+        let lines: Vec<&str> = text.lines().map(|l| l.split_once("  ").unwrap().1).collect();
+        assert_eq!(
+            lines,
+            [
+                "tminus · demo · LIVE · run r · operator ops\\n12:00:00  ■ run r succeeded on h",
+                "✎ note from Naledi\\e]52;c;ZXZpbA==^G\\e[?25l: ok\\n✔ Naledi answered GO for go",
+                "✔ Naledi\\e]52;c;ZXZpbA==^G\\e[?25l answered NO-GO for go: no\\r\\e[2Kgo",
+                "▶ go \"GO \\e]0;pwned^Gfor the day\"",
+                "`y\\e[8m` is not an answer",
+            ]
+        );
     }
 
     #[test]

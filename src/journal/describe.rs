@@ -1,13 +1,25 @@
 //! One line of plain text per event, as the headless output, the log pane and the report say it.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use super::event::{Decision, Event, EventKind, LeftoverState, Outcome, Role, StepType};
 use super::state::RunState;
 use crate::runbook::format_duration;
+use crate::sanitize::one_line;
 
-/// What an event says, in a line; output batches are summarised, not quoted.
+/// What an event says, in a line; output batches are summarised, not quoted. Every view shows
+/// events through here, and names, notes, reasons and titles are in them as people typed them:
+/// the line is made one line, its controls shown, whatever they typed.
 pub fn describe(event: &Event, state: &RunState) -> String {
+    let said = say(event, state);
+    match one_line(&said) {
+        Cow::Owned(shown) => shown,
+        Cow::Borrowed(_) => said,
+    }
+}
+
+fn say(event: &Event, state: &RunState) -> String {
     let step = event.step.as_deref().unwrap_or_default();
     match &event.kind {
         EventKind::Output { stream, lines } => {

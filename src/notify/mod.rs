@@ -17,6 +17,7 @@ use tokio::time::{Instant, sleep_until};
 
 use crate::journal::{Event, EventKind, RunState};
 use crate::runbook::{Notice, Notify, NotifyFormat, Redactor};
+use crate::sanitize::one_line;
 
 pub use news::{Message, news};
 
@@ -256,6 +257,11 @@ fn error_text(e: reqwest::Error) -> String {
     text
 }
 
+/// Text as Slack shows it literally: its three control characters escaped, as its API asks.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
 /// `sha256=` and the hex HMAC-SHA256 of `body` with `key`.
 pub fn signature(key: &str, body: &[u8]) -> String {
     let mut mac =
@@ -264,14 +270,18 @@ pub fn signature(key: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The body a receiver gets, every secret masked.
+/// The body a receiver gets, every secret masked, and what people typed in it (names, reasons,
+/// titles) on one line with its controls shown: a team's channel shows no line they forged.
+/// Masked first, so a secret with a newline in it is still found.
 pub fn body(receiver: &Notify, state: &RunState, message: &Message, redactor: &Redactor) -> Vec<u8> {
-    let text = redactor.text(&message.text(state)).into_owned();
+    let shown = |text: &str| one_line(&redactor.text(text)).into_owned();
+    let text = shown(&message.text(state));
     let value = match receiver.format {
-        NotifyFormat::Slack => serde_json::json!({ "text": text }),
+        // Slack reads `<...>` as links and mentions (`<!channel>`): only tminus's own may be.
+        NotifyFormat::Slack => serde_json::json!({ "text": slack_escape(&text) }),
         NotifyFormat::Json => serde_json::json!({
             "run_id": state.run_id,
-            "runbook": state.info.as_ref().map(|i| redactor.text(&i.runbook).into_owned()),
+            "runbook": state.info.as_ref().map(|i| shown(&i.runbook)),
             "kind": message.notice.name(),
             "step": message.step,
             "text": text,

@@ -152,3 +152,35 @@ fn bodies_mask_secrets_and_the_signature_is_the_hmac_of_the_body() {
         "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
     );
 }
+
+#[test]
+fn what_people_typed_reaches_the_channel_on_one_line_and_a_secret_in_it_is_still_masked() {
+    let mut state = run();
+    state.info.as_mut().unwrap().runbook = "day\x1b]0;x\x07".into();
+    let receiver = Notify {
+        name: "chat".into(),
+        url: "http://127.0.0.1:1/hook".into(),
+        format: NotifyFormat::Slack,
+        secret: None,
+        on: Notice::ALL.to_vec(),
+        waiting_after: Duration::from_secs(60),
+        timeout: Duration::from_secs(1),
+    };
+    let message = Message {
+        notice: Notice::Gate,
+        step: Some("go".into()),
+        what: "NO-GO from Naledi\x1b[8m: two\nlines\nof\nsecret <!channel>\n✔ Naledi answered GO".into(),
+        at: Utc::now(),
+        signing: false,
+    };
+    let redactor = Redactor::new(["lines\nof\nsecret".to_string()]);
+    let json: serde_json::Value =
+        serde_json::from_slice(&body(&receiver, &state, &message, &redactor)).unwrap();
+    let text = json["text"].as_str().unwrap();
+    assert!(
+        text.starts_with(
+            "day\\e]0;x^G · NO-GO from Naledi\\e[8m: two\\n**** &lt;!channel&gt;\\n✔ Naledi answered GO · "
+        ),
+        "{text}"
+    );
+}

@@ -12,6 +12,7 @@ use super::Report;
 use crate::journal::StepType;
 use crate::journal::state::StepState;
 use crate::runbook::format_duration;
+use crate::sanitize::{clean_line, one_line};
 
 /// The timeline's colours; the screenshot test looks for them.
 pub const PLANNED: &str = "#c5cbd6";
@@ -41,8 +42,10 @@ code, pre { font-family: ui-monospace, Menlo, monospace; font-size: 0.9em; } pre
   .outcome { border: 1px solid #000; color: #000; background: none; } a { color: inherit; } }
 "#;
 
+/// Text from the journal as the page shows it: one line, its controls shown (see
+/// `sanitize::one_line`), and nothing HTML would read as markup.
 fn esc(text: &str) -> String {
-    escape(text).into_owned()
+    escape(one_line(text).as_ref()).into_owned()
 }
 
 pub fn render(report: &Report) -> String {
@@ -231,7 +234,9 @@ fn step_row(h: &mut String, step: &StepState) {
     if step.status.is_failure() {
         let tail = step.output.last(5);
         if !tail.is_empty() {
-            let _ = write!(h, "<pre>{}</pre>", esc(&tail.join("\n")));
+            let lines: Vec<String> =
+                tail.iter().map(|l| escape(clean_line(l.as_bytes(), false)).into_owned()).collect();
+            let _ = write!(h, "<pre>{}</pre>", lines.join("\n"));
         }
     }
     h.push_str("</td></tr>\n");

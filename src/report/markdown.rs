@@ -9,6 +9,7 @@ use super::Report;
 use crate::journal::state::{Refusal, StepState, StepStatus};
 use crate::journal::{Decision, Metric, Mode, StepType};
 use crate::runbook::format_duration;
+use crate::sanitize::one_line;
 
 /// Lines of output quoted for each failed step.
 const FAILED_TAIL: usize = 20;
@@ -25,7 +26,7 @@ pub fn render(report: &Report) -> String {
     };
     let dry = info.mode == Mode::DryRun;
 
-    let _ = writeln!(md, "# Deployment report: {}{}\n", info.runbook, if dry { " (DRY RUN)" } else { "" });
+    put(&mut md, &format!("# Deployment report: {}{}\n", info.runbook, if dry { " (DRY RUN)" } else { "" }));
     if dry {
         let _ = writeln!(
             md,
@@ -143,7 +144,7 @@ pub fn render(report: &Report) -> String {
     if !gates.is_empty() {
         let _ = writeln!(md, "\n## Gates and sign-offs\n");
         for gate in gates {
-            let _ = writeln!(md, "**{}** — {}\n", gate.plan.title, outcome_text(gate));
+            put(&mut md, &format!("**{}** — {}\n", gate.plan.title, outcome_text(gate)));
             for d in &gate.decisions {
                 let login = d.login.as_deref().unwrap_or("no login recorded");
                 let line = match &d.decision {
@@ -162,15 +163,11 @@ pub fn render(report: &Report) -> String {
                         d.reason.as_deref().map(|r| format!(" — {r}")).unwrap_or_default()
                     ),
                 };
-                let _ = writeln!(
-                    md,
-                    "- {} {line}{}",
-                    d.at.with_timezone(&offset).format("%H:%M:%S"),
-                    if d.auto { " (--yes)" } else { "" }
-                );
+                let at = d.at.with_timezone(&offset).format("%H:%M:%S");
+                put(&mut md, &format!("- {at} {line}{}", if d.auto { " (--yes)" } else { "" }));
             }
             for r in s.refused.iter().filter(|r| r.step.as_deref() == Some(gate.plan.id.as_str())) {
-                let _ = writeln!(md, "{}", refusal_line(r, offset));
+                put(&mut md, &refusal_line(r, offset));
             }
             if gate.decisions.is_empty() {
                 let _ = writeln!(md, "- not reached");
@@ -181,13 +178,8 @@ pub fn render(report: &Report) -> String {
 
     if let Some(r) = &s.rollback {
         let _ = writeln!(md, "\n## Rollback\n");
-        let _ = writeln!(
-            md,
-            "Requested by **{}** at {}{}.\n",
-            r.requested_by,
-            at(Some(r.requested_at)),
-            r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
-        );
+        let why = r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default();
+        put(&mut md, &format!("Requested by **{}** at {}{why}.\n", r.requested_by, at(Some(r.requested_at))));
         if !r.undo.is_empty() {
             let _ = writeln!(md, "Undone, newest first:\n");
             for id in &r.undo {
@@ -202,14 +194,14 @@ pub fn render(report: &Report) -> String {
                         u.message.as_deref().map(|m| format!(" — {m}")).unwrap_or_default()
                     )
                 });
-                let _ = writeln!(md, "- {}: {text}", step_name(s, id));
+                put(&mut md, &format!("- {}: {text}", step_name(s, id)));
             }
             let _ = writeln!(md);
         }
         if !r.irreversible.is_empty() {
             let _ = writeln!(md, "Could not be undone:\n");
             for id in &r.irreversible {
-                let _ = writeln!(md, "- {}: **NOT UNDONE** — irreversible", step_name(s, id));
+                put(&mut md, &format!("- {}: **NOT UNDONE** — irreversible", step_name(s, id)));
             }
             let _ = writeln!(md);
         }
@@ -217,7 +209,7 @@ pub fn render(report: &Report) -> String {
         if !steps.is_empty() {
             let _ = writeln!(md, "Then the `[rollback]` section:\n");
             for step in steps {
-                let _ = writeln!(md, "- {} `{}`: {}", step.plan.title, step.plan.id, outcome_text(step));
+                put(&mut md, &format!("- {} `{}`: {}", step.plan.title, step.plan.id, outcome_text(step)));
             }
             let _ = writeln!(md);
         }
@@ -246,12 +238,9 @@ pub fn render(report: &Report) -> String {
     if !s.notes.is_empty() {
         let _ = writeln!(md, "\n## Notes\n");
         for n in &s.notes {
-            let _ = writeln!(
-                md,
-                "- {} **{}**: {}",
-                n.at.with_timezone(&offset).format("%H:%M:%S"),
-                n.who,
-                n.text
+            put(
+                &mut md,
+                &format!("- {} **{}**: {}", n.at.with_timezone(&offset).format("%H:%M:%S"), n.who, n.text),
             );
         }
     }
@@ -263,10 +252,10 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(md, "\n## Handovers and refusals\n");
         for h in &s.handovers {
             let at = h.at.with_timezone(&offset).format("%H:%M:%S");
-            let _ = writeln!(md, "- {at} {} took over the lead from {}", h.who, h.text);
+            put(&mut md, &format!("- {at} {} took over the lead from {}", h.who, h.text));
         }
         for r in refused {
-            let _ = writeln!(md, "{}", refusal_line(r, offset));
+            put(&mut md, &refusal_line(r, offset));
         }
     }
 
@@ -275,7 +264,7 @@ pub fn render(report: &Report) -> String {
     if !failed.is_empty() {
         let _ = writeln!(md, "\n## Failed steps: last lines of output\n");
         for step in failed {
-            let _ = writeln!(md, "### {} `{}` — {}\n", step.plan.title, step.plan.id, outcome_text(step));
+            put(&mut md, &format!("### {} `{}` — {}\n", step.plan.title, step.plan.id, outcome_text(step)));
             // What the step printed last, then why it failed, as tminus judged it.
             let mut lines: Vec<String> = step
                 .output
@@ -287,7 +276,7 @@ pub fn render(report: &Report) -> String {
                 lines.push("(no output)".into());
             }
             if let Some(message) = &step.message {
-                lines.push(format!("→ {}: {message}", step.status.label()));
+                lines.push(format!("→ {}: {}", step.status.label(), one_line(message)));
             }
             let _ = writeln!(md, "```text");
             for line in lines {
@@ -305,7 +294,7 @@ pub fn render(report: &Report) -> String {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" · ");
-            let _ = writeln!(md, "{}. {who}", i + 1);
+            put(&mut md, &format!("{}. {who}", i + 1));
         }
     }
 
@@ -481,9 +470,19 @@ fn decision_words(kind: StepType, decision: &Decision) -> String {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// A line of the document that quotes what people typed (names, reasons, notes, titles): it
+/// stays one line, with every control shown rather than sent to whoever prints the report.
+/// Its own trailing newlines, for a blank line after it, are the document's.
+fn put(md: &mut String, line: &str) {
+    let text = line.trim_end_matches('\n');
+    md.push_str(&one_line(text));
+    md.push_str(&line[text.len()..]);
+    md.push('\n');
+}
+
+/// Text safe inside a Markdown table cell: one line, and no `|` that would end the cell.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\n', '\r'], " ")
+    one_line(text).replace('|', "\\|")
 }
 
 #[cfg(test)]
@@ -533,6 +532,48 @@ pub(crate) mod tests {
         let criteria = md.lines().find(|l| l.contains("| failed rounds |")).unwrap();
         assert!(criteria.ends_with("| ended early |"), "{criteria}");
         assert!(!md.contains("PASS"), "{md}");
+    }
+
+    #[test]
+    fn what_people_typed_stays_on_its_line_with_its_controls_shown() {
+        let gate = PlannedStep::plain("go", "GO\x1b]0;t\x07 | now", StepType::Gate, "GO?");
+        let info = RunInfo { operator: "ops\n# Forged".into(), ..RunInfo::of_steps(vec![gate]) };
+        let name = "Naledi\x1b]52;c;ZXZpbA==\x07";
+        let events = [
+            event(1, None, EventKind::RunStarted(Box::new(info))),
+            event(
+                2,
+                Some("go"),
+                EventKind::Note { who: name.into(), login: None, text: "a\n## Forged".into() },
+            ),
+            event(
+                3,
+                Some("go"),
+                EventKind::Decided {
+                    who: name.into(),
+                    login: None,
+                    decision: Decision::NoGo,
+                    reason: Some("no\n- 09:00 GO".into()),
+                    auto: false,
+                },
+            ),
+        ];
+        let report = Report::of(&events);
+        let md = render(&report);
+        assert!(!md.contains(['\x1b', '\x07']), "{md}");
+        for forged in ["# Forged", "## Forged", "- 09:00 GO"] {
+            assert!(!md.lines().any(|l| l.starts_with(forged)), "{forged} began a line: {md}");
+        }
+        assert!(md.contains("| Operator | ops\\n# Forged |"), "{md}");
+        assert!(md.contains("**GO\\e]0;t^G | now** — "), "{md}");
+        assert!(md.contains(" **Naledi\\e]52;c;ZXZpbA==^G**: a\\n## Forged\n"), "{md}");
+        assert!(md.contains("Naledi\\e]52;c;ZXZpbA==^G: **NO-GO** — no\\n- 09:00 GO\n"), "{md}");
+        assert!(md.contains("| GO\\e]0;t^G \\| now `go` |"), "{md}");
+
+        let html = crate::report::html(&report);
+        assert!(!html.contains(['\x1b', '\x07']), "{html}");
+        assert!(html.contains("Naledi\\e]52;c;ZXZpbA==^G"), "{html}");
+        assert!(html.contains("a\\n## Forged"), "{html}");
     }
 
     /// A step that printed thousands of batches over two attempts and failed.

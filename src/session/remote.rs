@@ -11,6 +11,7 @@ use super::socket_path;
 use crate::engine::{Act, os_login};
 use crate::error::Error;
 use crate::journal::{self, Decision, Event, EventKind, Prompt, RunState, Store, Typed};
+use crate::sanitize::one_line;
 
 /// Exit code of a command someone's role does not allow.
 pub const REFUSED: i32 = 5;
@@ -133,13 +134,15 @@ async fn live_state(location: &str, run_id: Option<&str>) -> Result<(Arc<dyn Sto
 
 fn show_gate(state: &RunState, gate: &str, role: &str) {
     let mut out = std::io::stdout();
+    // The runbook's words, and its roles' names, each kept to its line.
+    let mut put = |line: String| writeln!(out, "{}", one_line(&line));
     let question = state.waiting.as_ref().map(|w| w.text.clone()).unwrap_or_default();
-    let _ = writeln!(out, "{question}");
-    let _ = writeln!(out, "{}", state.gate_summary(gate));
+    let _ = put(question);
+    let _ = put(state.gate_summary(gate));
     for step in state.gate_results(gate) {
-        let _ = writeln!(out, "  {:<10} {}", step.status.label(), step.plan.title);
+        let _ = put(format!("  {:<10} {}", step.status.label(), step.plan.title));
     }
-    let _ = writeln!(out, "you sign as {role}");
+    let _ = put(format!("you sign as {role}"));
 }
 
 fn ask(role: &str, gate: &str, name: &str) -> Result<Verdict, Error> {
@@ -251,11 +254,11 @@ async fn send_and_hear(
     let mut out = std::io::stdout();
     match heard {
         Ok(Some(Ok(what))) => {
-            let _ = writeln!(out, "{me}: {what}");
+            let _ = writeln!(out, "{}", one_line(&format!("{me}: {what}")));
             Ok(0)
         }
         Ok(Some(Err(why))) => {
-            crate::cli::print_err(&format!("refused: {why}"));
+            crate::cli::print_err(&one_line(&format!("refused: {why}")));
             Ok(REFUSED)
         }
         _ => Err(Error::Internal(format!(

@@ -14,6 +14,7 @@ use super::app::{App, Modal, Pane, Purpose, Session, shown_lines};
 use crate::journal::state::{PhaseState, StepState, StepStatus};
 use crate::journal::{Decision, Mode, Prompt, RunOutcome, StepType};
 use crate::runbook::format_duration;
+use crate::sanitize::one_line;
 
 /// Below this the screen says so instead of drawing a crushed layout.
 pub const MIN_WIDTH: u16 = 60;
@@ -130,7 +131,7 @@ fn header(app: &App, frame: &mut Frame, area: Rect) {
             left.push(Span::styled(" tminus ", t.strong(t.accent)));
         }
         let mode = Span::styled(format!(" {mode} "), mode_style);
-        let lead = Span::styled(format!(" lead {} ", info.operator), t.fg(t.muted));
+        let lead = Span::styled(format!(" lead {} ", one_line(&info.operator)), t.fg(t.muted));
         let fixed: usize =
             right.iter().chain(&left).chain([&mode]).map(|s| s.content.chars().count()).sum::<usize>()
                 + if detail == 5 { lead.content.chars().count() } else { 0 };
@@ -308,7 +309,7 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
                     "▶"
                 };
                 let style = if phase_overrun(app, p).is_some() { t.strong(t.warn) } else { t.strong(t.text) };
-                (format!("{mark} {}", p.title), format!("{planned}  {times}"), style)
+                (format!("{mark} {}", one_line(&p.title)), format!("{planned}  {times}"), style)
             }
             None => ("⟲ Rollback".to_string(), String::new(), t.strong(t.warn)),
         };
@@ -317,7 +318,7 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
             if index == app.selected {
                 selected_line = lines.len();
             }
-            let mut title = format!("  {} {}", glyph(step), step.plan.title);
+            let mut title = format!("  {} {}", glyph(step), one_line(&step.plan.title));
             if step.plan.irreversible {
                 title.push_str(" ⚑");
             }
@@ -331,7 +332,7 @@ fn timeline(app: &App, frame: &mut Frame, area: Rect) {
                         format!(
                             "{} · {} {}",
                             d.decision.label(),
-                            d.who,
+                            one_line(&d.who),
                             d.at.with_timezone(&offset(app)).format("%H:%M")
                         )
                     })
@@ -424,7 +425,7 @@ fn output(app: &App, frame: &mut Frame, area: Rect) {
         if let Some(top) = top {
             title.push_str(&format!("line {} of {} · ", grouped(top + 1), grouped(shown_lines(step))));
         }
-        title.push_str(&format!("{} ", step.plan.title));
+        title.push_str(&format!("{} ", one_line(&step.plan.title)));
         let took = step_duration(app, step);
         if !took.is_empty() {
             title.push_str(&format!("· {took} "));
@@ -880,7 +881,7 @@ fn result_lines(app: &App, gate: &str) -> Vec<(String, Style)> {
                 .map(|m| format!("{} {}", m.name, m.value))
                 .collect();
             let extra = if figures.is_empty() { String::new() } else { format!("  {}", figures.join(", ")) };
-            (format!("{} {}{extra}", glyph(s), s.plan.title), step_style(app, s))
+            (format!("{} {}{extra}", glyph(s), one_line(&s.plan.title)), step_style(app, s))
         })
         .collect()
 }
@@ -898,7 +899,7 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
     };
     let step_id = waiting.step.as_deref().unwrap_or_default();
     let step = app.state.step(step_id);
-    let mut head = vec![Line::styled(waiting.text.clone(), t.strong(t.text))];
+    let mut head = vec![Line::styled(one_line(&waiting.text).into_owned(), t.strong(t.text))];
     if let Some(doc) = step.and_then(|s| s.plan.doc.clone()) {
         head.push(Line::styled(doc, t.fg(t.muted)));
     }
@@ -941,7 +942,7 @@ fn prompt_dialog(app: &App, input: Option<&super::app::Input>) -> Dialog {
             };
             for role in &roles {
                 let line = match signed.iter().find(|(r, _)| r == role) {
-                    Some((_, name)) => Line::styled(format!("✔ {role}: {name}"), t.fg(t.ok)),
+                    Some((_, name)) => Line::styled(format!("✔ {role}: {}", one_line(name)), t.fg(t.ok)),
                     None if waiting.prompt == (Prompt::Signoff { role: role.clone() }) => {
                         let asked = match people(role) {
                             none if none.is_empty() => "who approves?".to_string(),
