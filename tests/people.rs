@@ -132,6 +132,8 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
                 r#"{"act":"interrupt","signal":"SIGKILL"}"#,
                 r#"{"act":"stop","reason":"mine"}"#,
                 r#"{"act":"abort"}"#,
+                r#"{"act":"bogus"}"#,
+                "not a command",
             ] {
                 sqlx::query("INSERT INTO inbox (run_id, name, act) VALUES ($1, 'Naledi', $2)")
                     .bind(&lead.run_id)
@@ -201,7 +203,8 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
         .map(|r| (r["login"].as_str().unwrap(), r["what"].as_str().unwrap()))
         .collect();
     for login in [qa.as_str(), nobody.as_str()] {
-        for what in ["interrupt the conductor (SIGKILL)", "stop the run", "abort the running step"] {
+        let known = ["interrupt the conductor (SIGKILL)", "stop the run", "abort the running step"];
+        for what in known.into_iter().chain([r#"send `{"act":"bogus"}`"#, "send `not a command`"]) {
             assert!(refused.contains(&(login, what)), "{login} {what}: {refused:?}");
         }
     }

@@ -58,6 +58,11 @@ pub enum Act {
     /// A screen left; `lost` when its connection dropped without a word.
     #[serde(skip)]
     Detach { lost: bool },
+    /// What the shared journal's inbox held that is no command tminus knows: never read from
+    /// a client as such; the inbox's reader says it, so the rights table refuses it on the
+    /// record, with the login that wrote it.
+    #[serde(skip)]
+    Unreadable { what: String },
     /// The conductor's own notifier says what became of a notification. Never read from a
     /// client: only the conductor process itself sends it.
     #[serde(skip)]

@@ -235,7 +235,7 @@ mod tests {
             lines,
             [
                 "tminus · demo · LIVE · run r · operator ops\\n12:00:00  ■ run r succeeded on h",
-                "✎ note from Naledi\\e]52;c;ZXZpbA==^G\\e[?25l: ok\\n✔ Naledi answered GO for go",
+                "✎ note from Naledi\\e]52;c;ZXZpbA==^G\\e[?25l (naledi): ok\\n✔ Naledi answered GO for go",
                 "✔ Naledi\\e]52;c;ZXZpbA==^G\\e[?25l answered NO-GO for go: no\\r\\e[2Kgo",
                 "▶ go \"GO \\e]0;pwned^Gfor the day\"",
                 "`y\\e[8m` is not an answer",

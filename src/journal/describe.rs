@@ -8,6 +8,15 @@ use super::state::RunState;
 use crate::runbook::format_duration;
 use crate::sanitize::one_line;
 
+/// A person as a record shows them: the name they gave, and the login their transport proved
+/// when it is not that name, so nobody passes for someone else by the name they type.
+fn person(name: &str, login: Option<&str>) -> String {
+    match login {
+        Some(login) if login != name => format!("{name} ({login})"),
+        _ => name.to_string(),
+    }
+}
+
 /// What an event says, in a line; output batches are summarised, not quoted. Every view shows
 /// events through here, and names, notes, reasons and titles are in them as people typed them:
 /// the line is made one line, its controls shown, whatever they typed.
@@ -97,7 +106,8 @@ fn say(event: &Event, state: &RunState) -> String {
         EventKind::ConfirmationRequested { prompt, text } => {
             format!("? {step}: {text}  [{}]", prompt.usage())
         }
-        EventKind::Decided { who, decision, reason, auto, .. } => {
+        EventKind::Decided { who, login, decision, reason, auto } => {
+            let who = person(who, login.as_deref());
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let how = if *auto { " (--yes)" } else { "" };
             // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
@@ -109,8 +119,11 @@ fn say(event: &Event, state: &RunState) -> String {
             };
             format!("✔ {who} answered {said} for {step}{why}{how}")
         }
-        EventKind::Note { who, text, .. } => format!("✎ note from {who}: {text}"),
-        EventKind::RollbackRequested { who, reason, .. } => {
+        EventKind::Note { who, login, text } => {
+            format!("✎ note from {}: {text}", person(who, login.as_deref()))
+        }
+        EventKind::RollbackRequested { who, login, reason } => {
+            let who = person(who, login.as_deref());
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             format!("⟲ ROLLBACK requested by {who}{why}")
         }
@@ -136,7 +149,9 @@ fn say(event: &Event, state: &RunState) -> String {
         EventKind::Detached { who, login, lost: true } => {
             format!("○ {who}'s screen ({login}) went away; the run goes on")
         }
-        EventKind::StopRequested { who, reason, .. } => format!("■ {who} stopped the run: {reason}"),
+        EventKind::StopRequested { who, login, reason } => {
+            format!("■ {} stopped the run: {reason}", person(who, Some(login)))
+        }
         EventKind::Refused { who, login, what, why } => format!("⛔ {who} ({login}) may not {what}: {why}"),
         EventKind::Handover { from, to, to_login, .. } => {
             format!("⇄ {to} ({to_login}) took over the lead from {from}")

@@ -300,13 +300,14 @@ async fn hear_inbox(location: String, run_id: String, commands: mpsc::Sender<Com
         }
     });
     while let Some(p) = posted.recv().await {
-        let act = match serde_json::from_str::<Act>(&p.act) {
-            Ok(act) => act,
-            Err(e) => {
-                tracing::warn!(login = %p.login, "an inbox row that is no command was ignored: {e}");
-                continue;
+        // What is no command is refused on the record too, with the login that wrote it.
+        let act = serde_json::from_str::<Act>(&p.act).unwrap_or_else(|_| {
+            let mut what: String = p.act.chars().take(80).collect();
+            if what.len() < p.act.len() {
+                what.push('…');
             }
-        };
+            Act::Unreadable { what }
+        });
         let by =
             Who { name: if p.name.trim().is_empty() { p.login.clone() } else { p.name }, login: p.login };
         if commands.send(Command { by, act, via: Via::Inbox }).await.is_err() {

@@ -81,6 +81,11 @@ pub async fn rollback(
     name: &str,
     yes: bool,
 ) -> Result<i32, Error> {
+    if reason.trim().is_empty() {
+        return Err(Error::Usage(
+            "--reason is empty: say why the run is rolled back; it goes into the journal".into(),
+        ));
+    }
     let (store, state) = live_state(location, run_id).await?;
     if state.rollback.is_some() {
         return Err(Error::Usage(format!("run {}: a rollback is already under way", state.run_id)));
@@ -153,7 +158,11 @@ fn ask(role: &str, gate: &str, name: &str) -> Result<Verdict, Error> {
         .answers()
         .iter()
         .filter(|a| a.decision != Decision::Rollback)
-        .map(|a| format!("{} = {}", a.usage(), a.label))
+        // The signer is who the transport proves, named by --operator: no name is typed here.
+        .map(|a| match a.needs {
+            journal::Needs::Name => format!("{} = {}", a.words[0], a.label),
+            _ => format!("{} = {}", a.usage(), a.label),
+        })
         .collect();
     let _ = write!(out, "Sign as {role}? {}: ", usage.join(", ")).and_then(|()| out.flush());
     let mut line = String::new();

@@ -649,7 +649,12 @@ impl Conductor {
                 CutIn::Stop(by)
             }
             Act::Interrupt { signal } => self.signalled(signal),
-            Act::Attach | Act::Detach { .. } | Act::Note { .. } | Act::TakeOver | Act::Notified { .. } => {
+            Act::Attach
+            | Act::Detach { .. }
+            | Act::Note { .. }
+            | Act::TakeOver
+            | Act::Notified { .. }
+            | Act::Unreadable { .. } => {
                 return;
             }
         };

@@ -13,6 +13,8 @@ enum Needs {
     Transport,
     /// Said by the conductor's own process: signals the OS delivered, its notifier's news.
     Own,
+    /// Nobody may: it is no command.
+    Nobody,
 }
 
 /// The one rights table: what each act a client can send needs.
@@ -26,6 +28,7 @@ fn needs(act: &Act) -> Needs {
         Act::Answer { .. } | Act::Abort | Act::Stop { .. } | Act::TakeOver => Needs::Right(Right::Drive),
         Act::Attach | Act::Detach { .. } => Needs::Transport,
         Act::Interrupt { .. } | Act::Notified { .. } => Needs::Own,
+        Act::Unreadable { .. } => Needs::Nobody,
     }
 }
 
@@ -43,6 +46,7 @@ fn what(act: &Act) -> String {
         Act::Attach => "attach".into(),
         Act::Detach { .. } => "detach".into(),
         Act::Notified { .. } => "report a notification".into(),
+        Act::Unreadable { what } => format!("send `{what}`"),
     }
 }
 
@@ -83,6 +87,7 @@ impl Conductor {
             Needs::Own => return Err("only the conductor's own process says that: no client can".into()),
             Needs::Transport if via == Via::Socket => return Ok(true),
             Needs::Transport => return Err("only a connection says it came or went".into()),
+            Needs::Nobody => return Err("it is no command tminus knows".into()),
             Needs::Right(right) => right,
         };
         if !self.identity.proved_by(via) {

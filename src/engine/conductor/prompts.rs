@@ -88,6 +88,7 @@ impl Conductor {
             Act::Abort
             | Act::Note { .. }
             | Act::Notified { .. }
+            | Act::Unreadable { .. }
             | Act::Attach
             | Act::Detach { .. }
             | Act::TakeOver => return,
