@@ -32,7 +32,7 @@ first=""
 for kb in 625 1250 2500 5000; do
   plan $((kb * 1000)) "$work/plan.md"
   start=$(now); wc -l "$work/plan.md" >/dev/null; peer=$(echo "$(now) - $start" | bc -l)
-  start=$(now); "$bin" import "$work/plan.md" -o "$work/plan.toml" --force >/dev/null
+  start=$(now); "$bin" import "$work/plan.md" -o "$work/plan.toml" --force >/dev/null 2>&1
   took=$(echo "$(now) - $start" | bc -l)
   per_mb=$(echo "$took / ($kb / 1000)" | bc -l)
   [ -n "$first" ] || first=$per_mb
