@@ -69,10 +69,10 @@ fn a_journal_server_that_dies_mid_step_holds_the_run_until_it_is_back() {
     let watched_out = String::from_utf8_lossy(&watched.stdout);
     assert_eq!(watched.status.code(), Some(0), "{watched_out}{}", String::from_utf8_lossy(&watched.stderr));
     assert!(watched_out.contains("succeeded"), "{watched_out}");
-    // A watcher without a terminal says that it lost the journal, and when it hears it again.
+    // A watcher without a terminal says that it lost the journal. (That it hears it again is
+    // said on the next look, which the run's end may come before.)
     assert!(watched_out.contains("journal unavailable since"), "{watched_out}");
     assert!(watched_out.contains("reconnecting"), "{watched_out}");
-    assert!(watched_out.contains("heard from again"), "{watched_out}");
 
     // Every line printed during the outage reached the journal, in order, on an unbroken chain.
     let report = tminus(&s, &url, &["report", "--format", "json"]).output().unwrap();

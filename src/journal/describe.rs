@@ -9,10 +9,13 @@ use crate::runbook::format_duration;
 use crate::sanitize::one_line;
 
 /// A person as a record shows them: the name they gave, and the login their transport proved
-/// when it is not that name, so nobody passes for someone else by the name they type.
-fn person(name: &str, login: Option<&str>) -> String {
+/// when it is neither that name nor the lead's, so nobody passes for someone else by the name
+/// they type.
+fn person(name: &str, login: Option<&str>, state: &RunState) -> String {
     match login {
-        Some(login) if login != name => format!("{name} ({login})"),
+        Some(login) if login != name && state.lead_login.as_deref() != Some(login) => {
+            format!("{name} ({login})")
+        }
         _ => name.to_string(),
     }
 }
@@ -107,7 +110,7 @@ fn say(event: &Event, state: &RunState) -> String {
             format!("? {step}: {text}  [{}]", prompt.usage())
         }
         EventKind::Decided { who, login, decision, reason, auto } => {
-            let who = person(who, login.as_deref());
+            let who = person(who, login.as_deref(), state);
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let how = if *auto { " (--yes)" } else { "" };
             // A yes means GO at a gate, done for a checklist item, go ahead elsewhere.
@@ -120,10 +123,10 @@ fn say(event: &Event, state: &RunState) -> String {
             format!("✔ {who} answered {said} for {step}{why}{how}")
         }
         EventKind::Note { who, login, text } => {
-            format!("✎ note from {}: {text}", person(who, login.as_deref()))
+            format!("✎ note from {}: {text}", person(who, login.as_deref(), state))
         }
         EventKind::RollbackRequested { who, login, reason } => {
-            let who = person(who, login.as_deref());
+            let who = person(who, login.as_deref(), state);
             let why = reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             format!("⟲ ROLLBACK requested by {who}{why}")
         }
@@ -150,7 +153,7 @@ fn say(event: &Event, state: &RunState) -> String {
             format!("○ {who}'s screen ({login}) went away; the run goes on")
         }
         EventKind::StopRequested { who, login, reason } => {
-            format!("■ {} stopped the run: {reason}", person(who, Some(login)))
+            format!("■ {} stopped the run: {reason}", person(who, Some(login), state))
         }
         EventKind::Refused { who, login, what, why } => format!("⛔ {who} ({login}) may not {what}: {why}"),
         EventKind::Handover { from, to, to_login, .. } => {
