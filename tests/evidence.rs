@@ -214,13 +214,7 @@ fn on_postgresql_the_database_names_every_writer_and_a_runs_row_is_final() {
     let driver = format!("tm_forger_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(async {
-        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {driver}")))).await;
-        let _ =
-            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {driver}")))).await;
-        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {driver} LOGIN"))))
-            .await
-            .unwrap();
+        support::logins(&base, &[&driver]).await;
         support::postgres_schema(&base, "evidence").await
     });
     let s = Sandbox::new();

@@ -91,17 +91,6 @@ fn sign_says_when_no_sign_off_waits() {
     let _ = lead.child.wait();
 }
 
-/// Logins of the test's own on the shared server: dropped first, so a rerun starts clean.
-async fn logins(base: &str, names: &[&str]) {
-    use sqlx::{Connection, Executor};
-    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
-    for name in names {
-        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {name}")))).await;
-        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {name}")))).await;
-        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {name} LOGIN")))).await.unwrap();
-    }
-}
-
 #[test]
 fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_cannot_write() {
     let Some(base) = support::database_url("TMINUS_TEST_POSTGRES_URL") else { return };
@@ -110,7 +99,7 @@ fn across_machines_a_signer_signs_through_the_shared_journal_and_a_watcher_canno
     let devops = format!("devops-{qa}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(support::postgres_schema(&base, "people"));
-    runtime.block_on(logins(&base, &[&qa, &watcher, &nobody, &format!("\"{devops}\"")]));
+    runtime.block_on(support::logins(&base, &[&qa, &watcher, &nobody, &format!("\"{devops}\"")]));
     let as_login = |login: &str| owner.replacen("postgres@", &format!("{login}@"), 1);
 
     let s = Sandbox::new();
@@ -238,7 +227,7 @@ fn a_login_granted_drive_runs_on_the_owners_journal_and_an_older_journal_is_left
     let driver = format!("tm_drive_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(support::postgres_schema(&base, "drive"));
-    runtime.block_on(logins(&base, &[&driver]));
+    runtime.block_on(support::logins(&base, &[&driver]));
     let as_driver = owner.replacen("postgres@", &format!("{driver}@"), 1);
     let s = Sandbox::new();
     s.write("deploy.toml", DEPLOY);
@@ -329,7 +318,7 @@ fn a_watcher_holding_the_migration_lock_cannot_stall_a_run() {
     let drop_database = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
     runtime.block_on(as_owner(&base, &drop_database));
     runtime.block_on(as_owner(&base, &format!("CREATE DATABASE {database}")));
-    runtime.block_on(logins(&base, &[&watcher]));
+    runtime.block_on(support::logins(&base, &[&watcher]));
     let mut url = url::Url::parse(&base).unwrap();
     url.set_path(&database);
     let owner = url.to_string();

@@ -499,14 +499,7 @@ fn from_another_machine_a_driver_takes_over_the_lead_through_the_shared_journal(
     let driver = format!("tm_drive_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let owner = runtime.block_on(async {
-        use sqlx::{Connection, Executor};
-        let mut conn = sqlx::PgConnection::connect(&base).await.unwrap();
-        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {driver}")))).await;
-        let _ =
-            conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {driver}")))).await;
-        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {driver} LOGIN"))))
-            .await
-            .unwrap();
+        support::logins(&base, &[&driver]).await;
         support::postgres_schema(&base, "takeover").await
     });
     let s = Sandbox::new();

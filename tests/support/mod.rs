@@ -289,3 +289,14 @@ pub fn group_runs(pgid: i32) -> bool {
         fields.get(2) == Some(&pgid.to_string().as_str()) && !matches!(fields.first(), Some(&"Z" | &"X"))
     })
 }
+
+/// Logins of the test's own on the shared server: dropped first, so a rerun starts clean.
+pub async fn logins(base: &str, names: &[&str]) {
+    use sqlx::{Connection, Executor};
+    let mut conn = sqlx::PgConnection::connect(base).await.unwrap();
+    for name in names {
+        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP OWNED BY {name}")))).await;
+        let _ = conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {name}")))).await;
+        conn.execute(sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE ROLE {name} LOGIN")))).await.unwrap();
+    }
+}
