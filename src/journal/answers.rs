@@ -214,6 +214,9 @@ impl Prompt {
     /// nothing. `note <text>` is a note, whatever the prompt.
     pub fn read(&self, line: &str, step: &str, operator: &str) -> Result<Typed, String> {
         let line = line.trim();
+        if line.is_empty() {
+            return Err("nothing was typed".into());
+        }
         let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let rest = rest.trim();
         let reason = (!rest.is_empty()).then(|| rest.to_string());

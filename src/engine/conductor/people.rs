@@ -225,8 +225,9 @@ impl Conductor {
     }
 
     fn only_those_who(&self, what: crate::runbook::May) -> String {
-        let people = self.runbook.roles.who_may(what);
         let lead = &self.lead.login;
+        let mut people = self.runbook.roles.who_may(what);
+        people.retain(|p| p != lead);
         if people.is_empty() {
             format!("only the lead ({lead}) may {}", what.name())
         } else {
