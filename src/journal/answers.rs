@@ -243,10 +243,6 @@ impl Prompt {
     pub fn usage(&self) -> String {
         self.answers().iter().map(|a| format!("{} ({})", a.usage(), a.label)).collect::<Vec<_>>().join(" / ")
     }
-
-    pub fn accepts(&self, decision: &Decision) -> bool {
-        self.answer(decision).is_some()
-    }
 }
 
 #[cfg(test)]
@@ -275,8 +271,8 @@ mod tests {
         let go = Prompt::Gate.answer(&Decision::Go).unwrap();
         assert_eq!(go.needs, Needs::Go);
         assert!(!go.words.contains(&"done"));
-        assert!(!Prompt::Gate.accepts(&Decision::Done));
-        assert!(!Prompt::Gate.accepts(&Decision::Skip));
+        assert!(Prompt::Gate.answer(&Decision::Done).is_none());
+        assert!(Prompt::Gate.answer(&Decision::Skip).is_none());
     }
 
     #[test]
