@@ -223,16 +223,21 @@ impl Verifier {
                 let EventKind::HeadSigned { head, hash: signed, key, signature } = payload()? else {
                     return Err("its kind does not match its payload".into());
                 };
+                // A conductor that had no key asked for heads it could not sign: the run is
+                // unsigned, as the verdict says, not rewritten.
+                let unsigned = self.key.is_none() && key.is_empty() && signature.is_empty();
                 let ours = self.key.as_deref() == Some(key.as_str());
                 let holds = super::seal::holds(&key, &self.run_id, head, &signed, &signature);
-                if head != row.seq - 1 || signed != self.previous || !ours || !holds {
+                if !unsigned && (head != row.seq - 1 || signed != self.previous || !ours || !holds) {
                     return Err(format!(
                         "the head signed here does not hold: the events before it were written again{}",
                         if ours { "" } else { ", and signed by a key the run did not start with" }
                     ));
                 }
-                // The signature covers the head, and this row too: change it and it no longer holds.
-                self.signed = Some(row.seq);
+                if !unsigned {
+                    // The signature covers the head, and this row too: change it and it no longer holds.
+                    self.signed = Some(row.seq);
+                }
             }
             "run_finished" => {
                 if let EventKind::RunFinished { outcome } = payload()? {
@@ -315,5 +320,31 @@ mod tests {
         assert_ne!(a, row(1, "{}").link("r", "x"));
         assert_ne!(a, row(1, "{}").link("r2", ""));
         assert_eq!(a, row(1, "{}").link("r", ""));
+    }
+
+    /// `kind` as row `seq`, hashed after `previous`.
+    fn linked(seq: i64, kind: &str, payload: &str, previous: &str) -> Row {
+        let mut r = Row { kind: kind.into(), ..row(seq, payload) };
+        r.hash = Some(r.link("r", previous));
+        r
+    }
+
+    #[test]
+    fn a_run_whose_conductor_had_no_key_is_named_unsigned_not_rewritten() {
+        let info = serde_json::to_string(&EventKind::RunStarted(Box::new(
+            super::super::event::RunInfo::of_steps(Vec::new()),
+        )))
+        .unwrap();
+        let started = linked(1, "run_started", &info, "");
+        let empty = r#"{"kind":"head_signed","head":1,"hash":"","key":"","signature":""}"#;
+        let head = linked(2, "head_signed", empty, started.hash.as_deref().unwrap());
+        let mut verifier = Verifier::new("r");
+        verifier.feed(&started);
+        verifier.feed(&head);
+        let verdict = verifier.verdict().to_string();
+        assert!(
+            verdict.starts_with("chain BROKEN at event 1: the run's conductor journaled no key"),
+            "{verdict}"
+        );
     }
 }
